@@ -1,0 +1,93 @@
+"""Multi-head scaled dot-product self-attention with a key padding mask."""
+
+from __future__ import annotations
+
+import math
+
+from tinykd.backend import xp
+from tinykd.nn.dropout import Dropout
+from tinykd.nn.linear import Linear
+from tinykd.nn.module import Module
+
+
+def padding_bias(attention_mask, dtype):
+    """(B, T) mask of 1 (token) / 0 (padding)  ->  (B, 1, 1, T) additive bias.
+
+    0 where a key may be attended to, the most negative float where it is
+    padding: after the softmax those keys get exactly zero weight.
+    """
+    neg = xp.finfo(dtype).min
+    bias = (1.0 - attention_mask.astype(dtype)) * neg             # (B, T)
+    return bias[:, None, None, :]                                 # (B, 1, 1, T)
+
+
+def softmax(scores):
+    """Softmax over the last axis, shifted by the row maximum for stability."""
+    p = scores - scores.max(axis=-1, keepdims=True)
+    xp.exp(p, out=p)
+    p /= p.sum(axis=-1, keepdims=True)
+    return p
+
+
+class MultiHeadSelfAttention(Module):
+    """``softmax(Q K^T / sqrt(d_k) + mask) V`` for H heads at once.
+
+    The width C is split into H heads of d_k = C / H. All heads and all
+    sentences of the batch go through one batched matmul each: no Python loop.
+    Names follow BERT: ``query``, ``key``, ``value``.
+    """
+
+    def __init__(self, width: int, num_heads: int, dropout: float = 0.1, init_std: float = 0.02):
+        super().__init__()
+        if width % num_heads:
+            raise ValueError(f"width {width} is not divisible by {num_heads} heads")
+        self.num_heads, self.head_dim = num_heads, width // num_heads
+        self.scale = 1.0 / math.sqrt(self.head_dim)
+        self.query = self.add("query", Linear(width, width, init_std=init_std))
+        self.key = self.add("key", Linear(width, width, init_std=init_std))
+        self.value = self.add("value", Linear(width, width, init_std=init_std))
+        self.dropout = self.add("dropout", Dropout(dropout))   # on the attention weights, as BERT
+
+    def _split_heads(self, x):
+        B, T, C = x.shape
+        return x.reshape(B, T, self.num_heads, self.head_dim).transpose(0, 2, 1, 3)   # (B, H, T, D)
+
+    def _merge_heads(self, x):
+        B, H, T, D = x.shape
+        return x.transpose(0, 2, 1, 3).reshape(B, T, H * D)                           # (B, T, C)
+
+    def forward(self, x, attention_mask):
+        """x: (B, T, C); attention_mask: (B, T), 1 for tokens, 0 for padding."""
+        q = self._split_heads(self.query(x))                      # (B, H, T, D)
+        k = self._split_heads(self.key(x))                        # (B, H, T, D)
+        v = self._split_heads(self.value(x))                      # (B, H, T, D)
+        scores = q @ k.transpose(0, 1, 3, 2)                      # (B, H, T, T)
+        scores *= self.scale
+        scores += padding_bias(attention_mask, scores.dtype)      # padded keys -> -inf-ish
+        weights = softmax(scores)                                 # (B, H, T, T) rows sum to 1
+        dropped = self.dropout(weights)
+        context = dropped @ v                                     # (B, H, T, D)
+        self.cache = (q, k, v, weights, dropped)
+        return self._merge_heads(context)                         # (B, T, C)
+
+    def backward(self, dy):
+        q, k, v, weights, dropped = self.cache
+        dcontext = self._split_heads(dy)                          # (B, H, T, D)
+        # forward: context = dropped @ v
+        ddropped = dcontext @ v.transpose(0, 1, 3, 2)             # (B, H, T, T)
+        dv = dropped.transpose(0, 1, 3, 2) @ dcontext             # (B, H, T, D)
+        # forward: dropped = dropout(weights)
+        dweights = self.dropout.backward(ddropped)
+        # forward: weights = softmax(scores), row by row. Its Jacobian is
+        #   diag(w) - w w^T, so dscores = w * (dweights - sum(dweights * w)).
+        dscores = dweights - (dweights * weights).sum(axis=-1, keepdims=True)
+        dscores *= weights
+        # forward: scores = (q @ k^T) * scale + bias   (the bias is a constant)
+        dscores *= self.scale
+        dq = dscores @ k                                          # (B, H, T, D)
+        dk = dscores.transpose(0, 1, 3, 2) @ q                    # (B, H, T, D)
+        # forward: q, k, v = query(x), key(x), value(x): x feeds all three
+        dx = self.query.backward(self._merge_heads(dq))
+        dx += self.key.backward(self._merge_heads(dk))
+        dx += self.value.backward(self._merge_heads(dv))
+        return dx                                                 # (B, T, C)

@@ -1,0 +1,62 @@
+"""Embedding lookups: BERT's word + position + token type embeddings."""
+
+from __future__ import annotations
+
+from tinykd import backend
+from tinykd.backend import xp
+from tinykd.nn.dropout import Dropout
+from tinykd.nn.layernorm import LayerNorm
+from tinykd.nn.module import Module
+
+
+class Embedding(Module):
+    """A table of vectors; ``forward(ids)`` returns ``weight[ids]``."""
+
+    def __init__(self, num_embeddings: int, width: int, init_std: float = 0.02):
+        super().__init__()
+        self.num_embeddings = num_embeddings
+        self.add_param("weight", backend.normal((num_embeddings, width), init_std))   # (V, C)
+
+    def forward(self, ids):
+        self.cache = ids                                   # (...,) ints
+        return self.params["weight"][ids]                  # (..., C)
+
+    def backward(self, dy):
+        ids = self.cache
+        C = dy.shape[-1]
+        # forward: out[i] = weight[ids[i]]  =>  dweight[v] = sum of dy[i] over i with ids[i] == v
+        backend.scatter_add_rows(self.grads["weight"], ids.reshape(-1), dy.reshape(-1, C))
+        return None                                        # ids are not differentiable
+
+
+class BertEmbeddings(Module):
+    """``LayerNorm(word[ids] + position[0..T-1] + token_type[types])``, then dropout."""
+
+    def __init__(self, vocab_size: int, width: int, max_position: int, type_vocab_size: int = 2,
+                 eps: float = 1e-12, dropout: float = 0.1):
+        super().__init__()
+        self.max_position = max_position
+        self.word_embeddings = self.add("word_embeddings", Embedding(vocab_size, width))
+        self.position_embeddings = self.add("position_embeddings", Embedding(max_position, width))
+        self.token_type_embeddings = self.add("token_type_embeddings", Embedding(type_vocab_size, width))
+        self.LayerNorm = self.add("LayerNorm", LayerNorm(width, eps))
+        self.dropout = self.add("dropout", Dropout(dropout))
+
+    def forward(self, input_ids, token_type_ids=None):
+        B, T = input_ids.shape
+        if T > self.max_position:
+            raise ValueError(f"sequence of {T} tokens is longer than the model's {self.max_position} "
+                             "positions: truncate it when tokenising")
+        if token_type_ids is None:
+            token_type_ids = xp.zeros((B, T), dtype=input_ids.dtype)
+        x = self.word_embeddings(input_ids)                          # (B, T, C)
+        x += self.position_embeddings(xp.arange(T))                  # (T, C) broadcast over B
+        x += self.token_type_embeddings(token_type_ids)              # (B, T, C)
+        return self.dropout(self.LayerNorm(x))
+
+    def backward(self, dy):
+        dx = self.LayerNorm.backward(self.dropout.backward(dy))      # (B, T, C)
+        self.word_embeddings.backward(dx)
+        self.position_embeddings.backward(dx.sum(axis=0))            # broadcast over B undone: sum
+        self.token_type_embeddings.backward(dx)
+        return None

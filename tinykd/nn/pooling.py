@@ -1,0 +1,45 @@
+"""From token vectors to one sentence vector: masked mean pooling and L2 normalisation."""
+
+from __future__ import annotations
+
+from tinykd.backend import xp
+from tinykd.nn.module import Module
+
+
+class MeanPooling(Module):
+    """Average of the token vectors of each sentence, padding excluded.
+
+    ``pooled[b] = sum_t mask[b, t] * h[b, t] / sum_t mask[b, t]``, as
+    sentence-transformers' mean pooling (counts clamped at 1e-9).
+    """
+
+    def forward(self, h, attention_mask):
+        m = attention_mask.astype(h.dtype)[:, :, None]                  # (B, T, 1)
+        count = xp.maximum(m.sum(axis=1), 1e-9)                         # (B, 1)
+        self.cache = (m, count)
+        return (h * m).sum(axis=1) / count                              # (B, C)
+
+    def backward(self, dy):
+        m, count = self.cache
+        # forward: pooled = sum_t(m * h) / count  =>  dh[b, t] = m[b, t] * dy[b] / count[b]
+        return (dy / count)[:, None, :] * m                             # (B, T, C)
+
+
+class L2Normalize(Module):
+    """``y = x / max(||x||, eps)``: every sentence vector gets unit length."""
+
+    def __init__(self, eps: float = 1e-12):
+        super().__init__()
+        self.eps = eps
+
+    def forward(self, x):
+        norm = xp.maximum(xp.sqrt((x * x).sum(axis=-1, keepdims=True)), self.eps)   # (B, 1)
+        y = x / norm
+        self.cache = (y, norm)
+        return y
+
+    def backward(self, dy):
+        y, norm = self.cache
+        # forward: y = x / |x|. Its Jacobian is (I - y y^T) / |x|: only the part of
+        # dy orthogonal to y survives, since moving x along y leaves y unchanged.
+        return (dy - y * (dy * y).sum(axis=-1, keepdims=True)) / norm
