@@ -1,0 +1,93 @@
+"""Sentences in, vectors out: a tokenizer and an Encoder put together.
+
+``SentenceEncoder.encode`` tokenises, sorts the sentences by length so that each
+batch holds sentences of similar length (little padding, little wasted work),
+runs the encoder batch by batch, and returns the vectors in the input order.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from tinykd import backend
+from tinykd.model import Encoder
+
+
+def configure_tokenizer(tokenizer, max_length: int):
+    """Truncate at ``max_length`` tokens (special tokens included) and do no fixed padding.
+
+    A ``tokenizer.json`` may carry its own settings baked in (all-MiniLM-L6-v2's
+    truncates at 128 and pads every input to 128): we override both, since we
+    pad each batch to its own longest sentence ourselves.
+    """
+    tokenizer.enable_truncation(max_length=max_length)
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def pad_batch(token_ids: Sequence[Sequence[int]], pad_id: int = 0):
+    """Lists of ids -> ``input_ids`` and ``attention_mask``, (B, T) int64, T the longest."""
+    T = max(len(ids) for ids in token_ids)
+    input_ids = np.full((len(token_ids), T), pad_id, dtype=np.int64)
+    attention_mask = np.zeros((len(token_ids), T), dtype=np.int64)
+    for row, ids in enumerate(token_ids):
+        input_ids[row, :len(ids)] = ids
+        attention_mask[row, :len(ids)] = 1
+    return input_ids, attention_mask
+
+
+class SentenceEncoder:
+    """An :class:`~tinykd.model.Encoder` with its tokenizer: ``encode(sentences) -> (N, D)``."""
+
+    def __init__(self, model: Encoder, tokenizer, max_seq_length: int = 256, name: str = ""):
+        if max_seq_length > model.config.max_position:
+            raise ValueError(f"max_seq_length {max_seq_length} exceeds the model's "
+                             f"{model.config.max_position} positions")
+        self.model = model.eval()
+        self.tokenizer = configure_tokenizer(tokenizer, max_seq_length)
+        self.max_seq_length = max_seq_length
+        self.name = name
+        self.pad_id = tokenizer.token_to_id("[PAD]") or 0
+
+    @property
+    def embedding_size(self) -> int:
+        return self.model.config.embedding_size
+
+    def tokenize(self, sentences: Sequence[str]) -> list[list[int]]:
+        """Token ids of each sentence, with [CLS] ... [SEP], truncated at max_seq_length."""
+        return [e.ids for e in self.tokenizer.encode_batch(list(sentences))]
+
+    def encode(self, sentences: Sequence[str] | str, batch_size: int = 64,
+               progress: bool | None = None) -> np.ndarray:
+        """Sentence vectors (N, D) float32 on the host, in the order of ``sentences``.
+
+        ``progress``: a tqdm bar; by default shown for more than 5 batches.
+        """
+        if isinstance(sentences, str):
+            sentences = [sentences]
+        if len(sentences) == 0:
+            return np.zeros((0, self.embedding_size), dtype=np.float32)
+        token_ids = self.tokenize(sentences)
+        order = np.argsort([-len(ids) for ids in token_ids], kind="stable")   # longest first
+        out = np.empty((len(sentences), self.embedding_size), dtype=np.float32)
+        starts = range(0, len(order), batch_size)
+        if progress is None:
+            progress = len(starts) > 5
+        if progress:
+            from tqdm.auto import tqdm
+            starts = tqdm(starts, desc=f"encoding {self.name}".strip(), unit="batch")
+        for start in starts:
+            rows = order[start:start + batch_size]
+            input_ids, attention_mask = pad_batch([token_ids[i] for i in rows], self.pad_id)
+            vectors = self.model(backend.asarray(input_ids), backend.asarray(attention_mask))
+            out[rows] = backend.to_numpy(vectors)
+        return out
+
+    def similarity(self, a: Sequence[str] | str, b: Sequence[str] | str) -> np.ndarray:
+        """Cosine similarity matrix (len(a), len(b))."""
+        va, vb = self.encode(a), self.encode(b)
+        va /= np.maximum(np.linalg.norm(va, axis=1, keepdims=True), 1e-12)
+        vb /= np.maximum(np.linalg.norm(vb, axis=1, keepdims=True), 1e-12)
+        return va @ vb.T
