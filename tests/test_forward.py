@@ -72,7 +72,7 @@ def test_a_masked_key_gets_zero_weight_and_is_ignored(on_backend):
     x = rng.standard_normal((1, 4, 8)).astype(np.float32)
     mask = backend.asarray(np.array([[1, 1, 0, 1]]))
     y1 = to_np(attn(backend.asarray(x), mask))
-    weights = to_np(attn.cache[3])                                   # (B, H, T, T)
+    weights = to_np(attn.attention_weights)                                 # (B, H, T, T)
     assert np.all(weights[..., 2] == 0.0)                            # exactly zero weight
     x[0, 2] += 100.0                                                 # change the masked token
     y2 = to_np(attn(backend.asarray(x), mask))

@@ -28,7 +28,7 @@ from types import ModuleType
 import numpy as np
 
 __all__ = [
-    "xp", "use", "name", "is_cupy", "default_dtype", "set_default_dtype", "precision",
+    "BackendError", "xp", "use", "name", "is_cupy", "default_dtype", "set_default_dtype", "precision",
     "seed", "host_rng", "uniform", "normal", "to_numpy", "asarray", "erf", "scatter_add_rows",
 ]
 
@@ -226,19 +226,35 @@ def erf(x):
         return cupyx.scipy.special.erf(x)
     if x.dtype == np.float64:
         return _erf_exact(x).astype(np.float64)
-    z = np.clip(x, -4.0, 4.0)
+    # About 25 elementwise passes: done on blocks small enough to stay in the CPU's
+    # cache, they run ~2.5x faster than over a whole (N, 4C) activation.
+    x = np.ascontiguousarray(x)
+    out = np.empty_like(x)
+    flat_x, flat_out = x.reshape(-1), out.reshape(-1)
+    for start in range(0, flat_x.size, _ERF_BLOCK):
+        _erf_rational(flat_x[start:start + _ERF_BLOCK], flat_out[start:start + _ERF_BLOCK])
+    return out
+
+
+_ERF_BLOCK = 32768
+
+
+def _erf_rational(x, out):
+    """out = x * P(x^2) / Q(x^2) with x clipped to [-4, 4] (Horner's rule, in place)."""
+    z = np.clip(x, -4.0, 4.0, out=out)
     z2 = z * z
-    p = np.full_like(z, _ERF_P[0])
-    for c in _ERF_P[1:]:
+    p = z2 * _ERF_P[0]
+    p += _ERF_P[1]
+    for c in _ERF_P[2:]:
         p *= z2
         p += c
     p *= z
-    q = np.full_like(z, _ERF_Q[0])
-    for c in _ERF_Q[1:]:
+    q = z2 * _ERF_Q[0]
+    q += _ERF_Q[1]
+    for c in _ERF_Q[2:]:
         q *= z2
         q += c
-    p /= q
-    return p
+    np.divide(p, q, out=out)
 
 
 def scatter_add_rows(table, rows, values) -> None:

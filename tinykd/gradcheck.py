@@ -34,6 +34,9 @@ def numerical_gradient(f, array, indices=None, h: float = 1e-5) -> np.ndarray:
     ``indices`` (flat positions) limits the estimate to some entries; the
     others are returned as NaN.
     """
+    if not array.flags.c_contiguous:
+        raise ValueError("numerical_gradient perturbs the array through a flat view: pass a C-contiguous "
+                         "array (a transposed view would be copied and never perturbed)")
     flat = array.reshape(-1)          # a view: writing to it perturbs ``array``
     grad = np.full(flat.shape, np.nan)
     for i in range(flat.size) if indices is None else indices:

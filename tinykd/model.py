@@ -46,7 +46,7 @@ class EncoderConfig:
             raise ValueError(f"hidden_size {self.hidden_size} is not divisible by num_heads {self.num_heads}")
         for field in ("vocab_size", "hidden_size", "num_layers", "num_heads", "intermediate_size",
                       "max_position", "type_vocab_size"):
-            if getattr(self, field) < 1:
+            if getattr(self, field) < (0 if field == "num_layers" else 1):
                 raise ValueError(f"{field} must be positive, got {getattr(self, field)}")
 
     @property
@@ -86,7 +86,6 @@ class Encoder(Module):
         """input_ids, attention_mask: (B, T) integer arrays  ->  sentence vectors (B, D)."""
         x = self.embeddings(input_ids, token_type_ids)           # (B, T, C)
         x = self.encoder(x, attention_mask)                      # (B, T, C)
-        self.token_states = x
         y = self.pooling(x, attention_mask)                      # (B, C)
         if self.projection is not None:
             y = self.projection(y)                               # (B, D)

@@ -17,7 +17,7 @@ def padding_bias(attention_mask, dtype):
     padding: after the softmax those keys get exactly zero weight.
     """
     neg = xp.finfo(dtype).min
-    bias = (1.0 - attention_mask.astype(dtype)) * neg             # (B, T)
+    bias = xp.where(attention_mask > 0, 0.0, neg).astype(dtype)   # (B, T)
     return bias[:, None, None, :]                                 # (B, 1, 1, T)
 
 
@@ -47,6 +47,11 @@ class MultiHeadSelfAttention(Module):
         self.key = self.add("key", Linear(width, width, init_std=init_std))
         self.value = self.add("value", Linear(width, width, init_std=init_std))
         self.dropout = self.add("dropout", Dropout(dropout))   # on the attention weights, as BERT
+
+    @property
+    def attention_weights(self):
+        """The softmax weights of the last forward pass, (B, H, T, T)."""
+        return self.cache[3]
 
     def _split_heads(self, x):
         B, T, C = x.shape

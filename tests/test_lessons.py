@@ -1,0 +1,60 @@
+"""Every lesson runs on its own, in its fast mode, and prints what it is about.
+
+Lessons are found by glob (lessons/NN_*.py), so a new lesson is tested as soon as it exists.
+Each runs as a learner would run it, ``python lessons/NN_topic.py`` from the repository
+root, with TINYKD_LESSON_FAST=1 (smaller sizes, fewer steps).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.py"))
+
+# What each lesson must print (regular expressions): evidence that it reached its results, not
+# just that it started. A lesson without an entry must still exit cleanly and print its sections.
+KEY_PATTERNS = {
+    "01_arrays_and_backend.py": [r"BackendError", r"centred, float64", r"precision\(np\.float64\)"],
+    "02_linear_layer.py": [r"dW = dy\^T x", r"dweight +no +yes", r"input:x +\S+ +ok", r"\n  bias +\S+ +WRONG"],
+    "03_layernorm_and_gelu.py": [r"max \|tanh form - exact\| += [0-9.]+e-04",
+                                 r"forgot dy +passes +CAUGHT", r"none \(tinykd's\) +passes +passes"],
+    "04_attention.py": [r"all exactly 0\.0: True", r"entropy, unscaled", r"\(B, H, T, D\)",
+                        r"value\.bias +\S+ +\S+ +ok"],
+    "05_encoder.py": [r"encoder\.layer\.1\.output\.LayerNorm\.bias .* ok", r"; none above the whole-model tolerance",
+                      r"with the mask +\d\.\d+e-0[789]", r"22,713,216"],
+}
+# Lessons that print a failing check on purpose (a deliberately broken backward).
+SHOWS_A_BROKEN_CHECK = {"02_linear_layer.py"}
+
+
+def run_lesson(path: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, TINYKD_LESSON_FAST="1")
+    env.pop("TINYKD_BACKEND", None)            # lessons start on NumPy; lesson 01 tries CuPy itself
+    # The package is normally installed (pip install -e .); the repository root on the path
+    # lets the test run from a plain checkout too.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    return subprocess.run([sys.executable, str(path.relative_to(ROOT))], cwd=ROOT, env=env,
+                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+
+
+def test_lessons_are_found():
+    assert len(LESSONS) >= 5, f"expected lessons 01-05 in {ROOT / 'lessons'}, found {LESSONS}"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[p.name for p in LESSONS])
+def test_lesson_runs_in_fast_mode(path):
+    result = run_lesson(path)
+    assert result.returncode == 0, f"{path.name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    out = result.stdout
+    assert "1. " in out and len(out.splitlines()) > 20, f"{path.name} printed too little:\n{out}"
+    if path.name not in SHOWS_A_BROKEN_CHECK:
+        assert "WRONG" not in out, f"{path.name} reports a failed gradient check:\n{out}"
+    for pattern in KEY_PATTERNS.get(path.name, []):
+        assert re.search(pattern, out), f"{path.name} did not print {pattern!r}:\n{out}"
