@@ -1,0 +1,132 @@
+"""Command line for the data pipeline.
+
+    python -m tinykd.data build [--work-dir build] [--source-dir DIR] [--vocab-size 15000]
+    python -m tinykd.data stats
+    python -m tinykd.data tokenizer-report [--sizes 12000 15000 16000 24000 32000]
+
+``build`` runs everything from ``apt-get download`` to ``data/``; on a machine without
+apt, unpack the Debian packages elsewhere and pass ``--source-dir``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from . import build, corpus, split, tokenizer
+
+
+def _train_sides(data_dir):
+    train = corpus.load_corpus("train", data_dir)
+    return train, sorted({p.english for p in train}), sorted({p.translation for p in train})
+
+
+def _fmt_measure(m: dict, langs) -> str:
+    lines = ["| lang | sentences | tokens/sentence | unk % |", "|---|---|---|---|"]
+    for lang in langs:
+        v = m[lang]
+        lines.append(f"| {lang} | {v['sentences']} | {v['tokens_per_sentence']:.1f} | {100 * v['unk_rate']:.3f} |")
+    return "\n".join(lines)
+
+
+def cmd_build(args) -> None:
+    t0 = time.time()
+    langs = args.langs or list(corpus.LANGS)
+    versions = {}
+    if args.source_dir:
+        source = args.source_dir
+    else:
+        versions = build.fetch_and_unpack(args.work_dir, langs)
+        source = os.path.join(args.work_dir, "src")
+    report = build.build_corpus(source, args.data_dir, langs)
+    report["debian_packages"] = versions
+    if not args.skip_tokenizer:
+        t1 = time.time()
+        train, english, translations = _train_sides(args.data_dir)
+        tok = tokenizer.build_tokenizer(english, translations, args.vocab_size)
+        path = tokenizer.default_tokenizer_path(args.data_dir)
+        tokenizer.save_tokenizer(tok, path)
+        m = tokenizer.measure(tok, corpus.load_corpus("dev", args.data_dir))
+        report["tokenizer"] = {"vocab_size": tok.get_vocab_size(), "left_out_english_conflicts": tok.banned_pieces,
+                               "dev": {k: {kk: round(vv, 5) for kk, vv in v.items()} for k, v in m.items()}}
+        print(f"\ntokenizer: {path}, vocab {tok.get_vocab_size()} ({time.time() - t1:.0f}s); on dev:")
+        print(_fmt_measure(m, ["en", *langs]))
+        print(f"English dev sentences split exactly as the teacher does: {100 * m['en']['teacher_agreement']:.1f}%")
+    report["build_seconds"] = round(time.time() - t0)
+    print(f"\nwrote {build.write_build_info(report, args.data_dir)}; total {report['build_seconds']}s")
+
+
+def cmd_stats(args) -> None:
+    stats = corpus.corpus_stats(args.data_dir)
+    print("| lang | " + " | ".join(split.SPLITS) + " |")
+    print("|---|" + "---|" * len(split.SPLITS))
+    for lang in corpus.LANGS:
+        if lang in stats:
+            print(f"| {lang} | " + " | ".join(str(stats[lang][s]) for s in split.SPLITS) + " |")
+    totals = [sum(v[s] for v in stats.values()) for s in split.SPLITS]
+    print("| total | " + " | ".join(map(str, totals)) + " |")
+    print(f"unique English sentences (all splits): {len(corpus.english_sentences(args.data_dir))}")
+    for s in split.SPLITS:
+        n = len({p.english_index for p in corpus.load_corpus(s, args.data_dir)})
+        print(f"  in {s}: {n}")
+
+
+def cmd_tokenizer_report(args) -> None:
+    train, english, translations = _train_sides(args.data_dir)
+    dev = corpus.load_corpus("dev", args.data_dir)
+    counts = tokenizer.teacher_piece_counts(english)
+    new = tokenizer.train_new_pieces(translations)
+    print(f"teacher pieces used by the English training side: {len(counts)}")
+    langs = ["en", *corpus.LANGS]
+    results = {}
+    for V in args.sizes:
+        tok = tokenizer.build_tokenizer(english, translations, V, teacher_counts=counts, new_pieces=new)
+        results[V] = tokenizer.measure(tok, dev)
+        results[V]["left_out"] = tok.banned_pieces
+    teacher = tokenizer.measure(tokenizer.configure(
+        tokenizer.Tokenizer.from_file(tokenizer.teacher_tokenizer_path()), None, False), dev)
+    head = " | ".join(f"{V // 1000}k" for V in args.sizes)
+    print("\ntokens per sentence / unk % on dev (translations; en = unique English sentences)\n")
+    print(f"| lang | {head} | teacher (30522) |")
+    print("|---|" + "---|" * (len(args.sizes) + 1))
+    for lang in langs:
+        cells = [f"{results[V][lang]['tokens_per_sentence']:.1f} / {100 * results[V][lang]['unk_rate']:.2f}"
+                 for V in args.sizes]
+        t = teacher[lang]
+        print(f"| {lang} | " + " | ".join(cells) + f" | {t['tokens_per_sentence']:.1f} / {100 * t['unk_rate']:.2f} |")
+    print("| en = teacher split | " + " | ".join(f"{100 * results[V]['en']['teacher_agreement']:.1f}%"
+                                               for V in args.sizes) + " | 100% |")
+    print("| new pieces left out | " + " | ".join(str(results[V]["left_out"]) for V in args.sizes) + " | |")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({str(k): v for k, v in results.items()} | {"teacher": teacher}, f, indent=1)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m tinykd.data", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data-dir", default=None, help="default: data/ at the repository root, or $TINYKD_DATA")
+    sub = ap.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="download, unpack, clean, split, write data/ and train the tokenizer")
+    b.add_argument("--work-dir", default="build", help="git-ignored folder for .deb files and unpacked HTML")
+    b.add_argument("--source-dir", default=None,
+                   help="already-unpacked packages (folder containing usr/share/libreoffice/help); skips apt-get")
+    b.add_argument("--langs", nargs="*", default=None, help=f"default: {' '.join(corpus.LANGS)}")
+    b.add_argument("--vocab-size", type=int, default=tokenizer.DEFAULT_VOCAB_SIZE)
+    b.add_argument("--skip-tokenizer", action="store_true")
+    b.set_defaults(func=cmd_build)
+    s = sub.add_parser("stats", help="pairs per language and split")
+    s.set_defaults(func=cmd_stats)
+    t = sub.add_parser("tokenizer-report", help="compare vocabulary sizes on the dev split")
+    t.add_argument("--sizes", type=int, nargs="+", default=[12000, 15000, 16000, 24000, 32000])
+    t.add_argument("--json", default=None)
+    t.set_defaults(func=cmd_tokenizer_report)
+    args = ap.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,64 @@
+"""Split the help corpus by page, and keep test and dev free of training text.
+
+The rule (``shared/DATA.md``): a page is the HTML path relative to the language folder,
+for example ``text/scalc/01/04060101.html``, and
+
+    h = int(hashlib.sha1(page.encode("utf-8")).hexdigest(), 16) % 10
+    h == 0 -> test,  h == 1 -> dev,  otherwise -> train.
+
+Because the page decides, every language puts the same page in the same split, and the
+English side of test never overlaps the English side of train page-wise.  Help pages
+repeat sentences across pages, though, so after the page split any test or dev pair
+whose English or whose translation occurs on a training page is dropped
+(``drop_train_overlap``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from typing import Dict, Iterable, List, Tuple
+
+SPLITS = ("train", "dev", "test")
+
+
+def page_bucket(page: str) -> int:
+    """The page's bucket 0..9 from the SHA-1 of its relative path."""
+    return int(hashlib.sha1(page.encode("utf-8")).hexdigest(), 16) % 10
+
+
+def split_of_page(page: str) -> str:
+    """``"test"`` for bucket 0, ``"dev"`` for bucket 1, ``"train"`` otherwise."""
+    h = page_bucket(page)
+    return "test" if h == 0 else "dev" if h == 1 else "train"
+
+
+def split_by_page(pairs: Iterable) -> Dict[str, List]:
+    """Group pairs (anything with a ``page`` field) into train/dev/test by their page."""
+    out: Dict[str, List] = {s: [] for s in SPLITS}
+    for p in pairs:
+        out[split_of_page(p.page)].append(p)
+    return out
+
+
+def training_text(train_pairs: Iterable) -> Tuple[set, set]:
+    """The English strings and the (lang, translation) strings that occur on training pages."""
+    english, translations = set(), set()
+    for p in train_pairs:
+        english.add(p.english)
+        translations.add((p.lang, p.translation))
+    return english, translations
+
+
+def drop_train_overlap(pairs: Iterable, train_english: set, train_translations: set) -> Tuple[List, Counter]:
+    """Drop the pairs whose English or translation occurs on a training page.
+
+    Returns ``(kept, dropped_per_language)``.
+    """
+    kept, dropped = [], Counter()
+    for p in pairs:
+        if p.english in train_english or (p.lang, p.translation) in train_translations:
+            dropped[p.lang] += 1
+        else:
+            kept.append(p)
+    return kept, dropped
