@@ -1,0 +1,272 @@
+"""The distillation objective, the optimiser, the config, and the training loop."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from tinykd import backend
+from tinykd.config import ConfigError, TrainConfig, make_config, parse_overrides
+from tinykd.gradcheck import numerical_gradient, rel_error
+from tinykd.loss import distillation_loss, distillation_loss_stacked, mse
+from tinykd.optim import AdamW, clip_grad_norm, learning_rate, no_decay
+
+
+# -- the loss ---------------------------------------------------------------------------
+
+def test_mse_gradient_is_checked_numerically(float64):
+    rng = np.random.default_rng(0)
+    pred, target = rng.standard_normal((4, 6)), rng.standard_normal((4, 6))
+    loss, grad = mse(pred, target)
+    assert np.isclose(loss, ((pred - target) ** 2).mean())
+    numeric = numerical_gradient(lambda: mse(pred, target)[0], pred)
+    assert rel_error(grad, numeric) < 1e-8
+
+
+def test_distillation_loss_pulls_both_sides_to_the_english_teacher_vector(float64):
+    rng = np.random.default_rng(1)
+    student, teacher = rng.standard_normal((6, 5)), rng.standard_normal((3, 5))
+    loss, loss_en, loss_xx, dstudent = distillation_loss_stacked(student, teacher)
+    assert np.isclose(loss, ((student[:3] - teacher) ** 2).mean() + ((student[3:] - teacher) ** 2).mean())
+    assert np.isclose(loss, loss_en + loss_xx)
+    numeric = numerical_gradient(lambda: distillation_loss_stacked(student, teacher)[0], student)
+    assert rel_error(dstudent, numeric) < 1e-8
+    assert distillation_loss(teacher, teacher, teacher)[0] == 0.0
+
+
+def test_whole_student_with_the_loss_is_gradient_checked(float64):
+    """The loss on top of the encoder: the gradient of L itself, through every layer."""
+    from tinykd.gradcheck import randomize_parameters
+    from tinykd.model import Encoder, EncoderConfig
+    model = Encoder(EncoderConfig(vocab_size=17, hidden_size=8, num_layers=1, num_heads=2, intermediate_size=16,
+                                  max_position=8, dropout=0.0, output_size=5))
+    randomize_parameters(model, 2, std=0.3)
+    rng = np.random.default_rng(2)
+    ids = rng.integers(0, 17, (4, 5))                  # 2 English + 2 translations
+    mask = (np.arange(5)[None] < np.array([[5], [3], [4], [1]])).astype(np.int64)
+    teacher = rng.standard_normal((2, 5))
+    teacher /= np.linalg.norm(teacher, axis=1, keepdims=True)
+
+    def loss():
+        return distillation_loss_stacked(model(ids, mask), teacher)[0]
+
+    model.zero_grad()
+    model.backward(distillation_loss_stacked(model(ids, mask), teacher)[3])
+    for name, param in model.parameters().items():
+        numeric = numerical_gradient(loss, param)
+        analytic = model.gradients()[name]
+        if name.endswith("key.bias"):
+            assert np.abs(analytic).max() < 1e-12
+            continue
+        assert rel_error(analytic, numeric) < 1e-6, name
+
+
+# -- the optimiser ------------------------------------------------------------------------
+
+def test_adamw_first_step_by_hand():
+    p = {"dense.weight": np.array([1.0, -2.0]), "dense.bias": np.array([0.5])}
+    g = {"dense.weight": np.array([0.1, 0.2]), "dense.bias": np.array([-0.3])}
+    opt = AdamW(p, lr=0.1, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.5)
+    opt.step(g)
+    # step 1: m_hat = g, v_hat = g^2, so the Adam update is lr * sign(g); decay on the weight only
+    np.testing.assert_allclose(p["dense.weight"], np.array([1.0, -2.0]) * (1 - 0.1 * 0.5) - 0.1, rtol=1e-6)
+    np.testing.assert_allclose(p["dense.bias"], [0.5 + 0.1], rtol=1e-6)
+
+
+def test_adamw_state_round_trip():
+    rng = np.random.default_rng(0)
+    p = {"w": rng.standard_normal(3)}
+    opt = AdamW(p, lr=0.01)
+    for _ in range(3):
+        opt.step({"w": rng.standard_normal(3)})
+    q = {"w": p["w"].copy()}
+    again = AdamW(q, lr=0.01)
+    again.load_state_dict({k: v.copy() for k, v in opt.state_dict().items()})
+    g = {"w": rng.standard_normal(3)}
+    opt.step(g)
+    again.step(g)
+    np.testing.assert_array_equal(p["w"], q["w"])
+
+
+def test_no_decay_on_biases_and_layernorm():
+    assert no_decay("encoder.layer.0.output.dense.bias") and no_decay("embeddings.LayerNorm.weight")
+    assert not no_decay("encoder.layer.0.output.dense.weight")
+
+
+def test_schedule_warms_up_then_decays_to_zero():
+    lrs = [learning_rate(s, 100, 1.0, 10) for s in range(100)]
+    assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(lrs[9:], lrs[10:])) and lrs[-1] == pytest.approx(1 / 90)
+
+
+def test_clipping_scales_to_the_max_norm():
+    g = {"a": np.array([3.0, 0.0]), "b": np.array([4.0])}
+    assert clip_grad_norm(g, 1.0) == pytest.approx(5.0)
+    assert math.sqrt(sum((v ** 2).sum() for v in g.values())) == pytest.approx(1.0, rel=1e-5)
+    g = {"a": np.array([0.3])}
+    clip_grad_norm(g, 1.0)
+    assert g["a"][0] == 0.3
+    assert math.isnan(clip_grad_norm({"a": np.array([np.nan])}, 1.0))
+
+
+# -- the config ---------------------------------------------------------------------------
+
+def test_overrides_are_type_checked_and_unknown_keys_refused():
+    assert parse_overrides(["--lr", "3e-4", "--steps=10", "--test_eval", "false"]) == \
+        {"lr": 3e-4, "steps": 10, "test_eval": False}
+    with pytest.raises(ConfigError, match="unknown option --colour"):
+        parse_overrides(["--colour", "red"])
+    with pytest.raises(ConfigError, match="--steps expects int"):
+        parse_overrides(["--steps", "many"])
+    with pytest.raises(ConfigError, match="unknown preset"):
+        make_config(["--preset", "huge"])
+    with pytest.raises(ConfigError, match="teacher has layers 0..5"):
+        make_config(["--teacher_layers", "0,7"])
+
+
+def test_presets_then_overrides():
+    c = make_config(["--preset", "tiny", "--steps", "7"])
+    assert c.preset == "tiny" and c.steps == 7 and c.batch_size == 8
+    assert make_config([]) == TrainConfig()
+
+
+# -- the loop, on a tiny synthetic corpus ----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    """A data dir with real shipped tokenizer, a small corpus, and a fake teacher store."""
+    import shutil
+
+    from tinykd.data import default_data_dir
+    from tinykd.data.corpus import Pair, write_corpus
+    from tinykd.store import EmbeddingStore
+
+    shipped_tokenizer = f"{default_data_dir()}/tokenizer.json"
+    root = tmp_path_factory.mktemp("data")
+    shutil.copy(shipped_tokenizer, root / "tokenizer.json")
+    words = ["open the file", "close the dialog", "select a cell", "insert a chart", "save the document",
+             "print the page", "copy the text", "format the cells", "sort the table", "delete the row"]
+    langs = {"de": "Datei {} öffnen", "ja": "ファイル{}を開きます"}
+    splits = {}
+    for split, rng in (("train", range(0, 60)), ("dev", range(60, 70)), ("test", range(70, 80))):
+        splits[split] = [Pair(lang, f"{words[i % 10]} number {i}.", pattern.format(i))
+                         for i in rng for lang, pattern in langs.items()]
+    write_corpus(splits, str(root))
+    from tinykd.data import english_sentences
+    sentences = english_sentences(str(root))
+    rng = np.random.default_rng(0)
+    store = EmbeddingStore.create_or_resume(root / "teacher", sentences, "fake", "0", 384)
+    store.fill(sentences, lambda b: (lambda v: v / np.linalg.norm(v, axis=1, keepdims=True))(
+        rng.standard_normal((len(b), 384))), progress=False)
+    return root
+
+
+def _config(data_dir, **kw):
+    base = dict(init="random", hidden_size=16, num_layers=1, num_heads=2, intermediate_size=32, max_length=16,
+                batch_size=8, steps=12, eval_every=6, eval_pairs=10, checkpoint_every=4, log_every=2,
+                test_eval=True, lr=3e-3, data_dir=str(data_dir), seed=3)
+    base.update(kw)
+    return make_config([], **base)
+
+
+def _loss_on_first_batch(trainer):
+    from tinykd.train import stack_batch
+    ids, mask, english_index = stack_batch(trainer.train_items, trainer.batch_for_step(0))
+    trainer.model.eval()
+    vectors = trainer.model(ids, mask)
+    return distillation_loss_stacked(vectors, trainer.teacher_vectors[english_index])[0]
+
+
+def test_training_writes_a_complete_run(tiny_data, tmp_path):
+    from tinykd.train import Trainer
+    run = tmp_path / "run"
+    run.mkdir()
+    trainer = Trainer(_config(tiny_data), run, progress=False)
+    before = _loss_on_first_batch(trainer)
+    assert trainer.run() == 0
+    assert _loss_on_first_batch(trainer) < 0.97 * before          # it learns (seeded: 7% in 12 steps)
+    for name in ("log.jsonl", "checkpoint.safetensors", "model.safetensors", "eval_test.json", "eval_test.md"):
+        assert (run / name).exists(), name
+    records = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    train = [r for r in records if r["kind"] == "train"]
+    assert [r["step"] for r in train] == [2, 4, 6, 8, 10, 12]
+    assert {r["kind"] for r in records} == {"train", "dev", "test"}
+
+
+def test_resume_gives_exactly_the_weights_of_an_uninterrupted_run(tiny_data, tmp_path):
+    from tinykd.model import Encoder
+    from tinykd.train import Trainer
+    straight = tmp_path / "straight"
+    straight.mkdir()
+    Trainer(_config(tiny_data, test_eval=False, dropout=0.1), straight, progress=False).run()
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    first = Trainer(_config(tiny_data, test_eval=False, dropout=0.1), broken, progress=False)
+    original = first.train_step
+
+    def crash_after_step_5(step):
+        if step == 5:
+            raise RuntimeError("simulated crash")
+        return original(step)
+
+    first.train_step = crash_after_step_5
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        first.run()
+    backend.seed(12345)                                  # whatever the process did meanwhile
+    resumed = Trainer(_config(tiny_data, test_eval=False, dropout=0.1), broken, progress=False)
+    resumed.load_checkpoint()
+    assert resumed.step == 4                              # the last checkpoint before the crash
+    assert resumed.run() == 0
+    a = Encoder.load(straight / "model.safetensors").state_dict()
+    b = Encoder.load(broken / "model.safetensors").state_dict()
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+def test_nan_loss_stops_with_the_step_and_keeps_the_last_checkpoint(tiny_data, tmp_path):
+    from tinykd.train import Trainer, TrainingDiverged
+    trainer = Trainer(_config(tiny_data, test_eval=False), tmp_path, progress=False)
+    original = trainer.train_step
+    poisoned = {"done": False}
+
+    def poison(step):
+        if step == 6 and not poisoned["done"]:
+            poisoned["done"] = True
+            trainer.model.parameters()["embeddings.LayerNorm.weight"][:] = np.nan
+        return original(step)
+
+    trainer.train_step = poison
+    with pytest.raises(TrainingDiverged, match="at step 6.*step 4"):
+        trainer.run()
+    trainer.load_checkpoint()
+    assert trainer.step == 4
+    assert all(np.isfinite(p).all() for p in trainer.model.parameters().values())
+
+
+def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tiny_data, tmp_path):
+    from tinykd.train import Trainer
+    trainer = Trainer(_config(tiny_data, test_eval=False, checkpoint_every=100), tmp_path, progress=False)
+    original = trainer.train_step
+
+    def interrupt(step):
+        if step == 2:
+            trainer._on_sigint(None, None)                  # as the SIGINT handler would
+        return original(step)
+
+    trainer.train_step = interrupt
+    assert trainer.run() == 130
+    again = Trainer(_config(tiny_data, test_eval=False), tmp_path, progress=False)
+    again.load_checkpoint()
+    assert again.step == 3
+
+
+def test_cli_refuses_unknown_options_and_lists_them(capsys):
+    from tinykd.train import main
+    assert main(["--colour", "red"]) == 2
+    assert "unknown option --colour" in capsys.readouterr().err
+    assert main(["--help"]) == 0
+    assert "--teacher_layers" in capsys.readouterr().out

@@ -1,0 +1,243 @@
+"""Evaluation as sentence-transformers reports it, per language.
+
+For a split's pairs (English s, translation t) and the teacher's vectors T(s):
+
+  * MSE x 100 of the student against the teacher, for the English side S(s)
+    and the translated side S(t) (both against T(s));
+  * translation accuracy in both directions: in a set of up to 1000 pairs, is
+    t_i the nearest neighbour (cosine) of s_i among all translations (en->xx),
+    and s_i the nearest of t_i among all English sentences (xx->en)?
+    (sentence-transformers' TranslationEvaluator);
+  * agreement with the teacher: Spearman correlation between the student's and
+    the teacher's cosine similarities over random pairs of English sentences.
+
+Next to any model we can put two references: the teacher itself (English-only)
+and a character 3-gram TF-IDF bag of words, which needs no training at all.
+
+``python -m tinykd.evaluate RUN_DIR`` evaluates a trained run on the test split.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections import defaultdict
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+SET_SIZE = 1000
+
+
+def unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+
+def translation_accuracy(english: np.ndarray, translation: np.ndarray, set_size: int = SET_SIZE):
+    """(en->xx, xx->en) accuracy in %, over consecutive sets of ``set_size`` pairs."""
+    correct_src = correct_trg = 0
+    for start in range(0, len(english), set_size):
+        e, t = unit(english[start:start + set_size]), unit(translation[start:start + set_size])
+        sim = e @ t.T                                          # (n, n) cosine
+        idx = np.arange(len(e))
+        correct_src += int((sim.argmax(axis=1) == idx).sum())  # each English finds its translation
+        correct_trg += int((sim.argmax(axis=0) == idx).sum())  # each translation finds its English
+    n = max(1, len(english))
+    return 100.0 * correct_src / n, 100.0 * correct_trg / n
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman rank correlation (ties get their average rank)."""
+    def ranks(x):
+        order = np.argsort(x, kind="stable")
+        r = np.empty(len(x))
+        r[order] = np.arange(len(x))
+        _, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+        sums = np.bincount(inverse, weights=r)
+        return sums[inverse] / counts[inverse]
+    ra, rb = ranks(np.asarray(a, float)), ranks(np.asarray(b, float))
+    ra -= ra.mean()
+    rb -= rb.mean()
+    return float((ra @ rb) / np.sqrt((ra @ ra) * (rb @ rb)))
+
+
+def char_trigram_tfidf(texts: Sequence[str], dim: int = 1 << 15) -> np.ndarray:
+    """A character 3-gram TF-IDF bag of words, hashed into ``dim`` buckets, L2-normalised.
+
+    The reference "no model at all": shared spellings (names, numbers, cognates)
+    are all it can match across languages.
+    """
+    rows = []
+    for text in texts:
+        s = f"  {text.lower()}  "
+        counts = defaultdict(float)
+        for i in range(len(s) - 2):
+            counts[zlib.crc32(s[i:i + 3].encode("utf-8")) % dim] += 1.0
+        rows.append(counts)
+    df = np.zeros(dim)
+    for counts in rows:
+        df[list(counts)] += 1
+    idf = np.log((1 + len(rows)) / (1 + df)) + 1.0
+    out = np.zeros((len(rows), dim), dtype=np.float32)
+    for i, counts in enumerate(rows):
+        keys = np.fromiter(counts, dtype=np.int64, count=len(counts))
+        out[i, keys] = np.fromiter(counts.values(), dtype=np.float64, count=len(counts)) * idf[keys]
+    return unit(out)
+
+
+def evaluation_pairs(pairs, max_per_lang: int | None = None, seed: int = 0) -> dict:
+    """Group pairs by language, one pair per English sentence (a repeated English
+    sentence would make the nearest neighbour ambiguous), in a seeded order."""
+    by_lang = defaultdict(list)
+    for p in pairs:
+        by_lang[p.lang].append(p)
+    rng = np.random.default_rng(seed)
+    out = {}
+    for lang in sorted(by_lang):
+        seen, unique = set(), []
+        for p in by_lang[lang]:
+            if p.english not in seen and p.english.strip() and p.translation.strip():
+                seen.add(p.english)
+                unique.append(p)
+        order = rng.permutation(len(unique))
+        if max_per_lang:
+            order = order[:max_per_lang]
+        out[lang] = [unique[i] for i in order]
+    return out
+
+
+def evaluate(encode: Callable[[list[str]], np.ndarray], pairs, teacher_vectors: np.ndarray,
+             max_per_lang: int | None = None, spearman_pairs: int = 2000, seed: int = 0,
+             name: str = "model") -> dict:
+    """Metrics per language for one model; ``encode(sentences) -> (N, D)``.
+
+    ``teacher_vectors[p.english_index]`` is the teacher's vector of pair p's English sentence.
+    ``encode=None``-like models that are not in the teacher's space (TF-IDF) pass
+    ``teacher_vectors=None`` and get accuracies only.
+    """
+    groups = evaluation_pairs(pairs, max_per_lang, seed)
+    english = sorted({p.english for ps in groups.values() for p in ps})
+    eng_vec = dict(zip(english, encode(english))) if english else {}
+    result = {"name": name, "languages": {}}
+    for lang, ps in groups.items():
+        s_en = np.stack([eng_vec[p.english] for p in ps])
+        s_xx = encode([p.translation for p in ps])
+        row = {"pairs": len(ps)}
+        if teacher_vectors is not None:
+            t = teacher_vectors[[p.english_index for p in ps]].astype(np.float32)
+            row["mse_en"] = 100.0 * float(((s_en - t) ** 2).mean())
+            row["mse_xx"] = 100.0 * float(((s_xx - t) ** 2).mean())
+        row["acc_en_xx"], row["acc_xx_en"] = translation_accuracy(s_en, s_xx)
+        row["acc"] = 0.5 * (row["acc_en_xx"] + row["acc_xx_en"])
+        result["languages"][lang] = row
+    langs = result["languages"]
+    result["mean_acc"] = float(np.mean([r["acc"] for r in langs.values()])) if langs else 0.0
+    if teacher_vectors is not None and langs:
+        result["mean_mse_en"] = float(np.mean([r["mse_en"] for r in langs.values()]))
+        result["mean_mse_xx"] = float(np.mean([r["mse_xx"] for r in langs.values()]))
+    if teacher_vectors is not None and len(english) > 2 and spearman_pairs:
+        index = {p.english: p.english_index for ps in groups.values() for p in ps}
+        rng = np.random.default_rng(seed + 1)
+        a, b = rng.integers(0, len(english), (2, spearman_pairs))
+        keep = a != b
+        a, b = a[keep], b[keep]
+        S = unit(np.stack([eng_vec[s] for s in english]))
+        T = unit(teacher_vectors[[index[s] for s in english]].astype(np.float32))
+        result["spearman"] = 100.0 * spearman((S[a] * S[b]).sum(1), (T[a] * T[b]).sum(1))
+    return result
+
+
+def tfidf_reference(pairs, max_per_lang: int | None = None, seed: int = 0) -> dict:
+    """The character 3-gram TF-IDF bag, evaluated like a model (accuracies only)."""
+    groups = evaluation_pairs(pairs, max_per_lang, seed)
+    result = {"name": "char-3gram TF-IDF", "languages": {}}
+    for lang, ps in groups.items():
+        acc = [0.0, 0.0]
+        for start in range(0, len(ps), SET_SIZE):   # idf from each set itself
+            chunk = ps[start:start + SET_SIZE]
+            vec = char_trigram_tfidf([p.english for p in chunk] + [p.translation for p in chunk])
+            a_src, a_trg = translation_accuracy(vec[:len(chunk)], vec[len(chunk):], SET_SIZE)
+            acc[0] += a_src * len(chunk)
+            acc[1] += a_trg * len(chunk)
+        row = {"pairs": len(ps), "acc_en_xx": acc[0] / len(ps), "acc_xx_en": acc[1] / len(ps)}
+        row["acc"] = 0.5 * (row["acc_en_xx"] + row["acc_xx_en"])
+        result["languages"][lang] = row
+    result["mean_acc"] = float(np.mean([r["acc"] for r in result["languages"].values()]))
+    return result
+
+
+def format_table(results: Sequence[dict]) -> str:
+    """One row per language; for each model: MSE x 100 (en / xx) and accuracy (en->xx / xx->en)."""
+    langs = sorted({lang for r in results for lang in r["languages"]})
+    head = ["lang", "pairs"]
+    for r in results:
+        head += [f"{r['name']}: mse en", "mse xx", "acc en>xx", "acc xx>en"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+
+    def cells(r, lang):
+        row = r["languages"].get(lang)
+        if row is None:
+            return ["", "", "", ""]
+        mse = [f"{row[k]:.3f}" if k in row else "-" for k in ("mse_en", "mse_xx")]
+        return mse + [f"{row['acc_en_xx']:.1f}", f"{row['acc_xx_en']:.1f}"]
+
+    for lang in langs:
+        n = next((r["languages"][lang]["pairs"] for r in results if lang in r["languages"]), 0)
+        row = [lang, str(n)]
+        for r in results:
+            row += cells(r, lang)
+        lines.append("| " + " | ".join(row) + " |")
+    mean = ["**mean**", ""]
+    for r in results:
+        mean += [f"{r['mean_mse_en']:.3f}" if "mean_mse_en" in r else "-",
+                 f"{r['mean_mse_xx']:.3f}" if "mean_mse_xx" in r else "-",
+                 f"{np.mean([x['acc_en_xx'] for x in r['languages'].values()]):.1f}",
+                 f"{np.mean([x['acc_xx_en'] for x in r['languages'].values()]):.1f}"]
+    lines.append("| " + " | ".join(mean) + " |")
+    summary = [f"- {r['name']}: mean translation accuracy {r['mean_acc']:.1f}%"
+               + (f", Spearman with the teacher's similarities {r['spearman']:.1f}" if "spearman" in r else "")
+               for r in results]
+    return "\n".join(lines + [""] + summary)
+
+
+def main(argv=None) -> int:
+    """``python -m tinykd.evaluate RUN_DIR``: the test-split table of a run, with references."""
+    import argparse
+
+    from tinykd.data import load_corpus
+    from tinykd.runs import load_run, teacher_vectors_for
+
+    parser = argparse.ArgumentParser(prog="python -m tinykd.evaluate",
+                                     description="Evaluate a trained student on a split, next to references.")
+    parser.add_argument("run_dir", nargs="?", default=None,
+                        help="a run directory (default: the student shipped in the package)")
+    parser.add_argument("--split", default="test", choices=["test", "dev"])
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--max-per-lang", type=int, default=None, help="cap pairs per language (faster)")
+    parser.add_argument("--no-references", action="store_true", help="skip the teacher and TF-IDF rows")
+    parser.add_argument("--out", default=None, help="write the JSON results here "
+                                                    "(default: RUN_DIR/eval_<split>.json)")
+    args = parser.parse_args(argv)
+
+    pairs = load_corpus(args.split, args.data_dir)
+    teacher_vectors = teacher_vectors_for(args.data_dir)
+    student = load_run(args.run_dir)
+    results = [evaluate(student.encode, pairs, teacher_vectors, args.max_per_lang, name="student")]
+    if not args.no_references:
+        from tinykd.teacher import load_sentence_transformer
+        teacher = load_sentence_transformer()
+        results.append(evaluate(teacher.encode, pairs, teacher_vectors, args.max_per_lang, name="teacher"))
+        results.append(tfidf_reference(pairs, args.max_per_lang))
+    table = format_table(results)
+    print(table)
+    if args.run_dir or args.out:
+        out = Path(args.out) if args.out else Path(args.run_dir) / f"eval_{args.split}.json"
+        out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        out.with_suffix(".md").write_text(table + "\n", encoding="utf-8")
+        print(f"written to {out} and {out.with_suffix('.md')}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,78 @@
+"""Building the student: from the teacher, or from random numbers.
+
+On a CPU, a student trained from random initialisation barely leaves the
+plateau of "predict the mean teacher vector" in 20 minutes. So, like the
+published recipe, our student starts from a pretrained model, the teacher:
+
+  * its Transformer layers: all six, or a subset (DistilBERT kept every other one);
+  * its embedding table, carried into the student's multilingual vocabulary
+    (vocabulary transfer): a token the teacher knows keeps the teacher's vector;
+    a new token starts from the mean of the teacher's vectors of the pieces the
+    teacher's tokenizer splits it into;
+  * its position and token-type embeddings and the embedding LayerNorm.
+
+With no teacher layers the student is "static": a bag of token embeddings,
+mean-pooled and projected (the model2vec idea), the cheap baseline.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinykd import backend
+from tinykd.model import Encoder, EncoderConfig
+
+
+def transfer_embeddings(teacher_table: np.ndarray, teacher_ids: list[list[int]]) -> np.ndarray:
+    """Row i: the mean of the teacher's rows ``teacher_ids[i]`` (vocabulary transfer).
+
+    teacher_table: (V_teacher, C)  ->  (V_student, C)
+    """
+    out = np.empty((len(teacher_ids), teacher_table.shape[1]), dtype=np.float32)
+    for i, ids in enumerate(teacher_ids):
+        out[i] = teacher_table[ids].mean(axis=0) if len(ids) else 0.0
+    return out
+
+
+def student_from_teacher(teacher: Encoder, teacher_ids: list[list[int]], layers: list[int],
+                         static_width: int | None = None, dropout: float = 0.1) -> Encoder:
+    """A student with the teacher's width, the chosen teacher layers, and a transferred vocabulary.
+
+    ``teacher_ids[i]``: the teacher token ids whose vectors initialise student token i.
+    With ``layers == []`` the student is static: embeddings, mean pooling and a
+    dense projection (initialised to the identity) to the teacher's width.
+    """
+    tc = teacher.config
+    config = EncoderConfig(
+        vocab_size=len(teacher_ids), hidden_size=tc.hidden_size, num_layers=len(layers), num_heads=tc.num_heads,
+        intermediate_size=tc.intermediate_size, max_position=tc.max_position, type_vocab_size=tc.type_vocab_size,
+        output_size=tc.hidden_size if not layers else None, normalize=True, layer_norm_eps=tc.layer_norm_eps,
+        dropout=dropout)
+    student = Encoder(config)
+    t = teacher.state_dict()
+    state = {}
+    for name, value in t.items():
+        if name == "embeddings.word_embeddings.weight":
+            state[name] = transfer_embeddings(value, teacher_ids)
+        elif name.startswith("embeddings."):
+            state[name] = value
+        elif name.startswith("encoder.layer."):
+            index, rest = name[len("encoder.layer."):].split(".", 1)
+            if int(index) in layers:
+                state[f"encoder.layer.{layers.index(int(index))}.{rest}"] = value
+    if not layers:
+        state["projection.weight"] = np.eye(tc.hidden_size, dtype=np.float32)
+        state["projection.bias"] = np.zeros(tc.hidden_size, dtype=np.float32)
+    student.load_state_dict(state)
+    return student
+
+
+def random_student(vocab_size: int, hidden_size: int, num_layers: int, num_heads: int, intermediate_size: int,
+                   output_size: int, max_position: int = 512, dropout: float = 0.1, seed: int = 0) -> Encoder:
+    """A student from BERT's random initialisation, projecting to the teacher's width if it differs."""
+    backend.seed(seed)
+    return Encoder(EncoderConfig(
+        vocab_size=vocab_size, hidden_size=hidden_size, num_layers=num_layers, num_heads=num_heads,
+        intermediate_size=intermediate_size, max_position=max_position,
+        output_size=output_size if output_size != hidden_size or num_layers == 0 else None,
+        normalize=True, dropout=dropout))

@@ -1,0 +1,339 @@
+"""Multilingual distillation: ``python -m tinykd.train``.
+
+One step, for a batch of B pairs (English s, translation t) with teacher vectors T(s)::
+
+    vectors = student([s_1..s_B; t_1..t_B])               one forward pass, (2B, D)
+    L = MSE(S(s), T(s)) + MSE(S(t), T(s))                  tinykd.loss
+    student.backward(dL/dvectors)                          every gradient, by hand
+    clip the global gradient norm; AdamW step with a warm-up/decay schedule
+
+Around it: a run directory (config.json, log.jsonl, checkpoints, the final
+model), dev evaluations, a progress bar, ``--resume RUN_DIR`` (on NumPy the
+resumed run ends with exactly the weights of an uninterrupted one), Ctrl-C that
+saves a checkpoint, and a stop with a message when the loss is NaN or inf.
+
+    python -m tinykd.train                    # the default student, ~20 min on 2 cores
+    python -m tinykd.train --preset tiny      # a minute
+    python -m tinykd.train --resume runs/20261129-221500
+    python -m tinykd.train --help             # every option
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tinykd import backend
+from tinykd.config import TrainConfig, help_text, make_config
+from tinykd.evaluate import evaluate, format_table, tfidf_reference
+from tinykd.inference import SentenceEncoder
+from tinykd.loss import distillation_loss_stacked
+from tinykd.model import Encoder, EncoderConfig, atomic_save_safetensors
+from tinykd.optim import AdamW, clip_grad_norm, learning_rate
+
+CHECKPOINT = "checkpoint.safetensors"
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+# ---------------------------------------------------------------------------
+# pair batches: each step sees B English sentences and their B translations
+# ---------------------------------------------------------------------------
+
+@dataclass
+class PairItems:
+    english_ids: list            # token ids of each pair's English sentence, (n_i,) int32
+    translation_ids: list        # token ids of each pair's translation
+    english_index: np.ndarray    # (N,) row of the teacher vector
+    lang: np.ndarray             # (N,) language of the translation
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.array([max(len(a), len(b)) for a, b in zip(self.english_ids, self.translation_ids)])
+
+
+def tokenize_pairs(pairs, tokenizer, max_length: int) -> PairItems:
+    from tinykd.inference import configure_tokenizer
+    configure_tokenizer(tokenizer, max_length)
+    en = [np.asarray(e.ids, dtype=np.int32) for e in tokenizer.encode_batch([p.english for p in pairs])]
+    xx = [np.asarray(e.ids, dtype=np.int32) for e in tokenizer.encode_batch([p.translation for p in pairs])]
+    return PairItems(en, xx, np.array([p.english_index for p in pairs], dtype=np.int64),
+                     np.array([p.lang for p in pairs]))
+
+
+def epoch_batches(items: PairItems, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
+    """The pair indices of each batch of one epoch: shuffled, length-bucketed, mixing
+    languages, only full batches; the same for the same (seed, epoch)."""
+    from tinykd.data.batching import batch_order
+    return batch_order(items.lengths, batch_size, seed, epoch, drop_last=True)
+
+
+def stack_batch(items: PairItems, rows: np.ndarray):
+    """``[English; translations]`` as one padded (2B, T) batch, and the English rows' store index."""
+    from tinykd.data.batching import pad
+    ids, mask = pad([items.english_ids[i] for i in rows] + [items.translation_ids[i] for i in rows])
+    return ids.astype(np.int64), mask.astype(np.int64), items.english_index[rows]
+
+
+# ---------------------------------------------------------------------------
+# the run
+# ---------------------------------------------------------------------------
+
+def build_student(config: TrainConfig, tokenizer) -> Encoder:
+    from tinykd.data import teacher_ids_for_init
+    from tinykd.student import random_student, student_from_teacher
+    backend.seed(config.seed)
+    vocab = tokenizer.get_vocab_size()
+    if config.init == "random":
+        return random_student(vocab, config.hidden_size, config.num_layers, config.num_heads,
+                              config.intermediate_size, output_size=384, dropout=config.dropout,
+                              seed=config.seed)
+    from tinykd.teacher import load_sentence_transformer
+    teacher = load_sentence_transformer().model
+    return student_from_teacher(teacher, teacher_ids_for_init(tokenizer), config.layer_list(),
+                                dropout=config.dropout)
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, run_dir: Path, progress: bool = True):
+        from tinykd.data import load_corpus, load_tokenizer
+        from tinykd.runs import teacher_vectors_for
+
+        self.config, self.run_dir, self.progress = config, Path(run_dir), progress
+        data_dir = config.data_dir or None
+        langs = [x.strip() for x in config.langs.split(",") if x.strip()] or None
+        self.tokenizer = load_tokenizer(None if not data_dir else str(Path(data_dir) / "tokenizer.json"),
+                                        max_length=config.max_length, pad=False)
+        self.teacher_vectors = teacher_vectors_for(data_dir)
+        self.train_items = tokenize_pairs(load_corpus("train", data_dir, langs), self.tokenizer, config.max_length)
+        self.dev_pairs = load_corpus("dev", data_dir, langs)
+        self.test_pairs = load_corpus("test", data_dir, langs) if config.test_eval else []
+        self.batches_per_epoch = len(epoch_batches(self.train_items, config.batch_size, config.seed, 0))
+        if self.batches_per_epoch == 0:
+            raise ValueError(f"{len(self.train_items.lang)} training pairs do not make one batch of "
+                             f"{config.batch_size}")
+        self.model = build_student(config, self.tokenizer)
+        self.optimizer = AdamW(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        self.step = 0
+        self.stop_requested = False
+        self._epoch_cache = (None, None)
+
+    # -- files ---------------------------------------------------------------------------
+    def log(self, **record) -> None:
+        with open(self.run_dir / "log.jsonl", "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def save_checkpoint(self) -> None:
+        """Weights, optimiser moments, step and random state, in one file, atomically."""
+        state = {f"model.{k}": v for k, v in self.model.state_dict().items()}
+        state.update({f"optim.{k}": backend.to_numpy(v) for k, v in self.optimizer.state_dict().items()})
+        metadata = {"step": str(self.step), "model_config": json.dumps(self.model.config.to_dict()),
+                    "rng": json.dumps(backend.host_rng().bit_generator.state)}
+        atomic_save_safetensors(state, self.run_dir / CHECKPOINT, metadata)
+
+    def load_checkpoint(self) -> None:
+        from safetensors import safe_open
+        from safetensors.numpy import load_file
+        path = self.run_dir / CHECKPOINT
+        with safe_open(str(path), framework="np") as f:
+            metadata = f.metadata()
+        state = load_file(str(path))
+        self.model.load_state_dict({k[6:]: v for k, v in state.items() if k.startswith("model.")})
+        self.optimizer.load_state_dict({k[6:]: v for k, v in state.items() if k.startswith("optim.")})
+        self.step = int(metadata["step"])
+        backend.host_rng().bit_generator.state = json.loads(metadata["rng"])
+
+    # -- one step --------------------------------------------------------------------------
+    def batch_for_step(self, step: int) -> np.ndarray:
+        epoch, position = divmod(step, self.batches_per_epoch)
+        if self._epoch_cache[0] != epoch:
+            self._epoch_cache = (epoch, epoch_batches(self.train_items, self.config.batch_size,
+                                                      self.config.seed, epoch))
+        return self._epoch_cache[1][position]
+
+    def train_step(self, step: int) -> dict:
+        c = self.config
+        ids, mask, english_index = stack_batch(self.train_items, self.batch_for_step(step))
+        target = backend.asarray(self.teacher_vectors[english_index])                # (B, D)
+        self.model.train()
+        vectors = self.model(backend.asarray(ids), backend.asarray(mask))            # (2B, D)
+        loss, loss_en, loss_xx, dvectors = distillation_loss_stacked(vectors, target)
+        if not math.isfinite(loss):
+            raise TrainingDiverged(f"the loss is {loss} at step {step}; stopping. The last good checkpoint "
+                                   f"(step {self._last_checkpoint}) is kept in {self.run_dir}. Try a lower --lr.")
+        self.model.zero_grad()
+        self.model.backward(dvectors)
+        grads = self.model.gradients()
+        grad_norm = clip_grad_norm(grads, c.clip)
+        if not math.isfinite(grad_norm):
+            raise TrainingDiverged(f"the gradient norm is {grad_norm} at step {step}; stopping. The last good "
+                                   f"checkpoint (step {self._last_checkpoint}) is kept in {self.run_dir}.")
+        lr = learning_rate(step, c.steps, c.lr, max(1, int(c.warmup * c.steps)))
+        self.optimizer.step(grads, lr)
+        return {"loss": loss, "mse_en": loss_en, "mse_xx": loss_xx, "lr": lr, "grad_norm": grad_norm,
+                "tokens": int(mask.sum())}
+
+    # -- evaluation ------------------------------------------------------------------------
+    def encoder(self) -> SentenceEncoder:
+        from tokenizers import Tokenizer
+        tok = Tokenizer.from_str(self.tokenizer.to_str())
+        return SentenceEncoder(self.model, tok, min(256, self.model.config.max_position), name="student")
+
+    def evaluate_dev(self) -> dict:
+        result = evaluate(self.encoder().encode, self.dev_pairs, self.teacher_vectors,
+                          max_per_lang=self.config.eval_pairs, spearman_pairs=1000, name="student")
+        self.model.train()
+        return result
+
+    # -- the loop --------------------------------------------------------------------------
+    def _on_sigint(self, signum, frame):
+        if self.stop_requested:                    # a second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        self.stop_requested = True
+        print("\nCtrl-C: finishing this step, saving a checkpoint, then stopping "
+              "(press again to stop at once)", file=sys.stderr)
+
+    def run(self) -> int:
+        c = self.config
+        self._last_checkpoint = self.step
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=c.steps, initial=self.step, desc="distilling", unit="step", dynamic_ncols=True)
+        previous = signal.signal(signal.SIGINT, self._on_sigint)
+        started, tokens, t_window = time.time(), 0, time.time()
+        try:
+            while self.step < c.steps:
+                stats = self.train_step(self.step)
+                self.step += 1
+                tokens += stats["tokens"]
+                if self.step % c.log_every == 0 or self.step == c.steps:
+                    now = time.time()
+                    tok_s = tokens / max(1e-9, now - t_window)
+                    tokens, t_window = 0, now
+                    self.log(kind="train", step=self.step, time=now - started, tokens_per_s=tok_s,
+                             **{k: v for k, v in stats.items() if k != "tokens"})
+                    if bar is not None:
+                        bar.set_postfix(loss=f"{stats['loss']:.5f}", lr=f"{stats['lr']:.1e}",
+                                        tok_s=f"{tok_s:.0f}")
+                if bar is not None:
+                    bar.update(1)
+                if c.eval_every and self.step % c.eval_every == 0 and self.step < c.steps:
+                    self._dev(started, bar)
+                if self.step % c.checkpoint_every == 0 or self.stop_requested:
+                    self.save_checkpoint()
+                    self._last_checkpoint = self.step
+                if self.stop_requested:
+                    print(f"stopped at step {self.step}; checkpoint saved. Resume with: "
+                          f"python -m tinykd.train --resume {self.run_dir}", file=sys.stderr)
+                    return 130
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            if bar is not None:
+                bar.close()
+        self.save_checkpoint()
+        self.finish(started)
+        return 0
+
+    def _dev(self, started: float, bar) -> None:
+        result = self.evaluate_dev()
+        self.log(kind="dev", step=self.step, time=time.time() - started, mean_acc=result["mean_acc"],
+                 mean_mse_en=result["mean_mse_en"], mean_mse_xx=result["mean_mse_xx"],
+                 spearman=result.get("spearman"), languages=result["languages"])
+        message = (f"step {self.step}: dev accuracy {result['mean_acc']:.1f}%, MSE x100 en "
+                   f"{result['mean_mse_en']:.3f} xx {result['mean_mse_xx']:.3f}")
+        (bar.write if bar is not None else print)(message)
+
+    def finish(self, started: float) -> None:
+        """The final model, a dev evaluation, and the test table."""
+        self.model.eval()
+        self.model.save(self.run_dir / "model.safetensors")
+        self._dev(started, None)
+        if self.test_pairs:
+            results = [evaluate(self.encoder().encode, self.test_pairs, self.teacher_vectors, name="student"),
+                       tfidf_reference(self.test_pairs)]
+            table = format_table(results)
+            (self.run_dir / "eval_test.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+            (self.run_dir / "eval_test.md").write_text(table + "\n", encoding="utf-8")
+            self.log(kind="test", step=self.step, time=time.time() - started, mean_acc=results[0]["mean_acc"],
+                     mean_mse_en=results[0]["mean_mse_en"], mean_mse_xx=results[0]["mean_mse_xx"])
+            print(table)
+        print(f"done: {self.run_dir}/model.safetensors ({self.model.num_parameters() / 1e6:.2f}M parameters)")
+
+
+def new_run_dir(root: str = "runs") -> Path:
+    base = Path(root) / time.strftime("%Y%m%d-%H%M%S")
+    path, n = base, 1
+    while path.exists():
+        path, n = Path(f"{base}-{n}"), n + 1
+    return path
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "-h" in argv or "--help" in argv:
+        print(__doc__.strip() + "\n\n" + help_text())
+        print("  --out DIR             the run directory (default: runs/<date-time>)\n"
+              "  --resume RUN_DIR      continue an interrupted run with its own config")
+        return 0
+    out, resume = None, None
+    rest = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in ("--out", "--resume") and i + 1 < len(argv):
+            if argv[i] == "--out":
+                out = argv[i + 1]
+            else:
+                resume = argv[i + 1]
+            i += 2
+        else:
+            rest.append(argv[i])
+            i += 1
+    from tinykd.config import ConfigError
+    try:
+        if resume:
+            if rest:
+                raise ConfigError(f"--resume continues a run with its saved config; drop {rest}")
+            run_dir = Path(resume)
+            if not (run_dir / "config.json").is_file():
+                raise ConfigError(f"{run_dir} is not a run directory (config.json missing)")
+            config = TrainConfig(**json.loads((run_dir / "config.json").read_text(encoding="utf-8")))
+        else:
+            config = make_config(rest)
+            run_dir = Path(out) if out else new_run_dir()
+            if (run_dir / "config.json").exists():
+                raise ConfigError(f"{run_dir} already holds a run: --resume it or choose another --out")
+    except ConfigError as err:
+        print(f"error: {err}\n(python -m tinykd.train --help lists the options)", file=sys.stderr)
+        return 2
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    trainer = Trainer(config, run_dir)
+    if resume and (run_dir / CHECKPOINT).exists():
+        trainer.load_checkpoint()
+        print(f"resuming {run_dir} at step {trainer.step}")
+    else:
+        (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n", encoding="utf-8")
+        trainer.tokenizer.save(str(run_dir / "tokenizer.json"))
+    print(f"run {run_dir}: {trainer.model.num_parameters() / 1e6:.2f}M parameters, "
+          f"{len(trainer.train_items.lang)} training pairs, {trainer.batches_per_epoch} batches an epoch, "
+          f"backend {backend.name()}")
+    try:
+        return trainer.run()
+    except TrainingDiverged as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
