@@ -98,6 +98,35 @@ def _bert_state(path: Path) -> dict:
     return state
 
 
+def pooling_modes(pooling: dict) -> list[str]:
+    """The pooling modes of a ``1_Pooling/config.json``: sentence-transformers >= 5 writes
+    ``"pooling_mode": "mean"`` (or a list), earlier versions one boolean a mode
+    (``"pooling_mode_mean_tokens": true``)."""
+    if "pooling_mode" in pooling:
+        mode = pooling["pooling_mode"]
+        return [mode] if isinstance(mode, str) else list(mode)
+    legacy = {"pooling_mode_cls_token": "cls", "pooling_mode_mean_tokens": "mean", "pooling_mode_max_tokens": "max",
+              "pooling_mode_mean_sqrt_len_tokens": "mean_sqrt_len_tokens",
+              "pooling_mode_weightedmean_tokens": "weightedmean", "pooling_mode_lasttoken": "lasttoken"}
+    return [legacy.get(k, k) for k, v in pooling.items() if k.startswith("pooling_mode") and v]
+
+
+def _max_seq_length(folder: Path, st_config: dict, max_position: int) -> int:
+    """sentence_bert_config.json's max_seq_length; sentence-transformers >= 5 may leave it out
+    and keep it as the tokenizer's model_max_length; else the model's positions."""
+    if st_config.get("max_seq_length"):
+        return int(st_config["max_seq_length"])
+    path = folder / "tokenizer_config.json"
+    if path.is_file():
+        try:
+            length = json.loads(path.read_text(encoding="utf-8")).get("model_max_length")
+        except json.JSONDecodeError:
+            length = None
+        if isinstance(length, int) and 0 < length <= max_position:
+            return length
+    return max_position
+
+
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -124,12 +153,12 @@ def load_sentence_transformer(model_dir=None) -> SentenceEncoder:
 
     config = bert_config(_read_json(folder, "config.json"), folder / "config.json")
     st_config = _read_json(folder, "sentence_bert_config.json")
-    max_seq_length = int(st_config.get("max_seq_length", config.max_position))
+    max_seq_length = _max_seq_length(folder, st_config, config.max_position)
 
     pooling_dir = next(m.get("path", "") for m in modules if m["type"].endswith("Pooling"))
     pooling = _read_json(folder / pooling_dir, "config.json")
-    modes = [k for k, v in pooling.items() if k.startswith("pooling_mode") and v]
-    if modes != ["pooling_mode_mean_tokens"]:
+    modes = pooling_modes(pooling)
+    if modes != ["mean"]:
         raise ModelFolderError(f"{folder / pooling_dir}/config.json asks for {modes}; tinykd implements "
                                "mean pooling only")
 

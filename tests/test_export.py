@@ -1,0 +1,319 @@
+"""Export to the sentence-transformers format, and back into tinykd.
+
+A tiny random encoder (width 16, two layers, a projection to 12) with the real
+multilingual tokenizer stands in for a trained student: the export must carry it over
+exactly (vectors identical after loading back), and sentence-transformers must compute
+the same vectors from the folder (reference test, 1e-5).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinykd import Encoder, EncoderConfig
+from tinykd.export import ExportError, export, main
+from tinykd.runs import load_run
+from tinykd.teacher import ModelFolderError, load_sentence_transformer
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKENIZER = ROOT / "data" / "tokenizer.json"
+
+SENTENCES = [
+    "Choose Format - Cells to open the dialog.",
+    "Wählen Sie Format - Zellen, um den Dialog zu öffnen.",      # de, accents and ß
+    "Schöne Grüße aus München",
+    "Выберите Формат - Ячейки. ЁЖИК",                            # ru, upper case
+    "[書式] - [セル] を選択します。",                              # ja: kana and ideographs
+    "选择格式 - 单元格。",                                         # zh
+    "İstanbul'da ÇAĞ şöyle",                                     # tr: dotted capital I
+    "",                                                          # an empty sentence
+    "e\u0301 composed vs é precomposed",                         # NFC
+    "a " * 100,                                                  # longer than max_seq_length
+]
+EVAL_TABLE = "| model | mean acc |\n|---|---|\n| student | 87.5 |"
+
+
+def make_run(folder: Path, output_size: int | None = 12, normalize: bool = True, max_position: int = 64,
+             dtype=None, config: bool = True, eval_md: bool = True, vocab_size: int | None = None,
+             baked: bool = False) -> Path:
+    """A fake run directory: a tiny random Encoder (Encoder.save), the student tokenizer,
+    and optionally config.json and eval_test.md. ``baked``: the tokenizer is saved with
+    truncation and padding set, as the trainer's is."""
+    from tokenizers import Tokenizer
+    tokenizer = Tokenizer.from_file(str(TOKENIZER))
+    if baked:
+        tokenizer.enable_truncation(max_length=8)
+        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]", length=16)
+    model = Encoder(EncoderConfig(
+        vocab_size=vocab_size or tokenizer.get_vocab_size(), hidden_size=16, num_layers=2, num_heads=2,
+        intermediate_size=32, max_position=max_position, output_size=output_size, normalize=normalize,
+        init_std=0.5))                                  # large weights: sentences get distinct vectors
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save(folder / "model.safetensors", dtype=dtype)
+    tokenizer.save(str(folder / "tokenizer.json"))
+    if config:
+        (folder / "config.json").write_text(json.dumps({"seed": 123, "steps": 7, "langs": "de,ja"}), encoding="utf-8")
+    if eval_md:
+        (folder / "eval_test.md").write_text(EVAL_TABLE + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    return make_run(tmp_path / "run")
+
+
+# --- round trip ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("output_size, normalize", [(12, True), (None, False), (None, True), (12, False)])
+def test_export_loads_back_with_identical_vectors(tmp_path, output_size, normalize):
+    run = make_run(tmp_path / "run", output_size=output_size, normalize=normalize)
+    out = export(run, tmp_path / "out")
+    want = load_run(run).encode(SENTENCES)
+    got = load_sentence_transformer(out).encode(SENTENCES)
+    assert got.shape == want.shape == (len(SENTENCES), output_size or 16)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+    if normalize:
+        np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+
+
+def test_float16_weights_are_exported_as_float32(tmp_path):
+    run = make_run(tmp_path / "run", dtype=np.float16)
+    out = export(run, tmp_path / "out")
+    from safetensors.numpy import load_file
+    for file in (out / "model.safetensors", out / "2_Dense" / "model.safetensors"):
+        assert {v.dtype for v in load_file(str(file)).values()} == {np.dtype(np.float32)}
+    np.testing.assert_allclose(load_sentence_transformer(out).encode(SENTENCES), load_run(run).encode(SENTENCES),
+                               rtol=0, atol=1e-6)
+
+
+# --- the folder ----------------------------------------------------------------------------
+
+def _json(path: Path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_folder_layout_and_config(run_dir, tmp_path):
+    out = export(run_dir, tmp_path / "out")
+    names = {p.relative_to(out).as_posix() for p in out.rglob("*")}
+    assert {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+            "special_tokens_map.json", "modules.json", "sentence_bert_config.json",
+            "config_sentence_transformers.json", "1_Pooling/config.json", "2_Dense/config.json",
+            "2_Dense/model.safetensors", "README.md"} <= names
+    assert not list(tmp_path.glob(".out*")), "the temporary folder was left behind"
+
+    model = Encoder.load(run_dir / "model.safetensors")
+    config = _json(out / "config.json")
+    assert config["model_type"] == "bert" and config["architectures"] == ["BertModel"]
+    assert config["hidden_act"] == "gelu" and config["position_embedding_type"] == "absolute"
+    assert {k: config[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+                                   "max_position_embeddings", "type_vocab_size", "vocab_size", "pad_token_id")} == \
+        dict(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
+             max_position_embeddings=64, type_vocab_size=2, vocab_size=model.config.vocab_size, pad_token_id=0)
+    assert config["layer_norm_eps"] == model.config.layer_norm_eps
+
+    assert [m["type"].rsplit(".", 1)[-1] for m in _json(out / "modules.json")] == \
+        ["Transformer", "Pooling", "Dense", "Normalize"]
+    assert _json(out / "sentence_bert_config.json")["max_seq_length"] == 64      # the model's positions < 256
+    pooling = _json(out / "1_Pooling" / "config.json")
+    assert pooling["pooling_mode_mean_tokens"] is True and pooling["word_embedding_dimension"] == 16
+    assert not any(v for k, v in pooling.items() if k.startswith("pooling_mode") and k != "pooling_mode_mean_tokens")
+    assert _json(out / "2_Dense" / "config.json") == {
+        "in_features": 16, "out_features": 12, "bias": True, "activation_function": "torch.nn.modules.linear.Identity"}
+
+    from safetensors import safe_open
+    from safetensors.numpy import load_file
+    with safe_open(str(out / "model.safetensors"), framework="np") as f:
+        assert f.metadata() == {"format": "pt"}             # transformers refuses a file without it
+    weights = load_file(str(out / "model.safetensors"))
+    ours = {k for k in model.state_dict() if not k.startswith("projection.")}
+    assert set(weights) == ours | {"pooler.dense.weight", "pooler.dense.bias"}
+    assert "encoder.layer.1.attention.self.query.weight" in weights
+    assert not weights["pooler.dense.weight"].any()
+    dense = load_file(str(out / "2_Dense" / "model.safetensors"))
+    np.testing.assert_array_equal(dense["linear.weight"], model.state_dict()["projection.weight"])
+    np.testing.assert_array_equal(dense["linear.bias"], model.state_dict()["projection.bias"])
+
+
+def test_no_dense_and_no_normalize_modules_when_the_model_has_none(tmp_path):
+    out = export(make_run(tmp_path / "run", output_size=None, normalize=False), tmp_path / "out")
+    assert [m["path"] for m in _json(out / "modules.json")] == ["", "1_Pooling"]
+    assert not (out / "2_Dense").exists()
+
+
+def test_max_seq_length_is_256_for_a_model_with_more_positions(tmp_path):
+    out = export(make_run(tmp_path / "run", max_position=300), tmp_path / "out")
+    assert _json(out / "sentence_bert_config.json")["max_seq_length"] == 256
+    assert _json(out / "tokenizer_config.json")["model_max_length"] == 256
+    assert load_sentence_transformer(out).max_seq_length == 256
+
+
+def test_tokenizer_files(tmp_path):
+    from tokenizers import Tokenizer
+    run_dir = make_run(tmp_path / "run", baked=True)             # truncation and padding in tokenizer.json
+    out = export(run_dir, tmp_path / "out")
+    config = _json(out / "tokenizer_config.json")
+    # BertTokenizer would make transformers rebuild the normaliser (accents stripped)
+    assert config["tokenizer_class"] == "PreTrainedTokenizerFast"
+    specials = {"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]",
+                "mask_token": "[MASK]"}
+    assert _json(out / "special_tokens_map.json") == specials
+    assert all(config[k] == v for k, v in specials.items())
+    data = _json(out / "tokenizer.json")
+    assert data["truncation"] is None and data["padding"] is None
+    assert data["normalizer"] == _json(TOKENIZER)["normalizer"]            # NFC + lowercase, accents kept
+    assert {t["content"] for t in data["added_tokens"] if t["special"]} == set(specials.values())
+    exported, original = Tokenizer.from_file(str(out / "tokenizer.json")), Tokenizer.from_file(str(TOKENIZER))
+    assert [e.ids for e in exported.encode_batch(SENTENCES)] == [e.ids for e in original.encode_batch(SENTENCES)]
+    np.testing.assert_allclose(load_sentence_transformer(out).encode(SENTENCES), load_run(run_dir).encode(SENTENCES),
+                               rtol=0, atol=1e-6)
+
+
+def test_model_card(run_dir, tmp_path):
+    card = (export(run_dir, tmp_path / "out") / "README.md").read_text(encoding="utf-8")
+    assert card.startswith("---\n") and "library_name: sentence-transformers" in card
+    assert "all-MiniLM-L6-v2" in card and "LibreOffice" in card and "Mozilla Public License 2.0" in card
+    assert '"seed": 123' in card and EVAL_TABLE in card
+    assert "de, ja" in card                                   # the run's languages (config langs=de,ja)
+
+
+def test_model_card_without_config_or_evaluation_lists_all_12_languages(tmp_path):
+    run = make_run(tmp_path / "run", config=False, eval_md=False)
+    card = (export(run, tmp_path / "out") / "README.md").read_text(encoding="utf-8")
+    assert "not recorded" in card and "no evaluation is recorded" in card
+    for lang in ("de", "es", "fr", "it", "nl", "pt-BR", "ru", "ja", "zh-CN", "pl", "tr", "ko"):
+        assert lang in card
+    assert "- zh\n" in card and "- pt\n" in card                # ISO 639-1 in the metadata
+
+
+# --- refusals ------------------------------------------------------------------------------
+
+def test_refuses_an_existing_folder_unless_forced(run_dir, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("old")
+    with pytest.raises(ExportError, match="already exists"):
+        export(run_dir, out)
+    assert (out / "keep.txt").exists()
+    export(run_dir, out, force=True)
+    assert not (out / "keep.txt").exists() and (out / "modules.json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "run"]     # no temporary or old folder left
+    export(run_dir, tmp_path / "empty_is_fine")
+    (tmp_path / "empty").mkdir()
+    export(run_dir, tmp_path / "empty")
+
+
+def test_refuses_an_export_into_the_run(run_dir):
+    with pytest.raises(ExportError, match="outside the run directory"):
+        export(run_dir, run_dir / "st", force=True)
+    with pytest.raises(ExportError, match="outside the run directory"):
+        export(run_dir, run_dir.parent, force=True)
+    assert (run_dir / "model.safetensors").exists()
+
+
+def test_refuses_an_incomplete_run(tmp_path):
+    with pytest.raises(ExportError, match="does not exist"):
+        export(tmp_path / "nowhere", tmp_path / "out")
+    run = make_run(tmp_path / "run")
+    (run / "tokenizer.json").unlink()
+    with pytest.raises(ExportError, match="tokenizer.json is missing"):
+        export(run, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_refuses_a_tokenizer_that_does_not_fit_the_model(tmp_path):
+    run = make_run(tmp_path / "run", vocab_size=1000)          # 15000 tokens, 1000 embeddings
+    with pytest.raises(ExportError, match="do not belong together"):
+        export(run, tmp_path / "out")
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))
+
+
+def test_cli(run_dir, tmp_path, capsys):
+    assert main([str(run_dir), str(tmp_path / "out")]) == 0
+    assert "SentenceTransformer" in capsys.readouterr().out
+    assert main([str(run_dir), str(tmp_path / "out")]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert main([str(run_dir), str(tmp_path / "out"), "--force"]) == 0
+
+
+# --- loading folders back: clear errors, and what newer sentence-transformers writes ------------
+
+def test_a_mismatched_folder_gets_a_clear_error(run_dir, tmp_path):
+    out = export(run_dir, tmp_path / "out")
+    config = _json(out / "config.json")
+    (out / "config.json").write_text(json.dumps({**config, "hidden_size": 32, "num_attention_heads": 4}))
+    with pytest.raises(ModelFolderError, match="does not fit its config.json"):
+        load_sentence_transformer(out)
+    (out / "config.json").write_text("{not json")
+    with pytest.raises(ModelFolderError, match="not valid JSON"):
+        load_sentence_transformer(out)
+    (out / "config.json").unlink()
+    with pytest.raises(ModelFolderError, match="config.json is missing"):
+        load_sentence_transformer(out)
+
+
+def test_a_folder_saved_by_sentence_transformers_5_loads(run_dir, tmp_path):
+    """sentence-transformers >= 5 writes ``"pooling_mode": "mean"`` and may keep max_seq_length only
+    as the tokenizer's model_max_length."""
+    out = export(run_dir, tmp_path / "out")
+    (out / "1_Pooling" / "config.json").write_text(json.dumps(
+        {"embedding_dimension": 16, "pooling_mode": "mean", "include_prompt": True}))
+    (out / "sentence_bert_config.json").write_text(json.dumps({"transformer_task": "feature-extraction"}))
+    tok_config = _json(out / "tokenizer_config.json")
+    (out / "tokenizer_config.json").write_text(json.dumps({**tok_config, "model_max_length": 32}))
+    back = load_sentence_transformer(out)
+    assert back.max_seq_length == 32
+    (out / "1_Pooling" / "config.json").write_text(json.dumps({"embedding_dimension": 16, "pooling_mode": "cls"}))
+    with pytest.raises(ModelFolderError, match="mean pooling only"):
+        load_sentence_transformer(out)
+
+
+# --- the reference: sentence-transformers and transformers read the folder as tinykd does ------
+
+def _reference_libraries():
+    try:
+        import sentence_transformers  # noqa: F401
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError as err:
+        return f"torch / sentence-transformers / transformers not installed ({err.name})"
+    return None
+
+
+_SKIP = _reference_libraries()
+
+
+@pytest.mark.reference
+@pytest.mark.skipif(_SKIP is not None, reason=str(_SKIP))
+@pytest.mark.parametrize("output_size, normalize", [(12, True), (None, False)])
+def test_sentence_transformers_reproduces_tinykd(tmp_path, output_size, normalize):
+    from sentence_transformers import SentenceTransformer
+    from transformers import AutoTokenizer
+
+    run = make_run(tmp_path / "run", output_size=output_size, normalize=normalize)
+    out = export(run, tmp_path / "out")
+    ours = load_run(run)
+
+    # the same token ids, [CLS] ... [SEP], truncated at max_seq_length
+    hf = AutoTokenizer.from_pretrained(str(out))
+    ids = hf(SENTENCES, truncation=True, max_length=ours.max_seq_length)["input_ids"]
+    assert ids == [list(x) for x in ours.tokenize(SENTENCES)]
+
+    st = SentenceTransformer(str(out), device="cpu")
+    assert st.max_seq_length == ours.max_seq_length
+    want = ours.encode(SENTENCES)
+    got = st.encode(SENTENCES, batch_size=4, convert_to_numpy=True)
+    diff = float(np.abs(got - want).max())
+    print(f"\nsentence-transformers vs tinykd (output {output_size}, normalize {normalize}): "
+          f"max |difference| {diff:.2e}")
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-5)
+
+    # and what sentence-transformers saves from it loads back into tinykd
+    st.save(str(tmp_path / "resaved"))
+    np.testing.assert_allclose(load_sentence_transformer(tmp_path / "resaved").encode(SENTENCES), want,
+                               rtol=0, atol=1e-6)

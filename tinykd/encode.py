@@ -1,0 +1,231 @@
+"""Use a trained model: sentences in, vectors, similarities or search results out.
+
+    python -m tinykd.encode [INPUT] --out vectors.npy          # one vector a line of INPUT (default: stdin)
+    python -m tinykd.encode --similarity A.txt B.txt           # cosine of line i of A with line i of B
+    python -m tinykd.encode --similarity A.txt B.txt --matrix  # every line of A with every line of B
+    python -m tinykd.encode [QUERIES] --search CORPUS.txt --top-k 5   # nearest corpus lines, TSV
+
+Input is UTF-8 text, one sentence a line; an empty line is a sentence too (its row
+stays, so row i of the output is line i of the input); a final newline does not add one.
+``--model`` takes a run directory, or any sentence-transformers BERT folder (one with
+modules.json, e.g. the output of ``python -m tinykd.export``); by default the student
+shipped in the package.
+
+The same as functions: :func:`load_model`, :func:`read_lines`, :func:`paired_cosine`,
+:func:`cosine_matrix` and :func:`search`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from tinykd.inference import SentenceEncoder
+
+
+class ModelNotFound(FileNotFoundError):
+    """No model where one was asked for (or no shipped student)."""
+
+
+def load_model(path=None) -> SentenceEncoder:
+    """A run directory, a sentence-transformers folder (it has modules.json), or with no
+    path the shipped student (``tinykd.load()``)."""
+    from tinykd.runs import PRETRAINED, load_run
+    from tinykd.teacher import load_sentence_transformer
+
+    if path is None:
+        if not (PRETRAINED / "model.safetensors").is_file():
+            raise ModelNotFound(
+                f"no shipped student in {PRETRAINED}: train one (python -m tinykd.train) and pass its run "
+                "directory with --model RUN_DIR, or pass a sentence-transformers folder with --model")
+        return load_run(None)
+    folder = Path(path)
+    if not folder.exists():
+        raise ModelNotFound(f"--model {folder}: no such folder")
+    if not folder.is_dir():
+        raise ModelNotFound(f"--model {folder}: not a folder (give a run directory or a "
+                            "sentence-transformers folder, not a file)")
+    if (folder / "modules.json").is_file():
+        return load_sentence_transformer(folder)
+    try:
+        return load_run(folder)
+    except FileNotFoundError as err:
+        raise ModelNotFound(f"{err}; nor is it a sentence-transformers folder (no modules.json)") from err
+
+
+def split_lines(text: str) -> list[str]:
+    """One sentence a line: empty lines kept, a final newline ignored, "\\r\\n" accepted.
+
+    Only "\\n" separates lines (not the other separators ``str.splitlines`` knows, such as
+    U+2028), so the rows match what ``wc -l`` and editors count.
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if text == "":
+        return []
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def read_lines(source) -> list[str]:
+    """Sentences of a file (a path; "-" or None: stdin), UTF-8, see :func:`split_lines`."""
+    if source is None or str(source) == "-":
+        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+    else:
+        text = Path(source).read_bytes().decode("utf-8")
+    return split_lines(text)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+
+def paired_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cosine of row i of ``a`` with row i of ``b``: (N,)."""
+    if a.shape != b.shape:
+        raise ValueError(f"paired similarity needs as many rows on both sides: {a.shape} vs {b.shape}")
+    return np.einsum("nd,nd->n", _unit(a), _unit(b))
+
+
+def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cosine of every row of ``a`` with every row of ``b``: (N, M)."""
+    return _unit(a) @ _unit(b).T
+
+
+def search(queries: np.ndarray, corpus: np.ndarray, top_k: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """For each query vector the ``top_k`` most similar corpus rows (cosine), best first.
+
+    Returns (indices, scores), both (Q, min(top_k, len(corpus))); ties keep the corpus order.
+    """
+    if top_k < 1:
+        raise ValueError(f"top_k must be at least 1, got {top_k}")
+    k = min(top_k, len(corpus))
+    sim = cosine_matrix(queries, corpus)                              # (Q, M)
+    order = np.argsort(-sim, axis=1, kind="stable")[:, :k]            # (Q, k)
+    return order, np.take_along_axis(sim, order, axis=1)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6f}"
+
+
+def _save_npy(array: np.ndarray, out: str, stdout) -> None:
+    if out == "-":
+        buffer = io.BytesIO()
+        np.save(buffer, array)
+        target = getattr(stdout, "buffer", None)
+        if target is None:
+            raise ValueError("--out - needs a binary standard output")
+        target.write(buffer.getvalue())
+        target.flush()
+    else:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "wb") as f:           # np.save(str) would append .npy to another suffix
+            np.save(f, array)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m tinykd.encode",
+        description="Encode sentences (one a line) with a tinykd or sentence-transformers model: vectors "
+                    "to .npy, cosine similarities, or nearest-neighbour search.",
+        epilog="examples:\n"
+               "  python -m tinykd.encode sentences.txt --out vectors.npy\n"
+               "  python -m tinykd.encode --similarity en.txt de.txt [--matrix]\n"
+               "  python -m tinykd.encode --search corpus_de.txt --top-k 3 < queries_en.txt",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("input", nargs="?", default=None,
+                   help="sentences, one a line (default or '-': stdin); the queries with --search")
+    p.add_argument("--model", default=None,
+                   help="a run directory or a sentence-transformers BERT folder (default: the shipped student)")
+    p.add_argument("--out", default=None,
+                   help="write the vectors (with --similarity: the scores) as .npy; '-' for stdout")
+    p.add_argument("--similarity", nargs=2, metavar=("FILE_A", "FILE_B"), default=None,
+                   help="print the cosine of line i of FILE_A with line i of FILE_B, one a line")
+    p.add_argument("--matrix", action="store_true",
+                   help="with --similarity: every line of FILE_A with every line of FILE_B (TSV rows)")
+    p.add_argument("--search", metavar="CORPUS_FILE", default=None,
+                   help="for each input line, the --top-k most similar lines of CORPUS_FILE, as TSV: "
+                        "query_index, rank, score, corpus line (indices from 0, ranks from 1)")
+    p.add_argument("--top-k", type=int, default=5, help="results per query with --search (default 5)")
+    p.add_argument("--batch-size", type=int, default=64, help="sentences per forward pass (default 64)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None, stdout=None) -> int:
+    from tinykd.teacher import ModelFolderError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    stdout = stdout if stdout is not None else sys.stdout
+    if args.similarity and args.search:
+        parser.error("choose one of --similarity and --search")
+    if args.similarity and args.input is not None:
+        parser.error("--similarity reads its two files; do not give an input as well")
+    if args.matrix and not args.similarity:
+        parser.error("--matrix goes with --similarity")
+    if not (args.similarity or args.search or args.out):
+        parser.error("say what to produce: --out FILE.npy, --similarity FILE_A FILE_B, or --search CORPUS_FILE")
+    if args.batch_size < 1:
+        parser.error("--batch-size must be at least 1")
+    if args.top_k < 1:
+        parser.error("--top-k must be at least 1")
+    if args.search and args.out == "-":
+        parser.error("--search prints its results: --out - would mix them with binary output")
+
+    try:
+        # read the input before loading the model: a missing file fails fast
+        if args.similarity:
+            lines_a, lines_b = read_lines(args.similarity[0]), read_lines(args.similarity[1])
+            if not args.matrix and len(lines_a) != len(lines_b):
+                raise ValueError(f"{args.similarity[0]} has {len(lines_a)} lines and {args.similarity[1]} "
+                                 f"{len(lines_b)}: paired scores need as many (or use --matrix)")
+        else:
+            lines = read_lines(args.input)
+            corpus = read_lines(args.search) if args.search else None
+        model = load_model(args.model)
+        encode = lambda s: model.encode(s, batch_size=args.batch_size, progress=False)   # noqa: E731
+
+        if args.similarity:
+            a, b = encode(lines_a), encode(lines_b)
+            if args.matrix:
+                scores = cosine_matrix(a, b)
+                for row in scores:
+                    print("\t".join(_fmt(x) for x in row), file=stdout)
+            else:
+                scores = paired_cosine(a, b)
+                for x in scores:
+                    print(_fmt(x), file=stdout)
+            if args.out:
+                _save_npy(scores.astype(np.float32), args.out, stdout)
+            return 0
+
+        vectors = encode(lines)
+        if args.search:
+            if not corpus:
+                raise ValueError(f"the search corpus {args.search} is empty")
+            corpus_vectors = encode(corpus)
+            indices, scores = search(vectors, corpus_vectors, args.top_k)
+            for q in range(len(lines)):
+                for rank, (i, score) in enumerate(zip(indices[q], scores[q]), start=1):
+                    print(f"{q}\t{rank}\t{_fmt(score)}\t{corpus[i]}", file=stdout)
+        if args.out:
+            _save_npy(vectors, args.out, stdout)
+            if args.out != "-":
+                print(f"{vectors.shape[0]} x {vectors.shape[1]} vectors -> {args.out}", file=sys.stderr)
+        return 0
+    except (ModelNotFound, ModelFolderError, FileNotFoundError, UnicodeDecodeError, ValueError, KeyError) as err:
+        print(f"tinykd.encode: error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
