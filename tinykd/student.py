@@ -35,17 +35,19 @@ def transfer_embeddings(teacher_table: np.ndarray, teacher_ids: list[list[int]])
 
 
 def student_from_teacher(teacher: Encoder, teacher_ids: list[list[int]], layers: list[int],
-                         static_width: int | None = None, dropout: float = 0.1) -> Encoder:
+                         max_position: int = 256, dropout: float = 0.1) -> Encoder:
     """A student with the teacher's width, the chosen teacher layers, and a transferred vocabulary.
 
     ``teacher_ids[i]``: the teacher token ids whose vectors initialise student token i.
     With ``layers == []`` the student is static: embeddings, mean pooling and a
     dense projection (initialised to the identity) to the teacher's width.
+    The student keeps the first ``max_position`` positions (256: what encode reads).
     """
     tc = teacher.config
     config = EncoderConfig(
         vocab_size=len(teacher_ids), hidden_size=tc.hidden_size, num_layers=len(layers), num_heads=tc.num_heads,
-        intermediate_size=tc.intermediate_size, max_position=tc.max_position, type_vocab_size=tc.type_vocab_size,
+        intermediate_size=tc.intermediate_size, max_position=min(tc.max_position, max_position),
+        type_vocab_size=tc.type_vocab_size,
         output_size=tc.hidden_size if not layers else None, normalize=True, layer_norm_eps=tc.layer_norm_eps,
         dropout=dropout)
     student = Encoder(config)
@@ -54,6 +56,8 @@ def student_from_teacher(teacher: Encoder, teacher_ids: list[list[int]], layers:
     for name, value in t.items():
         if name == "embeddings.word_embeddings.weight":
             state[name] = transfer_embeddings(value, teacher_ids)
+        elif name == "embeddings.position_embeddings.weight":
+            state[name] = value[:config.max_position]
         elif name.startswith("embeddings."):
             state[name] = value
         elif name.startswith("encoder.layer."):
