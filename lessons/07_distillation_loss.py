@@ -1,0 +1,206 @@
+"""Lesson 07: the distillation loss, L = MSE(S(en), T(en)) + MSE(S(xx), T(en)), and its gradient.
+
+    python lessons/07_distillation_loss.py
+
+What you will see:
+  1. The objective of Reimers & Gurevych (2020), and why *both* the English sentence and its
+     translation are pulled to the teacher's *English* vector.
+  2. Its gradient, derived by hand, and what the MSE of two unit vectors means (a cosine).
+  3. The gradient checked numerically in float64 (tinykd.loss against centred differences).
+  4. The same loss through a tiny student: every parameter's gradient checked.
+  5. One gradient step lowers the loss (and a step too large does not); then a few AdamW steps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from _common import FAST, section, table
+from tinykd import Encoder, EncoderConfig, backend
+from tinykd.gradcheck import numerical_gradient, randomize_parameters, rel_error
+from tinykd.loss import distillation_loss, distillation_loss_stacked, mse
+from tinykd.optim import AdamW
+
+print(__doc__)
+rng = np.random.default_rng(0)
+
+
+def unit_rows(a):
+    return a / np.linalg.norm(a, axis=1, keepdims=True)
+
+
+# ---------------------------------------------------------------------------
+section("1. the objective, and why both sides go to the teacher's English vector")
+# ---------------------------------------------------------------------------
+print("""For a batch of B pairs (English s_i, translation t_i), the frozen teacher T and the student S,
+all vectors of D = 384 numbers:
+
+    L = MSE(S(s), T(s)) + MSE(S(t), T(s))        MSE(a, b) = 1/(B D) sum_i sum_d (a_id - b_id)^2
+        ----------------   ----------------
+        English: keep the   translation: put it where
+        teacher's meaning   the teacher put its English
+
+Why T(s), the teacher's vector of the *English* sentence, on both sides:
+  * T(t) is useless: the teacher reads English only (lesson 06: "Ein Mann spielt Gitarre."
+    scores 0.04 against its English). T(s) is the one target we trust.
+  * The English term keeps the student in the teacher's vector space, so everything the teacher
+    learned about English (paraphrases, similarity) carries over, and English does not drift.
+  * The translation term maps each translation onto that same point: cross-lingual alignment.
+  * Aligning the two sides with each other instead, MSE(S(t), S(s)), has a trivial minimum:
+    map every sentence to one constant vector. The teacher's vectors differ from sentence to
+    sentence, so the anchored loss cannot collapse. Numbers:""")
+B, D = 64, 384
+T = unit_rows(rng.standard_normal((B, D)))           # stand-ins for teacher vectors, unit length
+c = unit_rows(rng.standard_normal((1, D)))           # a student that maps everything to c
+S_const = np.repeat(c, B, axis=0)
+best = np.repeat(T.mean(0, keepdims=True), B, axis=0)   # the best constant for the anchored loss
+table(["a collapsed student (one vector for all)", "MSE(S(t), S(s))", "distillation L"],
+      [["S = c, any unit vector", mse(S_const, S_const)[0], distillation_loss(S_const, S_const, T)[0]],
+       ["S = mean of the teacher's vectors", mse(best, best)[0], distillation_loss(best, best, T)[0]],
+       ["S = T (the student we want)", mse(T, T)[0], distillation_loss(T, T, T)[0]]])
+print("The unanchored loss is 0 for the useless constant student; the distillation loss is 0 only at S = T.")
+
+# ---------------------------------------------------------------------------
+section("2. the gradient, by hand; and what the MSE of unit vectors means")
+# ---------------------------------------------------------------------------
+print("""Write e = S(s) (B, D), x = S(t) (B, D), T = T(s) (B, D), a constant (the teacher is frozen):
+
+    L   = 1/(BD) sum (e - T)^2 + 1/(BD) sum (x - T)^2
+    dL/de_id = 2 (e_id - T_id) / (BD)          only the first term holds e
+    dL/dx_id = 2 (x_id - T_id) / (BD)          only the second term holds x
+    dL/dT    : none; the teacher's vectors are data, not parameters
+
+tinykd.loss.mse returns exactly `diff * (2.0 / diff.size)`, with diff.size = B D.
+In training, English and translations go through the student in one pass of 2B rows
+([s_1..s_B; t_1..t_B]); distillation_loss_stacked splits the rows, and its gradient is the two
+halves stacked again: the student's backward then starts from dL/d(vectors), (2B, D).
+
+All vectors have length 1 (the model ends in L2Normalize), so for one pair
+    sum_d (a_d - b_d)^2 = |a|^2 + |b|^2 - 2 a.b = 2 (1 - cos(a, b)):
+the MSE is (2/D) x (1 - mean cosine). MSE x 100 = 0.26 means a mean cosine of 0.5 with D = 384.""")
+a = unit_rows(rng.standard_normal((B, D)))
+cos = (a * T).sum(1)
+print(f"check on random unit vectors: MSE = {mse(a, T)[0]:.8f}, (2/D)(1 - mean cos) = "
+      f"{2 / D * (1 - cos.mean()):.8f}")
+
+# ---------------------------------------------------------------------------
+section("3. the gradient checked numerically (float64)")
+# ---------------------------------------------------------------------------
+# The loss is a scalar already: no random dout is needed (the trap of STYLE.md is a check of
+# sum(y) for a vector y; here we differentiate L itself).
+b, d = 3, 5
+e = rng.standard_normal((b, d))                       # float64 throughout
+x = rng.standard_normal((b, d))
+t = rng.standard_normal((b, d))
+loss, loss_en, loss_xx, d_en, d_xx = distillation_loss(e, x, t)
+stacked = np.concatenate([e, x])                      # (2b, d): English rows, then translations
+loss_s, _, _, d_stacked = distillation_loss_stacked(stacked, t)
+num_e = numerical_gradient(lambda: distillation_loss(e, x, t)[0], e)
+num_x = numerical_gradient(lambda: distillation_loss(e, x, t)[0], x)
+num_s = numerical_gradient(lambda: distillation_loss_stacked(stacked, t)[0], stacked)
+print(f"B = {b} pairs, D = {d}, random float64 vectors; L = {loss_en:.6f} + {loss_xx:.6f} = {loss:.6f}\n")
+rows = [["dL/dS(en)", rel_error(d_en, num_e)], ["dL/dS(xx)", rel_error(d_xx, num_x)],
+        ["dL/d[S(en); S(xx)] (stacked)", rel_error(d_stacked, num_s)]]
+table(["gradient", "rel error", "verdict"], [[n, r, "ok" if r < 1e-7 else "WRONG"] for n, r in rows])
+print(f"""stacked and separate losses agree: {loss_s == loss}.
+Relative errors near 1e-10: the loss is quadratic, so the centred difference is exact up to rounding.""")
+
+# ---------------------------------------------------------------------------
+section("4. through a tiny student: every parameter's gradient")
+# ---------------------------------------------------------------------------
+tiny = EncoderConfig(vocab_size=40, hidden_size=8, num_layers=1, num_heads=2, intermediate_size=16,
+                     max_position=16, output_size=6, dropout=0.0)   # normalize=True, as the student
+pairs = 2
+en_len, xx_len = [5, 3], [6, 4]                       # a translation need not have the English length
+Tn = 6
+ids = np.zeros((2 * pairs, Tn), dtype=np.int64)
+mask = np.zeros_like(ids)
+for row, n in enumerate(en_len + xx_len):             # rows 0..B-1: English; B..2B-1: translations
+    ids[row, :n] = rng.integers(5, tiny.vocab_size, n)
+    mask[row, :n] = 1
+with backend.precision(np.float64):
+    backend.seed(1)
+    student = Encoder(tiny)
+    randomize_parameters(student, seed=2, std=0.3)
+    target = backend.asarray(unit_rows(rng.standard_normal((pairs, tiny.output_size))))  # "teacher" (B, D)
+    ids_b, mask_b = backend.asarray(ids), backend.asarray(mask)
+
+    def loss_fn():
+        return distillation_loss_stacked(student(ids_b, mask_b), target)[0]
+
+    student.zero_grad()
+    vectors = student(ids_b, mask_b)                               # (2B, D)
+    L0, _, _, dvectors = distillation_loss_stacked(vectors, target)
+    student.backward(dvectors)                                     # adds into every .grads
+    analytic = {k: backend.to_numpy(g).copy() for k, g in student.gradients().items()}
+    check_rng = np.random.default_rng(3)
+    rows = []
+    for name, p in student.parameters().items():
+        a_g = analytic[name].reshape(-1)
+        k = 4 if FAST else 12                                      # entries per parameter
+        idx = np.unique(np.concatenate([check_rng.choice(a_g.size, min(k, a_g.size), replace=False),
+                                        np.flatnonzero(a_g)[:k // 2]]))
+        n_g = numerical_gradient(loss_fn, p, idx).reshape(-1)
+        err = rel_error(a_g[idx], n_g[idx])
+        verdict = "ok" if err < 1e-5 else ("zero gradient" if name.endswith("key.bias") else "WRONG")
+        rows.append([name, len(idx), err, verdict])       # key.bias: its true gradient is 0 (lesson 04)
+print(f"""A student of width 8, one layer, output 6 (float64, random weights, dropout off);
+{pairs} pairs: English of {en_len} tokens, translations of {xx_len}, one stacked batch of {2 * pairs} rows.
+L = {L0:.6f}. dL/dvectors from tinykd.loss, then student.backward; entries nudged by +-1e-5:\n""")
+table(["parameter", "entries", "rel error", "verdict"], rows)
+print("""The loss's gradient (section 3) times the model's backward (lessons 02-05) is the whole chain
+rule: nothing else is needed to train. (key.bias: its true gradient is 0, so its relative error
+compares rounding noise with rounding noise, lesson 04.)""")
+
+# ---------------------------------------------------------------------------
+section("5. one gradient step lowers the loss")
+# ---------------------------------------------------------------------------
+backend.seed(1)
+student = Encoder(tiny).eval()                         # float32, BERT's initialisation
+target = backend.asarray(unit_rows(rng.standard_normal((pairs, tiny.output_size))).astype(np.float32))
+
+
+def loss_now():
+    return distillation_loss_stacked(student(ids_b, mask_b), target)[0]
+
+
+ids_b, mask_b = backend.asarray(ids), backend.asarray(mask)
+student.zero_grad()
+L0, _, _, dvec = distillation_loss_stacked(student(ids_b, mask_b), target)
+student.backward(dvec)
+grads = {k: g.copy() for k, g in student.gradients().items()}
+saved = {k: p.copy() for k, p in student.parameters().items()}
+g2 = float(sum((g * g).sum() for g in grads.values()))
+rows = []
+for lr in [1e-5, 1e-4, 1e-3, 1e-2, 1e-1]:
+    for k, p in student.parameters().items():           # p <- p - lr g, in place
+        p[...] = saved[k] - lr * grads[k]
+    change = float(loss_now()) - float(L0)
+    rows.append([lr, float(L0), float(L0) + change, -lr * g2, change, "lower" if change < 0 else "HIGHER"])
+for k, p in student.parameters().items():                 # back to the weights before the step
+    p[...] = saved[k]
+print(f"""The same tiny student, float32, fresh weights; L = {L0:.6f}, |gradient|^2 = {g2:.3e}.
+Plain gradient descent, p <- p - lr dL/dp, one step, for several step sizes. To first order the
+loss changes by dL = g . (-lr g) = -lr |g|^2:\n""")
+table(["lr", "L before", "L after", "predicted change", "actual change", "result"], rows)
+print("""Small steps follow the prediction to 3 digits: the gradient is the slope. Larger steps gain less
+than predicted (the loss curves, and it cannot go below 0), which is why training takes many small
+steps. tinykd.train uses AdamW, which scales each parameter's step by its gradient's running size,
+with a warm-up and a decaying learning rate (tinykd.optim).
+""")
+
+steps = 10 if FAST else 40
+opt = AdamW(student.parameters(), lr=3e-3, weight_decay=0.0)
+losses = []
+for step in range(steps):
+    student.zero_grad()
+    L, L_en, L_xx, dvec = distillation_loss_stacked(student(ids_b, mask_b), target)
+    student.backward(dvec)
+    opt.step(student.gradients())
+    losses.append((step, L, L_en, L_xx))
+show = [r for r in losses if r[0] in (0, 1, 2, 5) or r[0] % 10 == 9]
+table(["AdamW step", "L", "MSE(S(en), T)", "MSE(S(xx), T)"], [[s + 1, float(a), float(b_), float(c_)]
+                                                           for s, a, b_, c_ in show])
+print(f"""
+{steps} AdamW steps (lr 3e-3) take L from {losses[0][1]:.4f} to {losses[-1][1]:.4f}: both the English rows and the
+translation rows move to the same target vectors. Lesson 08 does this with the real teacher.""")
