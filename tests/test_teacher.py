@@ -72,6 +72,8 @@ def test_english_only_teacher_scores_a_translation_as_unrelated(teacher):
 @needs_teacher
 def test_encode_edge_cases(teacher):
     assert teacher.encode([]).shape == (0, 384)
+    raw = teacher.encode(["Tabs\tand\nnewlines"], normalize=False)
+    assert np.isclose(np.linalg.norm(raw), 1.0, atol=1e-6)          # all-MiniLM-L6-v2 ends with Normalize
     assert teacher.encode("one string").shape == (1, 384)
 
 

@@ -215,6 +215,8 @@ def main(argv=None) -> int:
     parser.add_argument("--split", default="test", choices=["test", "dev"])
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--max-per-lang", type=int, default=None, help="cap pairs per language (faster)")
+    parser.add_argument("--compare", nargs="*", default=[], metavar="RUN_DIR",
+                        help="more runs to put in the same table (e.g. the static student's run)")
     parser.add_argument("--no-references", action="store_true", help="skip the teacher and TF-IDF rows")
     parser.add_argument("--out", default=None, help="write the JSON results here "
                                                     "(default: RUN_DIR/eval_<split>.json)")
@@ -223,7 +225,11 @@ def main(argv=None) -> int:
     pairs = load_corpus(args.split, args.data_dir)
     teacher_vectors = teacher_vectors_for(args.data_dir)
     student = load_run(args.run_dir)
-    results = [evaluate(student.encode, pairs, teacher_vectors, args.max_per_lang, name="student")]
+    results = [evaluate(student.encode, pairs, teacher_vectors, args.max_per_lang,
+                        name=Path(args.run_dir).name if args.run_dir else "shipped student")]
+    for other in args.compare:
+        results.append(evaluate(load_run(other).encode, pairs, teacher_vectors, args.max_per_lang,
+                                name=Path(other).name))
     if not args.no_references:
         from tinykd.teacher import load_sentence_transformer
         teacher = load_sentence_transformer()

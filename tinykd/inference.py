@@ -60,9 +60,11 @@ class SentenceEncoder:
         return [e.ids for e in self.tokenizer.encode_batch(list(sentences))]
 
     def encode(self, sentences: Sequence[str] | str, batch_size: int = 64,
-               progress: bool | None = None) -> np.ndarray:
+               normalize: bool = True, progress: bool | None = None) -> np.ndarray:
         """Sentence vectors (N, D) float32 on the host, in the order of ``sentences``.
 
+        ``normalize``: scale every vector to unit length (the cosine then is a dot
+        product); with False, the model's output as it is.
         ``progress``: a tqdm bar; by default shown for more than 5 batches.
         """
         if isinstance(sentences, str):
@@ -83,11 +85,10 @@ class SentenceEncoder:
             input_ids, attention_mask = pad_batch([token_ids[i] for i in rows], self.pad_id)
             vectors = self.model(backend.asarray(input_ids), backend.asarray(attention_mask))
             out[rows] = backend.to_numpy(vectors)
+        if normalize:
+            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
         return out
 
     def similarity(self, a: Sequence[str] | str, b: Sequence[str] | str) -> np.ndarray:
         """Cosine similarity matrix (len(a), len(b))."""
-        va, vb = self.encode(a), self.encode(b)
-        va /= np.maximum(np.linalg.norm(va, axis=1, keepdims=True), 1e-12)
-        vb /= np.maximum(np.linalg.norm(vb, axis=1, keepdims=True), 1e-12)
-        return va @ vb.T
+        return self.encode(a, normalize=True) @ self.encode(b, normalize=True).T

@@ -50,3 +50,27 @@ def teacher_vectors_for(data_dir=None) -> np.ndarray:
     data_dir = data_dir or default_data_dir()
     store = EmbeddingStore.open(Path(data_dir) / "teacher", english_sentences(data_dir))
     return store.load(np.float32)
+
+
+def ship(run_dir, out=PRETRAINED) -> Path:
+    """Copy a finished run's student into the package as float16 (what ``tinykd.load()`` returns).
+
+    Writes model.safetensors (float16 weights, half the size; loading casts back to
+    float32), tokenizer.json, the run's config.json and, if present, eval_test.md.
+    """
+    import shutil
+    run_dir, out = Path(run_dir), Path(out)
+    model = Encoder.load(run_dir / "model.safetensors")
+    out.mkdir(parents=True, exist_ok=True)
+    model.save(out / "model.safetensors", dtype=np.float16)
+    for name in ("tokenizer.json", "config.json", "eval_test.md"):
+        if (run_dir / name).exists():
+            shutil.copy(run_dir / name, out / name)
+    return out
+
+
+if __name__ == "__main__":
+    import sys
+    if len(sys.argv) != 3 or sys.argv[1] != "ship":
+        raise SystemExit("usage: python -m tinykd.runs ship RUN_DIR   (copies the run's student into tinykd/pretrained/)")
+    print(f"shipped {sys.argv[2]} -> {ship(sys.argv[2])}")

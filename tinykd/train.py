@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import signal
 import sys
 import time
@@ -36,7 +35,7 @@ from tinykd.config import TrainConfig, help_text, make_config
 from tinykd.evaluate import evaluate, format_table, tfidf_reference
 from tinykd.inference import SentenceEncoder
 from tinykd.loss import distillation_loss_stacked
-from tinykd.model import Encoder, EncoderConfig, atomic_save_safetensors
+from tinykd.model import Encoder, atomic_save_safetensors
 from tinykd.optim import AdamW, clip_grad_norm, learning_rate
 
 CHECKPOINT = "checkpoint.safetensors"
@@ -127,6 +126,11 @@ class Trainer:
         self.step = 0
         self.stop_requested = False
         self._epoch_cache = (None, None)
+        if not (self.run_dir / "config.json").exists():     # a new run: what load_run and --resume read
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            (self.run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n",
+                                                      encoding="utf-8")
+            self.tokenizer.save(str(self.run_dir / "tokenizer.json"))
 
     # -- files ---------------------------------------------------------------------------
     def log(self, **record) -> None:
@@ -317,14 +321,10 @@ def main(argv=None) -> int:
         print(f"error: {err}\n(python -m tinykd.train --help lists the options)", file=sys.stderr)
         return 2
 
-    run_dir.mkdir(parents=True, exist_ok=True)
     trainer = Trainer(config, run_dir)
     if resume and (run_dir / CHECKPOINT).exists():
         trainer.load_checkpoint()
         print(f"resuming {run_dir} at step {trainer.step}")
-    else:
-        (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n", encoding="utf-8")
-        trainer.tokenizer.save(str(run_dir / "tokenizer.json"))
     print(f"run {run_dir}: {trainer.model.num_parameters() / 1e6:.2f}M parameters, "
           f"{len(trainer.train_items.lang)} training pairs, {trainer.batches_per_epoch} batches an epoch, "
           f"backend {backend.name()}")
