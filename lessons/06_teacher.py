@@ -138,7 +138,7 @@ print(f"tinykd's copy (truncate at {teacher.max_seq_length}, no padding): {len(m
 print(f"""
 Why override both:
   * padding to 128 makes every sentence cost 128 positions, and attention's cost grows as T^2:
-    a batch here is padded to its own longest sentence (tinykd.inference.pad_batch) instead,
+    a batch here is padded to its own longest sentence (tinykd.data.batching.pad) instead,
     {len(enc.ids) // len(mine.ids)}x fewer positions for this sentence (the mask keeps the vectors identical, lesson 05);
   * truncating at 128 would cut sentences the reference library keeps whole: it reads
     max_seq_length = {st['max_seq_length']} from sentence_bert_config.json and overrides the tokenizer's 128.

@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from tinykd import backend
+from tinykd.data.batching import pad
 from tinykd.model import Encoder
 
 
@@ -25,17 +26,6 @@ def configure_tokenizer(tokenizer, max_length: int):
     tokenizer.enable_truncation(max_length=max_length)
     tokenizer.no_padding()
     return tokenizer
-
-
-def pad_batch(token_ids: Sequence[Sequence[int]], pad_id: int = 0):
-    """Lists of ids -> ``input_ids`` and ``attention_mask``, (B, T) int64, T the longest."""
-    T = max(len(ids) for ids in token_ids)
-    input_ids = np.full((len(token_ids), T), pad_id, dtype=np.int64)
-    attention_mask = np.zeros((len(token_ids), T), dtype=np.int64)
-    for row, ids in enumerate(token_ids):
-        input_ids[row, :len(ids)] = ids
-        attention_mask[row, :len(ids)] = 1
-    return input_ids, attention_mask
 
 
 class SentenceEncoder:
@@ -82,7 +72,7 @@ class SentenceEncoder:
             starts = tqdm(starts, desc=f"encoding {self.name}".strip(), unit="batch")
         for start in starts:
             rows = order[start:start + batch_size]
-            input_ids, attention_mask = pad_batch([token_ids[i] for i in rows], self.pad_id)
+            input_ids, attention_mask = pad([token_ids[i] for i in rows], self.pad_id)   # (B, T)
             vectors = self.model(backend.asarray(input_ids), backend.asarray(attention_mask))
             out[rows] = backend.to_numpy(vectors)
         if normalize:
