@@ -1,0 +1,94 @@
+"""tinykd.align: least-squares alignment of the new tokens' embeddings."""
+
+import numpy as np
+import pytest
+
+from tinykd.align import _pairs, align_new_embeddings, normal_equations
+
+
+def random_corpus(rng, pairs=60, vocab=40, english_vocab=15, width=6):
+    """English uses tokens 0..english_vocab-1; translations use any token (and repeat some)."""
+    table = rng.standard_normal((vocab, width)).astype(np.float32)
+    english = [rng.integers(0, english_vocab, rng.integers(1, 7)) for _ in range(pairs)]
+    translations = [rng.integers(0, vocab, rng.integers(1, 9)) for _ in range(pairs)]
+    return table, english, translations
+
+
+def dense_reference(table, english, translations, fixed, ridge):
+    """The module docstring's least squares, written out with a dense A and Y."""
+    new_ids = np.flatnonzero(~fixed)
+    column = {t: k for k, t in enumerate(new_ids)}
+    A = np.zeros((len(english), len(new_ids)))
+    Y = np.zeros((len(english), table.shape[1]))
+    for i, (e, x) in enumerate(zip(english, translations)):
+        Y[i] = table[e].astype(np.float64).mean(axis=0)
+        for t in x:
+            if fixed[t]:
+                Y[i] -= table[t] / len(x)
+            else:
+                A[i, column[t]] += 1.0 / len(x)
+    AtA = A.T @ A
+    seen = np.diag(AtA) > 0
+    r = ridge * np.diag(AtA)[seen].mean()
+    X = np.linalg.solve(AtA + r * np.eye(len(new_ids)), A.T @ Y + r * table[new_ids])
+    return AtA, A.T @ Y, X, new_ids
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_matches_dense_least_squares(seed):
+    rng = np.random.default_rng(seed)
+    table, english, translations = random_corpus(rng)
+    fixed = np.zeros(len(table), bool)
+    fixed[np.concatenate(english)] = True
+    AtA_ref, AtY_ref, X_ref, new_ids = dense_reference(table, english, translations, fixed, 0.05)
+    AtA, AtY, ids = normal_equations(english, translations, table, ~fixed, chunk=17)   # several chunks
+    np.testing.assert_array_equal(ids, new_ids)
+    np.testing.assert_allclose(AtA, AtA_ref, atol=1e-12)
+    np.testing.assert_allclose(AtY, AtY_ref, atol=1e-7)   # the table is float32
+    out, stats = align_new_embeddings(table, english, translations, ridge=0.05, strip_special=False)
+    np.testing.assert_allclose(out[new_ids], X_ref, atol=1e-5)
+    np.testing.assert_array_equal(out[fixed], table[fixed])          # English rows stay the teacher's
+    assert stats["fixed"] == fixed.sum()
+
+
+def test_word_for_word_translation_recovers_the_dictionary():
+    """If every English token t is translated by its own new token t + 20, in any order,
+    least squares finds E[t + 20] = E[t]."""
+    rng = np.random.default_rng(0)
+    table = rng.standard_normal((40, 8)).astype(np.float32)
+    english = [rng.integers(0, 20, rng.integers(2, 9)) for _ in range(400)]
+    translations = [rng.permutation(e) + 20 for e in english]
+    out, _ = align_new_embeddings(table, english, translations, ridge=1e-6, strip_special=False)
+    np.testing.assert_allclose(out[20:40], table[0:20], atol=1e-3)
+
+
+def test_unseen_tokens_keep_their_start_and_special_rows_stay():
+    rng = np.random.default_rng(3)
+    table, english, translations = random_corpus(rng, vocab=30, english_vocab=10)
+    translations = [x[x < 25] if (x < 25).any() else np.array([10]) for x in translations]  # 25..29 unseen
+    cls, sep = 28, 29
+    with_specials_en = [np.r_[cls, e, sep] for e in english]
+    with_specials_xx = [np.r_[cls, x, sep] for x in translations]
+    out, stats = align_new_embeddings(table, with_specials_en, with_specials_xx, keep_ids=[0, 1])
+    np.testing.assert_array_equal(out[25:30], table[25:30])        # never in a translation ([CLS]/[SEP] stripped)
+    np.testing.assert_array_equal(out[[0, 1]], table[[0, 1]])
+    assert stats["unseen"] == 5
+    assert not np.allclose(out[10:25], table[10:25])
+
+
+def test_a_large_ridge_keeps_the_transferred_vectors():
+    rng = np.random.default_rng(4)
+    table, english, translations = random_corpus(rng)
+    out, _ = align_new_embeddings(table, english, translations, ridge=1e9, strip_special=False)
+    np.testing.assert_allclose(out, table, atol=1e-6)
+
+
+def test_pairs_within_and_across_groups():
+    a = np.array([0, 0, 1, 3, 3, 3])
+    b = np.array([0, 1, 1, 2, 3])
+    i, j = _pairs(a, b)
+    got = sorted(zip(i.tolist(), j.tolist()))
+    want = sorted((p, q) for p in range(len(a)) for q in range(len(b)) if a[p] == b[q])
+    assert got == want
+    i, j = _pairs(a, a)
+    assert len(i) == 2 * 2 + 1 + 3 * 3
