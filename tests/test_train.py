@@ -270,3 +270,39 @@ def test_cli_refuses_unknown_options_and_lists_them(capsys):
     assert "unknown option --colour" in capsys.readouterr().err
     assert main(["--help"]) == 0
     assert "--teacher_layers" in capsys.readouterr().out
+
+
+def test_extra_data_joins_the_training_pairs_with_their_own_teacher_vectors(tiny_data, tmp_path):
+    from tinykd.train import Trainer
+    plain = Trainer(_config(tiny_data), tmp_path / "plain", progress=False)
+    both = Trainer(_config(tiny_data, extra_data=str(tiny_data)), tmp_path / "both", progress=False)
+    n, rows = len(plain.train_items.lang), len(plain.teacher_vectors)
+    assert len(both.train_items.lang) == 2 * n and len(both.teacher_vectors) == 2 * rows
+    np.testing.assert_array_equal(both.train_items.english_index[n:], plain.train_items.english_index + rows)
+    np.testing.assert_array_equal(both.teacher_vectors[rows:], plain.teacher_vectors)
+
+
+def test_missing_extra_data_is_a_clear_error(tiny_data, tmp_path, capsys):
+    from tinykd.train import main
+    code = main(["--preset", "tiny", "--data_dir", str(tiny_data), "--extra_data", str(tmp_path / "bible"),
+                 "--out", str(tmp_path / "run")])
+    assert code == 2
+    assert "python -m tinykd.data bible" in capsys.readouterr().err
+
+
+def test_teacher_student_with_aligned_embeddings(tiny_data, tmp_path):
+    """The new tokens are fitted to the pairs; the tokens English uses keep the teacher's vectors."""
+    from tinykd.train import Trainer
+    kw = dict(init="teacher", teacher_layers="0", max_length=32)
+    transfer = Trainer(_config(tiny_data, embed_init="transfer", **kw), tmp_path / "t", progress=False)
+    aligned = Trainer(_config(tiny_data, embed_init="aligned", **kw), tmp_path / "a", progress=False)
+    before = transfer.model.parameters()["embeddings.word_embeddings.weight"]
+    after = aligned.model.parameters()["embeddings.word_embeddings.weight"]
+    english = np.unique(np.concatenate(aligned.train_items.english_ids))
+    translated = np.unique(np.concatenate(aligned.train_items.translation_ids))
+    fitted = np.setdiff1d(translated, english)
+    assert len(fitted) > 5
+    np.testing.assert_array_equal(after[english], before[english])
+    assert np.abs(after[fitted] - before[fitted]).max() > 1e-3
+    untouched = np.setdiff1d(np.arange(len(before)), translated)
+    np.testing.assert_array_equal(after[untouched], before[untouched])

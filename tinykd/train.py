@@ -98,7 +98,24 @@ def stack_batch(items: PairItems, rows: np.ndarray):
 # the run
 # ---------------------------------------------------------------------------
 
-def build_student(config: TrainConfig, tokenizer) -> Encoder:
+def load_extra_corpus(folder: str, langs=None, data_dir=None):
+    """The training pairs and teacher vectors of another corpus folder (``--extra_data``);
+    a bare name (``bible``) is a folder in the data directory."""
+    from tinykd.data import default_data_dir, load_corpus
+    from tinykd.runs import teacher_vectors_for
+    if len(Path(folder).parts) == 1 and not Path(folder).exists():
+        folder = str(Path(data_dir or default_data_dir()) / folder)
+    if not (Path(folder) / "corpus" / "train.tsv.gz").is_file():
+        hint = " (build it with: python -m tinykd.data bible)" if Path(folder).name == "bible" else ""
+        raise FileNotFoundError(f"--extra_data {folder}: no corpus there{hint}")
+    if not (Path(folder) / "teacher").is_dir():
+        raise FileNotFoundError(f"--extra_data {folder}: no teacher vectors (folder {folder}/teacher) for it")
+    return load_corpus("train", folder, langs), teacher_vectors_for(folder)
+
+
+def build_student(config: TrainConfig, tokenizer, items: PairItems | None = None) -> Encoder:
+    """The student of ``config``; with ``embed_init="aligned"`` its new tokens are fitted to the
+    training pairs ``items`` by least squares (tinykd.align) before the first step."""
     from tinykd.data import teacher_ids_for_init
     from tinykd.student import random_student, student_from_teacher
     backend.seed(config.seed)
@@ -109,8 +126,17 @@ def build_student(config: TrainConfig, tokenizer) -> Encoder:
                               seed=config.seed)
     from tinykd.teacher import load_sentence_transformer
     teacher = load_sentence_transformer().model
-    return student_from_teacher(teacher, teacher_ids_for_init(tokenizer), config.layer_list(),
-                                dropout=config.dropout)
+    student = student_from_teacher(teacher, teacher_ids_for_init(tokenizer), config.layer_list(),
+                                   dropout=config.dropout)
+    if config.embed_init == "aligned" and items is not None:
+        from tinykd.align import align_new_embeddings
+        words = student.embeddings.word_embeddings.params["weight"]
+        pieces = tokenizer.get_vocab()
+        special = [pieces[t] for t in ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]") if t in pieces]
+        aligned, _ = align_new_embeddings(backend.to_numpy(words), items.english_ids, items.translation_ids,
+                                          ridge=config.align_ridge, keep_ids=special)
+        words[...] = backend.asarray(aligned)
+    return student
 
 
 class Trainer:
@@ -123,15 +149,20 @@ class Trainer:
         langs = [x.strip() for x in config.langs.split(",") if x.strip()] or None
         self.tokenizer = load_tokenizer(None if not data_dir else str(Path(data_dir) / "tokenizer.json"),
                                         max_length=config.max_length, pad=False)
-        self.teacher_vectors = teacher_vectors_for(data_dir)
-        self.train_items = tokenize_pairs(load_corpus("train", data_dir, langs), self.tokenizer, config.max_length)
+        train_pairs, self.teacher_vectors = load_corpus("train", data_dir, langs), teacher_vectors_for(data_dir)
+        for extra in [x.strip() for x in config.extra_data.split(",") if x.strip()]:
+            more_pairs, more_vectors = load_extra_corpus(extra, langs, data_dir)
+            offset = len(self.teacher_vectors)              # their English rows follow ours
+            train_pairs += [p._replace(english_index=p.english_index + offset) for p in more_pairs]
+            self.teacher_vectors = np.concatenate([self.teacher_vectors, more_vectors])
+        self.train_items = tokenize_pairs(train_pairs, self.tokenizer, config.max_length)
         self.dev_pairs = load_corpus("dev", data_dir, langs)
         self.test_pairs = load_corpus("test", data_dir, langs) if config.test_eval else []
         self.batches_per_epoch = len(epoch_batches(self.train_items, config.batch_size, config.seed, 0))
         if self.batches_per_epoch == 0:
             raise ValueError(f"{len(self.train_items.lang)} training pairs do not make one batch of "
                              f"{config.batch_size}")
-        self.model = build_student(config, self.tokenizer)
+        self.model = build_student(config, self.tokenizer, self.train_items)
         self.optimizer = AdamW(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.step = 0
         self.stop_requested = False
@@ -226,6 +257,8 @@ class Trainer:
             bar = tqdm(total=c.steps, initial=self.step, desc="distilling", unit="step", dynamic_ncols=True)
         previous = signal.signal(signal.SIGINT, self._on_sigint)
         started, tokens, t_window = time.time(), 0, time.time()
+        if self.step == 0 and c.eval_every:           # where the learning curve starts
+            self._dev(started, bar)
         try:
             while self.step < c.steps:
                 stats = self.train_step(self.step)
@@ -331,7 +364,12 @@ def main(argv=None) -> int:
         print(f"error: {err}\n(python -m tinykd.train --help lists the options)", file=sys.stderr)
         return 2
 
-    trainer = Trainer(config, run_dir)
+    backend.keep_freed_memory()
+    try:
+        trainer = Trainer(config, run_dir)
+    except FileNotFoundError as err:                  # data, extra data or the teacher missing
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if resume and (run_dir / CHECKPOINT).exists():
         trainer.load_checkpoint()
         print(f"resuming {run_dir} at step {trainer.step}")
