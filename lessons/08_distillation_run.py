@@ -4,7 +4,8 @@
 
 What you will see:
   1. The run's configuration: the "tiny" preset, on three languages, into a temporary run folder.
-  2. The student, built from the teacher: one teacher layer and a transferred vocabulary.
+  2. The student, built from the teacher: one teacher layer, a transferred vocabulary, and its new
+     tokens' vectors fitted to English by least squares on the training pairs (lesson 10).
   3. BEFORE training: cosine of English and translation for a few held-out (dev) pairs, and
      translation retrieval accuracy on 100 dev pairs per language.
   4. Training with tinykd.train.Trainer: the loss curve, drawn in the terminal.
@@ -79,7 +80,13 @@ print(f"""tinykd.student.student_from_teacher(teacher, teacher_ids_for_init(toke
   * the teacher's layer 0 (of 6), its position and token-type embeddings and embedding LayerNorm;
   * a {model.config.vocab_size:,}-piece multilingual vocabulary (data/tokenizer.json): a piece the teacher
     knows keeps the teacher's vector; a new piece (German, French, Japanese ...) starts from the mean
-    of the teacher's vectors of the pieces the teacher would cut it into.
+    of the teacher's vectors of the pieces the teacher would cut it into.{'''
+tinykd.train.build_student then aligns the new pieces (embed_init = "aligned", the default):
+  * the vectors of the pieces only translations use are fitted by least squares on the training
+    pairs, so that a translation's mean input vector matches its English sentence's (tinykd.align,
+    lesson 10). A piece the teacher reads as [UNK] (a Japanese character, say) gets a vector near
+    its meaning instead of the [UNK] vector.'''
+    if config.embed_init == "aligned" else ""}
 {model.num_parameters():,} parameters, {model.num_parameters() / teacher_params:.0%} of the teacher's {teacher_params:,}.
 {len(trainer.train_items.lang):,} training pairs in {LANGS}; {trainer.batches_per_epoch:,} batches an epoch (this run uses {config.steps}).""")
 tok = trainer.tokenizer
@@ -146,7 +153,14 @@ its translation the nearest of the {config.eval_pairs} translations (and the oth
 table(["lang", "pairs", "acc en>xx %", "acc xx>en %", "MSE x100 en", "MSE x100 xx"],
       [[lang, r["pairs"], f"{r['acc_en_xx']:.1f}", f"{r['acc_xx_en']:.1f}", r["mse_en"], r["mse_xx"]]
        for lang, r in before["languages"].items()])
-print("""The untrained student is one teacher layer on top of borrowed word vectors: its vectors are not
+if config.embed_init == "aligned":
+    print("""The untrained student already finds most translations: its new pieces' vectors were fitted to
+English before the first step (lesson 10 measures a student like this one with transferred vectors:
+it matches translations little beyond what they share with English, names, numbers, cognates).
+But it is one teacher layer on top of those vectors: its own vectors are not yet in the teacher's
+space (MSE far from 0; an orthogonal vector scores 0.52, lesson 09).""")
+else:
+    print("""The untrained student is one teacher layer on top of borrowed word vectors: its vectors are not
 yet in the teacher's space (MSE far from 0), and it matches translations only where they share
 pieces with English (names, numbers, cognates).""")
 
@@ -227,12 +241,15 @@ rows.append(["mean", f"{before['mean_acc']:.1f}", f"{after['mean_acc']:.1f}", be
 table(["lang", "acc % before", "acc % after", "MSE x100 xx before", "MSE x100 xx after"], rows)
 gained = after["mean_acc"] - before["mean_acc"]
 verdict = (": the student has started to\nput translations where the teacher puts their English." if gained > 0 else
-           "; too few steps to move retrieval\n(the fast mode's run is a smoke test: run the lesson without TINYKD_LESSON_FAST).")
+           "; too few steps to move retrieval\n(the fast mode's run is a smoke test: run the lesson without TINYKD_LESSON_FAST)." if FAST else
+           "; too few steps to move retrieval\nbeyond where the aligned start put it.")
+apart = ("the aligned start did most of\nit before the first step, and" if config.embed_init == "aligned"
+         else "it comes more slowly, and")
 print(f"""
 Cosine of a sentence and its translation, mean over the examples: {before_cos.mean():.2f} before, {after_cos.mean():.2f} after.
-Own-minus-others gap: {np.mean([b[0] - b[1] for b in before_gap.values()]):.3f} before, {np.mean([a[0] - a[1] for a in after_gap.values()]):.3f} after. Training first moves every vector into the
-region where the teacher's vectors live: all cosines rise, own and others alike, and MSE falls.
-Telling the pairs apart comes more slowly; retrieval, which counts only the order, measures it: {before['mean_acc']:.1f}% -> {after['mean_acc']:.1f}%.
+Own-minus-others gap: {np.mean([b[0] - b[1] for b in before_gap.values()]):.3f} before, {np.mean([a[0] - a[1] for a in after_gap.values()]):.3f} after. The loss pulls each vector towards the
+teacher's vector of its English sentence; MSE x 100 measures that: {before['mean_mse_xx']:.3f} -> {after['mean_mse_xx']:.3f} for the
+translations. Telling the pairs apart is a different thing: {apart} retrieval, which counts only the order, measures it: {before['mean_acc']:.1f}% -> {after['mean_acc']:.1f}%.
 {config.steps} steps of {config.batch_size} pairs is {config.steps * config.batch_size:,} pairs, a sliver of one epoch{verdict} The full run (python -m tinykd.train,
 about 20 minutes on 2 cores) takes the same path much further; lesson 09 reads its numbers.""")
 

