@@ -201,8 +201,6 @@ def main(argv=None) -> int:
     """``python -m tinykd.teacher``: precompute teacher vectors into an embedding store."""
     import argparse
 
-    from tinykd.store import EmbeddingStore
-
     parser = argparse.ArgumentParser(
         prog="python -m tinykd.teacher",
         description="Embed English sentences with the teacher into an embedding store (resumable).")
@@ -228,16 +226,29 @@ def main(argv=None) -> int:
         sentences = english_sentences()
     out = Path(args.out) if args.out else _default_store_dir()
 
-    teacher = load_sentence_transformer(args.model_dir)
-    store = EmbeddingStore.create_or_resume(
-        out, sentences, model=teacher.name, weights_sha256=teacher.weights_sha256,
-        dim=teacher.embedding_size, dtype=args.dtype)
-    print(f"{teacher.name}: {len(sentences)} sentences -> {out} "
-          f"({store.done} already done, {len(sentences) - store.done} to go)")
-    store.fill(sentences, lambda batch: teacher.encode(batch, batch_size=args.batch_size, progress=False),
-               chunk=args.chunk)
+    store = build_store(sentences, out, model_dir=args.model_dir, batch_size=args.batch_size,
+                        chunk=args.chunk, dtype=args.dtype)
     print(f"done: {store.count} x {store.dim} {store.dtype} in {out}")
     return 0
+
+
+def build_store(sentences, out, model_dir=None, batch_size: int = 64, chunk: int = 2048,
+                dtype: str = "float16", log=print):
+    """Embed ``sentences`` with the teacher into the embedding store ``out`` (resumable).
+
+    Row i of the store is the vector of ``sentences[i]``; a store begun for other
+    sentences or another model is refused (tinykd.store).  Returns the finished store.
+    """
+    from tinykd.store import EmbeddingStore
+    teacher = load_sentence_transformer(model_dir)
+    store = EmbeddingStore.create_or_resume(
+        out, sentences, model=teacher.name, weights_sha256=teacher.weights_sha256,
+        dim=teacher.embedding_size, dtype=dtype)
+    log(f"{teacher.name}: {len(sentences)} sentences -> {out} "
+        f"({store.done} already done, {len(sentences) - store.done} to go)")
+    store.fill(sentences, lambda batch: teacher.encode(batch, batch_size=batch_size, progress=False),
+               chunk=chunk)
+    return store
 
 
 def _default_store_dir() -> Path:

@@ -482,17 +482,9 @@ def build_teacher_store(out_dir: str, batch_size: int = 64, dtype: str = "float1
     What ``python -m tinykd.teacher --out out_dir/teacher`` does for ``data/``: row i of
     the store is the vector of ``english_sentences(out_dir)[i]``.  Resumable.
     """
-    from tinykd.store import EmbeddingStore
-    from tinykd.teacher import load_sentence_transformer
-
-    sentences = corpus.english_sentences(out_dir)
+    from tinykd.teacher import build_store
     folder = Path(out_dir) / "teacher"
-    teacher = load_sentence_transformer()
-    store = EmbeddingStore.create_or_resume(folder, sentences, model=teacher.name,
-                                            weights_sha256=teacher.weights_sha256,
-                                            dim=teacher.embedding_size, dtype=dtype)
-    log(f"{teacher.name}: {len(sentences)} sentences -> {folder} ({store.done} already done)")
-    store.fill(sentences, lambda batch: teacher.encode(batch, batch_size=batch_size, progress=False))
+    build_store(corpus.english_sentences(out_dir), folder, batch_size=batch_size, dtype=dtype, log=log)
     return folder
 
 
