@@ -108,8 +108,6 @@ def load_extra_corpus(folder: str, langs=None, data_dir=None):
     if not (Path(folder) / "corpus" / "train.tsv.gz").is_file():
         hint = " (build it with: python -m tinykd.data bible)" if Path(folder).name == "bible" else ""
         raise FileNotFoundError(f"--extra_data {folder}: no corpus there{hint}")
-    if not (Path(folder) / "teacher").is_dir():
-        raise FileNotFoundError(f"--extra_data {folder}: no teacher vectors (folder {folder}/teacher) for it")
     return load_corpus("train", folder, langs), teacher_vectors_for(folder)
 
 
@@ -131,8 +129,9 @@ def build_student(config: TrainConfig, tokenizer, items: PairItems | None = None
     if config.embed_init == "aligned" and items is not None:
         from tinykd.align import align_new_embeddings
         words = student.embeddings.word_embeddings.params["weight"]
+        from tinykd.data.tokenizer import SPECIAL_TOKENS
         pieces = tokenizer.get_vocab()
-        special = [pieces[t] for t in ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]") if t in pieces]
+        special = [pieces[t] for t in SPECIAL_TOKENS if t in pieces]
         aligned, _ = align_new_embeddings(backend.to_numpy(words), items.english_ids, items.translation_ids,
                                           ridge=config.align_ridge, keep_ids=special)
         words[...] = backend.asarray(aligned)
