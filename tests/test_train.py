@@ -306,3 +306,12 @@ def test_teacher_student_with_aligned_embeddings(tiny_data, tmp_path):
     assert np.abs(after[fitted] - before[fitted]).max() > 1e-3
     untouched = np.setdiff1d(np.arange(len(before)), translated)
     np.testing.assert_array_equal(after[untouched], before[untouched])
+
+
+def test_a_resumed_run_does_not_fit_the_start_its_checkpoint_replaces(tiny_data, tmp_path):
+    from tinykd.train import Trainer
+    kw = dict(init="teacher", teacher_layers="0", max_length=32)
+    transfer = Trainer(_config(tiny_data, embed_init="transfer", **kw), tmp_path / "t", progress=False)
+    resumed = Trainer(_config(tiny_data, embed_init="aligned", **kw), tmp_path / "r", progress=False, resuming=True)
+    name = "embeddings.word_embeddings.weight"
+    np.testing.assert_array_equal(resumed.model.parameters()[name], transfer.model.parameters()[name])

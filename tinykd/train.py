@@ -139,7 +139,8 @@ def build_student(config: TrainConfig, tokenizer, items: PairItems | None = None
 
 
 class Trainer:
-    def __init__(self, config: TrainConfig, run_dir: Path, progress: bool = True):
+    def __init__(self, config: TrainConfig, run_dir: Path, progress: bool = True, resuming: bool = False):
+        """``resuming``: a checkpoint will replace the weights, so the student's start is not fitted."""
         from tinykd.data import load_corpus, load_tokenizer
         from tinykd.runs import teacher_vectors_for
 
@@ -161,7 +162,7 @@ class Trainer:
         if self.batches_per_epoch == 0:
             raise ValueError(f"{len(self.train_items.lang)} training pairs do not make one batch of "
                              f"{config.batch_size}")
-        self.model = build_student(config, self.tokenizer, self.train_items)
+        self.model = build_student(config, self.tokenizer, None if resuming else self.train_items)
         self.optimizer = AdamW(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.step = 0
         self.stop_requested = False
@@ -364,12 +365,13 @@ def main(argv=None) -> int:
         return 2
 
     backend.keep_freed_memory()
+    resuming = bool(resume) and (run_dir / CHECKPOINT).exists()
     try:
-        trainer = Trainer(config, run_dir)
+        trainer = Trainer(config, run_dir, resuming=resuming)
     except FileNotFoundError as err:                  # data, extra data or the teacher missing
         print(f"error: {err}", file=sys.stderr)
         return 2
-    if resume and (run_dir / CHECKPOINT).exists():
+    if resuming:
         trainer.load_checkpoint()
         print(f"resuming {run_dir} at step {trainer.step}")
     print(f"run {run_dir}: {trainer.model.num_parameters() / 1e6:.2f}M parameters, "
