@@ -22,7 +22,8 @@ problem, with a ridge that pulls a rarely seen token towards its transferred sta
 A^T A is K x K (K ~ 8k new tokens: half a gigabyte in float64) and is summed
 from each translation's co-occurring new tokens; one dense solve then gives X.
 On the 274k training pairs it takes well under a minute, and the untrained
-3-layer student's dev accuracy rises from 14% to 83% (README, "Initialisation").
+3-layer student's dev accuracy rises from 14% to 83% (README, "How the default
+was chosen"; lesson 10 steps through it).
 
 [CLS] and [SEP] are left out of both bags; tokens that never occur in a
 training translation keep X0.
