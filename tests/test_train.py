@@ -11,7 +11,7 @@ import pytest
 from tinykd import backend
 from tinykd.config import ConfigError, TrainConfig, make_config, parse_overrides
 from tinykd.gradcheck import numerical_gradient, rel_error
-from tinykd.loss import distillation_loss, distillation_loss_stacked, mse
+from tinykd.loss import distillation_loss, distillation_loss_grouped, distillation_loss_stacked, mse
 from tinykd.optim import AdamW, clip_grad_norm, learning_rate, no_decay
 
 
@@ -35,6 +35,29 @@ def test_distillation_loss_pulls_both_sides_to_the_english_teacher_vector(float6
     numeric = numerical_gradient(lambda: distillation_loss_stacked(student, teacher)[0], student)
     assert rel_error(dstudent, numeric) < 1e-8
     assert distillation_loss(teacher, teacher, teacher)[0] == 0.0
+
+
+def test_grouped_loss_is_the_pairwise_loss_with_each_english_encoded_once(float64):
+    """Three English sentences with 2, 0 and 3 translations: the grouped loss and gradient
+    equal the pairwise ones on the layout that repeats each English row once per pair."""
+    rng = np.random.default_rng(2)
+    english, translations = rng.standard_normal((3, 5)), rng.standard_normal((5, 5))
+    teacher = rng.standard_normal((3, 5))
+    english_of = np.array([2, 0, 2, 0, 2])
+    student = np.concatenate([english, translations])
+    loss, loss_en, loss_xx, dstudent = distillation_loss_grouped(student, teacher, english_of)
+
+    pairwise = np.concatenate([english[english_of], translations])
+    ref_loss, ref_en, ref_xx, ref_d = distillation_loss_stacked(pairwise, teacher[english_of])
+    assert np.allclose([loss, loss_en, loss_xx], [ref_loss, ref_en, ref_xx])
+    expected_d_english = np.zeros_like(english)
+    np.add.at(expected_d_english, english_of, ref_d[:5])          # a repeated row's gradients add up
+    assert np.allclose(dstudent[:3], expected_d_english) and not dstudent[1].any()
+    assert np.allclose(dstudent[3:], ref_d[5:])
+    numeric = numerical_gradient(lambda: distillation_loss_grouped(student, teacher, english_of)[0], student)
+    assert rel_error(dstudent, numeric) < 1e-8
+    one_each = distillation_loss_grouped(np.concatenate([english, translations[:3]]), teacher, np.arange(3))
+    assert np.isclose(one_each[0], distillation_loss_stacked(np.concatenate([english, translations[:3]]), teacher)[0])
 
 
 def test_whole_student_with_the_loss_is_gradient_checked(float64):
@@ -174,10 +197,10 @@ def _config(data_dir, **kw):
 
 def _loss_on_first_batch(trainer):
     from tinykd.train import stack_batch
-    ids, mask, english_index = stack_batch(trainer.train_items, trainer.batch_for_step(0))
+    ids, mask, english_index, english_of = stack_batch(trainer.train_items, trainer.batch_for_step(0))
     trainer.model.eval()
     vectors = trainer.model(ids, mask)
-    return distillation_loss_stacked(vectors, trainer.teacher_vectors[english_index])[0]
+    return distillation_loss_grouped(vectors, trainer.teacher_vectors[english_index], english_of)[0]
 
 
 def test_training_writes_a_complete_run(tiny_data, tmp_path):
@@ -196,16 +219,18 @@ def test_training_writes_a_complete_run(tiny_data, tmp_path):
     assert {r["kind"] for r in records} == {"train", "dev", "test"}
 
 
-def test_resume_gives_exactly_the_weights_of_an_uninterrupted_run(tiny_data, tmp_path):
+@pytest.mark.parametrize("pairs_per_english", [1, 2])
+def test_resume_gives_exactly_the_weights_of_an_uninterrupted_run(tiny_data, tmp_path, pairs_per_english):
     from tinykd.model import Encoder
     from tinykd.train import Trainer
+    kw = dict(test_eval=False, dropout=0.1, pairs_per_english=pairs_per_english)
     straight = tmp_path / "straight"
     straight.mkdir()
-    Trainer(_config(tiny_data, test_eval=False, dropout=0.1), straight, progress=False).run()
+    Trainer(_config(tiny_data, **kw), straight, progress=False).run()
 
     broken = tmp_path / "broken"
     broken.mkdir()
-    first = Trainer(_config(tiny_data, test_eval=False, dropout=0.1), broken, progress=False)
+    first = Trainer(_config(tiny_data, **kw), broken, progress=False)
     original = first.train_step
 
     def crash_after_step_5(step):
@@ -217,7 +242,7 @@ def test_resume_gives_exactly_the_weights_of_an_uninterrupted_run(tiny_data, tmp
     with pytest.raises(RuntimeError, match="simulated crash"):
         first.run()
     backend.seed(12345)                                  # whatever the process did meanwhile
-    resumed = Trainer(_config(tiny_data, test_eval=False, dropout=0.1), broken, progress=False)
+    resumed = Trainer(_config(tiny_data, **kw), broken, progress=False)
     resumed.load_checkpoint()
     assert resumed.step == 4                              # the last checkpoint before the crash
     assert resumed.run() == 0

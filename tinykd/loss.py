@@ -43,3 +43,29 @@ def distillation_loss_stacked(student, teacher_english):
     B = teacher_english.shape[0]
     loss, loss_en, loss_xx, d_en, d_xx = distillation_loss(student[:B], student[B:], teacher_english)
     return loss, loss_en, loss_xx, xp.concatenate([d_en, d_xx], axis=0)
+
+
+def distillation_loss_grouped(student, teacher_english, english_of):
+    """The same per-pair loss when several translations share one English sentence,
+    which is then encoded once instead of once per pair.
+
+    student: (U + P, D), U distinct English sentences first, then P translations;
+    teacher_english: (U, D); english_of: (P,) ints in [0, U), the English row of each
+    translation. Over the P pairs (s_p, t_p)::
+
+        L = 1/(P D) sum_p |S(s_p) - T(s_p)|^2  +  1/(P D) sum_p |S(t_p) - T(s_p)|^2
+
+    and the first sum, grouped by English sentence u seen in c_u pairs, is
+    ``1/(P D) sum_u c_u |S(u) - T(u)|^2``: the value (and gradient) of the pairwise
+    loss with each English row repeated c_u times. With ``english_of = arange(U)`` it is
+    ``distillation_loss_stacked``. Returns ``(loss, loss_english, loss_translation, dstudent)``.
+    """
+    U, D = teacher_english.shape
+    P = english_of.shape[0]
+    counts = xp.bincount(english_of, minlength=U).astype(student.dtype)[:, None]        # (U, 1): c_u
+    diff_en = student[:U] - teacher_english                                            # (U, D)
+    diff_xx = student[U:] - teacher_english[english_of]                                # (P, D)
+    loss_en = float((counts * diff_en * diff_en).sum()) / (P * D)
+    loss_xx = float((diff_xx * diff_xx).sum()) / (P * D)
+    d_student = xp.concatenate([counts * diff_en, diff_xx], axis=0) * (2.0 / (P * D))  # (U + P, D)
+    return loss_en + loss_xx, loss_en, loss_xx, d_student
