@@ -115,7 +115,8 @@ def realistic_batch(batch_size: int = 32, max_length: int = 128, seed: int = 0, 
         order = np.argsort(lengths, kind="stable")
         cum = np.cumsum(lengths[order])
         pick = batches[int(order[np.searchsorted(cum, cum[-1] / 2)])]
-        ids, mask, english_index = stack_batch(items, pick)
+        pick = pick[np.sort(np.unique(items.english_index[pick], return_index=True)[1])]  # one pair per English
+        ids, mask, english_index, _ = stack_batch(items, pick)           # [English; translations], 2B rows
         teacher = teacher_vectors_for()[english_index].astype(np.float32)
         return ids, mask, teacher, tokenizer.get_vocab_size(), lengths
     except Exception as err:  # data or train.py not usable: the caller falls back to a synthetic batch

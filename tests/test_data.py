@@ -216,6 +216,26 @@ def test_batches_cover_every_item_once_mix_languages_and_bucket_lengths():
         assert np.array_equal(b.mask.sum(1), lengths[b.english_index]) and (b.ids[b.mask == 0] == 0).all()
 
 
+def test_grouped_batches_keep_an_english_sentences_pairs_together():
+    rng = np.random.default_rng(0)
+    english_index = np.repeat(np.arange(200), 3)                  # every English sentence has 3 pairs
+    lengths = rng.integers(3, 60, len(english_index))
+    batches = batching.grouped_batch_order(english_index, lengths, 3, 30, seed=1, epoch=0)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(600))
+    for b in batches:                                            # whole groups of 3: 10 English sentences
+        assert len(np.unique(english_index[b])) * 3 == len(b) <= 30
+    again = batching.grouped_batch_order(english_index, lengths, 3, 30, seed=1, epoch=0)
+    assert all(np.array_equal(a, b) for a, b in zip(batches, again))
+    other = batching.grouped_batch_order(english_index, lengths, 3, 30, seed=1, epoch=1)
+    assert not all(np.array_equal(a, b) for a, b in zip(batches, other))
+    # groups of at most 2 out of runs of 3 (2 + 1); drop_last keeps only batches that could not take another
+    uneven = batching.grouped_batch_order(english_index, lengths, 2, 7, seed=1, epoch=0, drop_last=True)
+    assert all(6 <= len(b) <= 7 for b in uneven)
+    for b in uneven:
+        counts = np.bincount(english_index[b])
+        assert counts.max() <= 3
+
+
 def test_pad():
     ids, mask = batching.pad([np.array([5, 6, 7]), np.array([8])])
     assert ids.tolist() == [[5, 6, 7], [8, 0, 0]] and mask.tolist() == [[1, 1, 1], [1, 0, 0]]

@@ -34,7 +34,7 @@ from tinykd import backend
 from tinykd.config import TrainConfig, help_text, make_config
 from tinykd.evaluate import evaluate, format_table, tfidf_reference
 from tinykd.inference import SentenceEncoder
-from tinykd.loss import distillation_loss_stacked
+from tinykd.loss import distillation_loss_grouped
 from tinykd.model import Encoder, atomic_save_safetensors
 from tinykd.optim import AdamW, clip_grad_norm, learning_rate
 
@@ -80,18 +80,30 @@ def tokenize_pairs(pairs, tokenizer, max_length: int, chunk: int = 10_000) -> Pa
                      np.array([p.english_index for p in pairs], dtype=np.int64), np.array([p.lang for p in pairs]))
 
 
-def epoch_batches(items: PairItems, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
+def epoch_batches(items: PairItems, batch_size: int, seed: int, epoch: int, pairs_per_english: int = 1):
     """The pair indices of each batch of one epoch: shuffled, length-bucketed, mixing
-    languages, only full batches; the same for the same (seed, epoch)."""
-    from tinykd.data.batching import batch_order
+    languages, only full batches; the same for the same (seed, epoch). With
+    ``pairs_per_english`` > 1, up to that many pairs of one English sentence share a batch."""
+    from tinykd.data.batching import batch_order, grouped_batch_order
+    if pairs_per_english > 1:
+        return grouped_batch_order(items.english_index, items.lengths, pairs_per_english, batch_size, seed,
+                                   epoch, drop_last=True)
     return batch_order(items.lengths, batch_size, seed, epoch, drop_last=True)
 
 
 def stack_batch(items: PairItems, rows: np.ndarray):
-    """``[English; translations]`` as one padded (2B, T) batch, and the English rows' store index."""
+    """The batch of pairs ``rows`` as one padded (U + P, T) batch: its U distinct English
+    sentences (each once, however many of its pairs the batch holds), then the P translations.
+
+    Returns ``ids, mask, english_index`` (U,): the teacher-vector row of each English
+    sentence, and ``english_of`` (P,): the English sentence (0..U-1) of each translation.
+    """
     from tinykd.data.batching import pad
-    ids, mask = pad([items.english_ids[i] for i in rows] + [items.translation_ids[i] for i in rows])
-    return ids.astype(np.int64), mask.astype(np.int64), items.english_index[rows]
+    english_index, first, english_of = np.unique(items.english_index[rows], return_index=True,
+                                                 return_inverse=True)
+    english = [items.english_ids[rows[i]] for i in first]
+    ids, mask = pad(english + [items.translation_ids[i] for i in rows])
+    return ids.astype(np.int64), mask.astype(np.int64), english_index, english_of.ravel()
 
 
 # ---------------------------------------------------------------------------
@@ -158,7 +170,8 @@ class Trainer:
         self.train_items = tokenize_pairs(train_pairs, self.tokenizer, config.max_length)
         self.dev_pairs = load_corpus("dev", data_dir, langs)
         self.test_pairs = load_corpus("test", data_dir, langs) if config.test_eval else []
-        self.batches_per_epoch = len(epoch_batches(self.train_items, config.batch_size, config.seed, 0))
+        self.batches_per_epoch = len(epoch_batches(self.train_items, config.batch_size, config.seed, 0,
+                                                   config.pairs_per_english))
         if self.batches_per_epoch == 0:
             raise ValueError(f"{len(self.train_items.lang)} training pairs do not make one batch of "
                              f"{config.batch_size}")
@@ -203,16 +216,16 @@ class Trainer:
         epoch, position = divmod(step, self.batches_per_epoch)
         if self._epoch_cache[0] != epoch:
             self._epoch_cache = (epoch, epoch_batches(self.train_items, self.config.batch_size,
-                                                      self.config.seed, epoch))
+                                                      self.config.seed, epoch, self.config.pairs_per_english))
         return self._epoch_cache[1][position]
 
     def train_step(self, step: int) -> dict:
         c = self.config
-        ids, mask, english_index = stack_batch(self.train_items, self.batch_for_step(step))
-        target = backend.asarray(self.teacher_vectors[english_index])                # (B, D)
+        ids, mask, english_index, english_of = stack_batch(self.train_items, self.batch_for_step(step))
+        target = backend.asarray(self.teacher_vectors[english_index])                # (U, D)
         self.model.train()
-        vectors = self.model(backend.asarray(ids), backend.asarray(mask))            # (2B, D)
-        loss, loss_en, loss_xx, dvectors = distillation_loss_stacked(vectors, target)
+        vectors = self.model(backend.asarray(ids), backend.asarray(mask))            # (U + P, D)
+        loss, loss_en, loss_xx, dvectors = distillation_loss_grouped(vectors, target, backend.asarray(english_of))
         if not math.isfinite(loss):
             raise TrainingDiverged(f"the loss is {loss} at step {step}; stopping. The last good checkpoint "
                                    f"(step {self._last_checkpoint}) is kept in {self.run_dir}. Try a lower --lr.")
@@ -226,7 +239,7 @@ class Trainer:
         lr = learning_rate(step, c.steps, c.lr, max(1, int(c.warmup * c.steps)))
         self.optimizer.step(grads, lr)
         return {"loss": loss, "mse_en": loss_en, "mse_xx": loss_xx, "lr": lr, "grad_norm": grad_norm,
-                "tokens": int(mask.sum())}
+                "tokens": int(mask.sum()), "pairs": len(english_of)}
 
     # -- evaluation ------------------------------------------------------------------------
     def encoder(self) -> SentenceEncoder:

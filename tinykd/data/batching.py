@@ -112,6 +112,51 @@ def batch_order(lengths: np.ndarray, batch_size: int, seed: int, epoch: int = 0,
     return [batches[k] for k in perm]
 
 
+def grouped_batch_order(english_index: np.ndarray, lengths: np.ndarray, per_english: int, batch_size: int,
+                        seed: int, epoch: int = 0, bucket_batches: int = 50,
+                        drop_last: bool = False) -> List[np.ndarray]:
+    """The pair indices of each batch, for one epoch, with the pairs of one English sentence
+    kept together, up to ``per_english`` of them at a time (the trainer then encodes that
+    English sentence once for all of them).
+
+    1. shuffle the pairs, then gather them by English sentence (a stable sort keeps the
+       shuffled order inside each sentence's run of pairs),
+    2. cut each run into groups of at most ``per_english`` pairs,
+    3. shuffle the groups; in chunks of many batches, sort them by their longest sentence
+       and fill each batch with whole groups up to ``batch_size`` pairs,
+    4. shuffle the order of the batches.
+
+    A batch holds between ``batch_size - per_english + 1`` and ``batch_size`` pairs (fewer
+    only at the end of a chunk; ``drop_last`` drops those). Same seed and epoch, same batches.
+    """
+    rng = np.random.default_rng([seed, epoch])
+    order = rng.permutation(len(english_index))                                  # 1.
+    order = order[np.argsort(english_index[order], kind="stable")]
+    owner = english_index[order]
+    new_run = np.r_[True, owner[1:] != owner[:-1]]
+    run_start = np.maximum.accumulate(np.where(new_run, np.arange(len(order)), 0))
+    starts = np.flatnonzero((np.arange(len(order)) - run_start) % per_english == 0)  # 2.
+    groups = np.split(order, starts[1:])
+    longest = np.array([lengths[g].max() for g in groups])
+    shuffled = rng.permutation(len(groups))                                      # 3.
+    chunk = max(1, batch_size // per_english) * bucket_batches
+    batches, smallest = [], batch_size - per_english + 1 if drop_last else 1
+    for start in range(0, len(shuffled), chunk):
+        part = shuffled[start:start + chunk]
+        part = part[np.argsort(longest[part], kind="stable")]
+        current: list = []
+        for g in part:
+            if current and sum(len(x) for x in current) + len(groups[g]) > batch_size:
+                batches.append(np.concatenate(current))
+                current = []
+            current.append(groups[g])
+        if current:
+            batches.append(np.concatenate(current))
+    batches = [b for b in batches if len(b) >= smallest]
+    perm = rng.permutation(len(batches))                                         # 4.
+    return [batches[k] for k in perm]
+
+
 def iterate_batches(items: Items, batch_size: int = 64, seed: int = 0, epoch: int = 0,
                     bucket_batches: int = 50, drop_last: bool = False, pad_id: int = 0) -> Iterator[Batch]:
     """Yield the batches of one epoch, deterministic for ``(seed, epoch)``."""
