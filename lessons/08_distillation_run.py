@@ -44,12 +44,14 @@ overrides = dict(langs=LANGS, teacher_layers="0",      # one teacher layer: abou
                  log_every=1, checkpoint_every=1000)
 config = make_config(["--preset", "tiny"], **overrides)  # the preset, then our overrides, type-checked
 print("make_config(['--preset', 'tiny'], ...) resolves to:")
-for key in ("teacher_layers", "langs", "steps", "batch_size", "max_length", "lr", "warmup", "weight_decay",
-            "clip", "eval_pairs", "seed"):
-    print(f"  {key:15} = {getattr(config, key)!r}")
-print(f"""Each step: {config.batch_size} English sentences and their {config.batch_size} translations, one forward pass of
-{2 * config.batch_size} rows, L = MSE(S(en), T(en)) + MSE(S(xx), T(en)) (lesson 07), the backward, a clipped
-AdamW step. The teacher's vectors T(en) are precomputed in data/teacher: the teacher itself is not
+for key in ("teacher_layers", "langs", "steps", "batch_size", "pairs_per_english", "max_length", "lr", "warmup",
+            "weight_decay", "clip", "eval_pairs", "seed"):
+    print(f"  {key:17} = {getattr(config, key)!r}")
+print(f"""Each step: up to {config.batch_size} pairs (English sentence, translation), one forward pass over their
+English sentences and translations, L = MSE(S(en), T(en)) + MSE(S(xx), T(en)) (lesson 07), the backward,
+a clipped AdamW step. Up to {config.pairs_per_english} pairs of one English sentence share a batch, which encodes that
+sentence once and counts its MSE once per pair (tinykd.loss.distillation_loss_grouped): the same loss
+for fewer rows. The teacher's vectors T(en) are precomputed in data/teacher: the teacher itself is not
 run during training.""")
 
 run_dir = Path(tempfile.mkdtemp(prefix="tinykd-lesson08-"))   # the run folder, removed if the setup fails
@@ -251,7 +253,7 @@ Own-minus-others gap: {np.mean([b[0] - b[1] for b in before_gap.values()]):.3f} 
 teacher's vector of its English sentence; MSE x 100 measures that: {before['mean_mse_xx']:.3f} -> {after['mean_mse_xx']:.3f} for the
 translations. Telling the pairs apart is a different thing: {apart} retrieval, which counts only the order, measures it: {before['mean_acc']:.1f}% -> {after['mean_acc']:.1f}%.
 {config.steps} steps of {config.batch_size} pairs is {config.steps * config.batch_size:,} pairs, a sliver of one epoch{verdict} The full run (python -m tinykd.train,
-about 20 minutes on 2 cores) takes the same path much further; lesson 09 reads its numbers.""")
+about 25 minutes on 2 cores) takes the same path much further; lesson 09 reads its numbers.""")
 
 (run_dir / "checkpoint.safetensors").unlink()            # weights + AdamW moments (~120 MB): only for --resume
 if FAST:                                                  # the tests' runs leave nothing behind
