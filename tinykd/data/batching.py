@@ -137,7 +137,7 @@ def grouped_batch_order(english_index: np.ndarray, lengths: np.ndarray, per_engl
     run_start = np.maximum.accumulate(np.where(new_run, np.arange(len(order)), 0))
     starts = np.flatnonzero((np.arange(len(order)) - run_start) % per_english == 0)  # 2.
     groups = np.split(order, starts[1:])
-    longest = np.array([lengths[g].max() for g in groups])
+    longest = np.maximum.reduceat(lengths[order], starts)                       # each group's longest pair
     shuffled = rng.permutation(len(groups))                                      # 3.
     chunk = max(1, batch_size // per_english) * bucket_batches
     batches, smallest = [], batch_size - per_english + 1 if drop_last else 1
@@ -145,11 +145,13 @@ def grouped_batch_order(english_index: np.ndarray, lengths: np.ndarray, per_engl
         part = shuffled[start:start + chunk]
         part = part[np.argsort(longest[part], kind="stable")]
         current: list = []
+        filled = 0                                                               # pairs in current
         for g in part:
-            if current and sum(len(x) for x in current) + len(groups[g]) > batch_size:
+            if current and filled + len(groups[g]) > batch_size:
                 batches.append(np.concatenate(current))
-                current = []
+                current, filled = [], 0
             current.append(groups[g])
+            filled += len(groups[g])
         if current:
             batches.append(np.concatenate(current))
     batches = [b for b in batches if len(b) >= smallest]
