@@ -7,21 +7,18 @@ What the rest of tinykd calls:
     load_tokenizer(path=None, max_length=256)       # data/tokenizer.json, pads to the batch's longest
     load_teacher_tokenizer(max_length=256)
     teacher_ids_for_init(student_tok) -> list[list[int]]  # teacher ids to average per student id
-    make_items(pairs, tokenizer, max_length=128) -> Items
-    iterate_batches(items, batch_size, seed, epoch) -> Batch(ids, mask, english_index, lang)
-    encode_texts(texts, tokenizer, max_length=256) -> (ids, mask)
+    batching.batch_order / grouped_batch_order(...) -> list of pair indices per batch
+    batching.pad(sequences) -> (ids, mask)
     read_tsv(path) -> list[(english, translation)]   # raises CorpusFormatError
 
 Build everything with ``python -m tinykd.data build``; see data/README.md.
 """
 
-from .batching import Batch, Items, encode_texts, iterate_batches, make_items
 from .corpus import LANGS, Pair, corpus_stats, default_data_dir, english_sentences, load_corpus
 from .split import SPLITS, page_bucket, split_of_page
 from .tsv import CorpusFormatError, read_tsv
 
 __all__ = [
-    "Batch", "Items", "encode_texts", "iterate_batches", "make_items",
     "LANGS", "Pair", "corpus_stats", "default_data_dir", "english_sentences", "load_corpus",
     "SPLITS", "page_bucket", "split_of_page", "CorpusFormatError", "read_tsv",
     "load_tokenizer", "load_teacher_tokenizer", "teacher_ids_for_init",

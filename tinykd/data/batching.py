@@ -1,86 +1,27 @@
-"""Length-bucketed, language-mixing batches for distillation, in plain NumPy.
+"""Length-bucketed, language-mixing batches of training pairs, in plain NumPy.
 
-Following sentence-transformers' ``make_multilingual``, every sentence is its own
-training item with the teacher vector of its *English* sentence as target: each unique
-English training sentence once (lang ``"en"``), and every translation.  An item carries
-``english_index``, the row of that teacher vector in the embedding store.
+A training pair is (English sentence, translation) with the row ``english_index`` of the
+English sentence's teacher vector; the trainer (``tinykd.train``) tokenises both sides and
+asks this module only for *which* pairs go into each batch.  Batches are made so that
+padding is small but batches still mix languages:
 
-Batches are made so that padding is small but batches still mix languages:
-
-    1. shuffle all items (``numpy.random.default_rng(seed + epoch)``),
-    2. cut the shuffled list into chunks of ``batch_size * bucket_batches`` items,
-    3. sort each chunk by token length and cut it into batches,
+    1. shuffle all pairs (``numpy.random.default_rng([seed, epoch])``),
+    2. cut the shuffled list into chunks of ``batch_size * bucket_batches`` pairs,
+    3. sort each chunk by length (a pair's longer side) and cut it into batches,
     4. shuffle the order of the batches.
 
-Because step 1 draws items from every language, each chunk (and so each batch) mixes
+Because step 1 draws pairs from every language, each chunk (and so each batch) mixes
 languages; step 3 puts sentences of similar length together.  Same seed and epoch, same
-batches.  Each batch is padded to its own longest item, truncated at ``max_length``.
+batches.  ``grouped_batch_order`` does the same with the pairs of one English sentence kept
+together, so that the trainer encodes that sentence once for all of them.  ``pad`` stacks
+token ids into a batch padded to its own longest sentence.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterator, List, Optional, Sequence
+from typing import List, Sequence
 
 import numpy as np
-
-
-@dataclass
-class Batch:
-    ids: np.ndarray  # (B, T) int32 token ids, [PAD] = 0 after the end
-    mask: np.ndarray  # (B, T) int32, 1 for real tokens, 0 for padding
-    english_index: np.ndarray  # (B,) int64, row of the teacher vector of the item's English sentence
-    lang: np.ndarray  # (B,) str, "en" for English items
-
-    def __len__(self) -> int:
-        return len(self.english_index)
-
-
-@dataclass
-class Items:
-    """Tokenised training items: ``ids[k]`` is an int32 array without padding."""
-
-    ids: List[np.ndarray]
-    english_index: np.ndarray  # (N,) int64
-    lang: np.ndarray  # (N,) str
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    @property
-    def lengths(self) -> np.ndarray:
-        return np.fromiter((len(x) for x in self.ids), dtype=np.int64, count=len(self.ids))
-
-
-def make_items(pairs: Sequence, tokenizer, max_length: int = 128, include_english: bool = True) -> Items:
-    """Tokenise the sentences of ``pairs`` (with ``lang``, ``english``, ``translation``,
-    ``english_index``) into items: each unique English sentence once, then every translation.
-
-    ``tokenizer`` is a ``tokenizers.Tokenizer``; it is encoded with [CLS]/[SEP] and cut at
-    ``max_length`` tokens (its own padding and truncation settings are not used).
-    """
-    texts, index, langs = [], [], []
-    if include_english:
-        english = sorted({(p.english_index, p.english) for p in pairs})
-        for i, text in english:
-            texts.append(text)
-            index.append(i)
-            langs.append("en")
-    for p in pairs:
-        texts.append(p.translation)
-        index.append(p.english_index)
-        langs.append(p.lang)
-    tok = _unpadded(tokenizer, max_length)
-    ids = [np.asarray(e.ids, dtype=np.int32) for e in tok.encode_batch(texts)]
-    return Items(ids, np.asarray(index, dtype=np.int64), np.asarray(langs))
-
-
-def _unpadded(tokenizer, max_length: int):
-    from tokenizers import Tokenizer
-    tok = Tokenizer.from_str(tokenizer.to_str())
-    tok.no_padding()
-    tok.enable_truncation(max_length=max_length)
-    return tok
 
 
 def pad(sequences: Sequence[np.ndarray], pad_id: int = 0) -> tuple:
@@ -157,17 +98,3 @@ def grouped_batch_order(english_index: np.ndarray, lengths: np.ndarray, per_engl
     batches = [b for b in batches if len(b) >= smallest]
     perm = rng.permutation(len(batches))                                         # 4.
     return [batches[k] for k in perm]
-
-
-def iterate_batches(items: Items, batch_size: int = 64, seed: int = 0, epoch: int = 0,
-                    bucket_batches: int = 50, drop_last: bool = False, pad_id: int = 0) -> Iterator[Batch]:
-    """Yield the batches of one epoch, deterministic for ``(seed, epoch)``."""
-    for idx in batch_order(items.lengths, batch_size, seed, epoch, bucket_batches, drop_last):
-        ids, mask = pad([items.ids[k] for k in idx], pad_id)
-        yield Batch(ids, mask, items.english_index[idx], items.lang[idx])
-
-
-def encode_texts(texts: Sequence[str], tokenizer, max_length: int = 256, pad_id: int = 0) -> tuple:
-    """``(ids, mask)`` for a list of sentences, padded to the longest (for evaluation)."""
-    tok = _unpadded(tokenizer, max_length)
-    return pad([np.asarray(e.ids, dtype=np.int32) for e in tok.encode_batch(list(texts))], pad_id)
