@@ -133,7 +133,7 @@ enc = raw.encode(sentence)
 print(f"\nAs shipped, {sentence!r} becomes {len(enc.ids)} ids:")
 print(f"  {enc.tokens[:10]} ... {enc.tokens[-2:]}")
 print(f"  {sum(enc.attention_mask)} real tokens, {len(enc.ids) - sum(enc.attention_mask)} [PAD]")
-mine = teacher.tokenizer.encode(sentence)            # configured by tinykd.inference.configure_tokenizer
+mine = teacher.tokenizer.encode(sentence)            # configured by tinykd.data.tokenizer.configure
 print(f"tinykd's copy (truncate at {teacher.max_seq_length}, no padding): {len(mine.ids)} ids: {mine.tokens}")
 print(f"""
 Why override both:

@@ -13,19 +13,8 @@ import numpy as np
 
 from tinykd import backend
 from tinykd.data.batching import pad
+from tinykd.data.tokenizer import configure
 from tinykd.model import Encoder
-
-
-def configure_tokenizer(tokenizer, max_length: int):
-    """Truncate at ``max_length`` tokens (special tokens included) and do no fixed padding.
-
-    A ``tokenizer.json`` may carry its own settings baked in (all-MiniLM-L6-v2's
-    truncates at 128 and pads every input to 128): we override both, since we
-    pad each batch to its own longest sentence ourselves.
-    """
-    tokenizer.enable_truncation(max_length=max_length)
-    tokenizer.no_padding()
-    return tokenizer
 
 
 class SentenceEncoder:
@@ -36,7 +25,7 @@ class SentenceEncoder:
             raise ValueError(f"max_seq_length {max_seq_length} exceeds the model's "
                              f"{model.config.max_position} positions")
         self.model = model.eval()
-        self.tokenizer = configure_tokenizer(tokenizer, max_seq_length)
+        self.tokenizer = configure(tokenizer, max_seq_length, pad=False)
         self.max_seq_length = max_seq_length
         self.name = name
         self.pad_id = tokenizer.token_to_id("[PAD]") or 0

@@ -67,8 +67,8 @@ def tokenize_pairs(pairs, tokenizer, max_length: int, chunk: int = 10_000) -> Pa
     In chunks: the tokenizer's Encoding objects for all 274k pairs at once would
     take 1.6 GB; 10k at a time keeps the peak near 0.35 GB.
     """
-    from tinykd.inference import configure_tokenizer
-    configure_tokenizer(tokenizer, max_length)
+    from tinykd.data.tokenizer import configure
+    configure(tokenizer, max_length, pad=False)
 
     def ids(texts):
         out = []

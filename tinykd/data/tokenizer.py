@@ -54,7 +54,13 @@ def load_teacher_tokenizer(max_length: Optional[int] = 256, pad: bool = True) ->
 
 
 def configure(tok: Tokenizer, max_length: Optional[int] = 256, pad: bool = True) -> Tokenizer:
-    """Truncate at ``max_length`` tokens (special tokens included) and pad to the longest in the batch."""
+    """Truncate at ``max_length`` tokens (special tokens included; None: no truncation) and,
+    with ``pad``, pad to the longest in the batch; without, no padding at all (for callers
+    that pad each batch themselves, ``tinykd.data.batching.pad``).
+
+    A ``tokenizer.json`` may carry its own settings baked in (all-MiniLM-L6-v2's truncates
+    at 128 and pads every input to 128): both are replaced.
+    """
     tok.no_truncation()
     tok.no_padding()
     if max_length:
