@@ -233,19 +233,28 @@ def test_resume_gives_exactly_the_weights_of_an_uninterrupted_run(tiny_data, tmp
     first = Trainer(_config(tiny_data, **kw), broken, progress=False)
     original = first.train_step
 
-    def crash_after_step_5(step):
-        if step == 5:
+    def crash_in_step_8(step):                            # after steps 1-7: logged up to 6, checkpoint at 4
+        if step == 7:
             raise RuntimeError("simulated crash")
         return original(step)
 
-    first.train_step = crash_after_step_5
+    first.train_step = crash_in_step_8
     with pytest.raises(RuntimeError, match="simulated crash"):
         first.run()
     backend.seed(12345)                                  # whatever the process did meanwhile
     resumed = Trainer(_config(tiny_data, **kw), broken, progress=False)
-    resumed.load_checkpoint()
+    resumed.resume()
     assert resumed.step == 4                              # the last checkpoint before the crash
     assert resumed.run() == 0
+    # the log reads as one run: the lost steps' records (train and dev at 6) are gone, time goes on
+    records = [json.loads(line) for line in (broken / "log.jsonl").read_text().splitlines()]
+    seam = [r["kind"] for r in records].index("resume")
+    assert records[seam]["step"] == 4 and records[seam]["dropped_records"] == 2
+    assert all(r["step"] <= 4 for r in records[:seam])
+    train_steps = [r["step"] for r in records if r["kind"] == "train"]
+    assert train_steps == sorted(set(train_steps))
+    times = [r["time"] for r in records]
+    assert times == sorted(times)
     a = Encoder.load(straight / "model.safetensors").state_dict()
     b = Encoder.load(broken / "model.safetensors").state_dict()
     for name in a:

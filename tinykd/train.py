@@ -1,18 +1,21 @@
 """Multilingual distillation: ``python -m tinykd.train``.
 
-One step, for a batch of B pairs (English s, translation t) with teacher vectors T(s)::
+One step, for a batch of P pairs (English s, translation t) with teacher vectors T(s),
+in which the U distinct English sentences are encoded once each (up to
+``pairs_per_english`` pairs share one)::
 
-    vectors = student([s_1..s_B; t_1..t_B])               one forward pass, (2B, D)
-    L = MSE(S(s), T(s)) + MSE(S(t), T(s))                  tinykd.loss
+    vectors = student([s_1..s_U; t_1..t_P])               one forward pass, (U + P, D)
+    L = MSE(S(s), T(s)) + MSE(S(t), T(s))                  tinykd.loss, per pair
     student.backward(dL/dvectors)                          every gradient, by hand
     clip the global gradient norm; AdamW step with a warm-up/decay schedule
 
 Around it: a run directory (config.json, log.jsonl, checkpoints, the final
 model), dev evaluations, a progress bar, ``--resume RUN_DIR`` (on NumPy the
-resumed run ends with exactly the weights of an uninterrupted one), Ctrl-C that
-saves a checkpoint, and a stop with a message when the loss is NaN or inf.
+resumed run ends with exactly the weights of an uninterrupted one, and its log
+reads as one run), Ctrl-C that saves a checkpoint, and a stop with a message
+when the loss is NaN or inf.
 
-    python -m tinykd.train                    # the default student, ~20 min on 2 cores
+    python -m tinykd.train                    # the default student, ~25 min on 2 cores
     python -m tinykd.train --preset tiny      # a minute
     python -m tinykd.train --resume runs/20261129-221500
     python -m tinykd.train --help             # every option
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import signal
 import sys
 import time
@@ -178,6 +182,8 @@ class Trainer:
         self.model = build_student(config, self.tokenizer, None if resuming else self.train_items)
         self.optimizer = AdamW(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.step = 0
+        self.elapsed_before = 0.0                          # training seconds of the segments before a resume
+        self._segment_start = None                         # time.time() when this process's run() began
         self.stop_requested = False
         self._epoch_cache = (None, None)
         if not (self.run_dir / "config.json").exists():     # a new run: what load_run and --resume read
@@ -196,7 +202,7 @@ class Trainer:
         state = {f"model.{k}": v for k, v in self.model.state_dict().items()}
         state.update({f"optim.{k}": backend.to_numpy(v) for k, v in self.optimizer.state_dict().items()})
         metadata = {"step": str(self.step), "model_config": json.dumps(self.model.config.to_dict()),
-                    "rng": json.dumps(backend.host_rng().bit_generator.state)}
+                    "rng": json.dumps(backend.host_rng().bit_generator.state), "elapsed": str(self.elapsed())}
         atomic_save_safetensors(state, self.run_dir / CHECKPOINT, metadata)
 
     def load_checkpoint(self) -> None:
@@ -209,7 +215,27 @@ class Trainer:
         self.model.load_state_dict({k[6:]: v for k, v in state.items() if k.startswith("model.")})
         self.optimizer.load_state_dict({k[6:]: v for k, v in state.items() if k.startswith("optim.")})
         self.step = int(metadata["step"])
+        self.elapsed_before = float(metadata.get("elapsed", 0.0))     # absent in checkpoints before 2026-11-30
         backend.host_rng().bit_generator.state = json.loads(metadata["rng"])
+
+    def resume(self) -> None:
+        """Load the checkpoint and make the log that of the run it continues: the records of
+        steps after the checkpoint (work that was lost) are dropped, and a ``resume`` record
+        marks the seam. Times in the log count training seconds, not the pause between."""
+        self.load_checkpoint()
+        path = self.run_dir / "log.jsonl"
+        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        kept = [line for line in lines if json.loads(line).get("step", 0) <= self.step]
+        if len(kept) < len(lines):
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+            os.replace(tmp, path)
+        self.log(kind="resume", step=self.step, time=self.elapsed(), dropped_records=len(lines) - len(kept))
+
+    def elapsed(self) -> float:
+        """Seconds of training so far, over every segment of a resumed run."""
+        running = time.time() - self._segment_start if self._segment_start is not None else 0.0
+        return self.elapsed_before + running
 
     # -- one step --------------------------------------------------------------------------
     def batch_for_step(self, step: int) -> np.ndarray:
@@ -269,9 +295,10 @@ class Trainer:
             from tqdm.auto import tqdm
             bar = tqdm(total=c.steps, initial=self.step, desc="distilling", unit="step", dynamic_ncols=True)
         previous = signal.signal(signal.SIGINT, self._on_sigint)
-        started, tokens, t_window = time.time(), 0, time.time()
+        self._segment_start = tokens_since = time.time()
+        tokens = 0
         if self.step == 0 and c.eval_every:           # where the learning curve starts
-            self._dev(started, bar)
+            self._dev(bar)
         try:
             while self.step < c.steps:
                 stats = self.train_step(self.step)
@@ -279,9 +306,9 @@ class Trainer:
                 tokens += stats["tokens"]
                 if self.step % c.log_every == 0 or self.step == c.steps:
                     now = time.time()
-                    tok_s = tokens / max(1e-9, now - t_window)
-                    tokens, t_window = 0, now
-                    self.log(kind="train", step=self.step, time=now - started, tokens_per_s=tok_s,
+                    tok_s = tokens / max(1e-9, now - tokens_since)
+                    tokens, tokens_since = 0, now
+                    self.log(kind="train", step=self.step, time=self.elapsed(), tokens_per_s=tok_s,
                              **{k: v for k, v in stats.items() if k != "tokens"})
                     if bar is not None:
                         bar.set_postfix(loss=f"{stats['loss']:.5f}", lr=f"{stats['lr']:.1e}",
@@ -289,7 +316,7 @@ class Trainer:
                 if bar is not None:
                     bar.update(1)
                 if c.eval_every and self.step % c.eval_every == 0 and self.step < c.steps:
-                    self._dev(started, bar)
+                    self._dev(bar)
                 if self.step % c.checkpoint_every == 0 or self.stop_requested:
                     self.save_checkpoint()
                     self._last_checkpoint = self.step
@@ -302,30 +329,30 @@ class Trainer:
             if bar is not None:
                 bar.close()
         self.save_checkpoint()
-        self.finish(started)
+        self.finish()
         return 0
 
-    def _dev(self, started: float, bar) -> None:
+    def _dev(self, bar) -> None:
         result = self.evaluate_dev()
-        self.log(kind="dev", step=self.step, time=time.time() - started, mean_acc=result["mean_acc"],
+        self.log(kind="dev", step=self.step, time=self.elapsed(), mean_acc=result["mean_acc"],
                  mean_mse_en=result["mean_mse_en"], mean_mse_xx=result["mean_mse_xx"],
                  spearman=result.get("spearman"), languages=result["languages"])
         message = (f"step {self.step}: dev accuracy {result['mean_acc']:.1f}%, MSE x100 en "
                    f"{result['mean_mse_en']:.3f} xx {result['mean_mse_xx']:.3f}")
         (bar.write if bar is not None else print)(message)
 
-    def finish(self, started: float) -> None:
+    def finish(self) -> None:
         """The final model, a dev evaluation, and the test table."""
         self.model.eval()
         self.model.save(self.run_dir / "model.safetensors")
-        self._dev(started, None)
+        self._dev(None)
         if self.test_pairs:
             results = [evaluate(self.encoder().encode, self.test_pairs, self.teacher_vectors, name="student"),
                        tfidf_reference(self.test_pairs)]
             table = format_table(results)
             (self.run_dir / "eval_test.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
             (self.run_dir / "eval_test.md").write_text(table + "\n", encoding="utf-8")
-            self.log(kind="test", step=self.step, time=time.time() - started, mean_acc=results[0]["mean_acc"],
+            self.log(kind="test", step=self.step, time=self.elapsed(), mean_acc=results[0]["mean_acc"],
                      mean_mse_en=results[0]["mean_mse_en"], mean_mse_xx=results[0]["mean_mse_xx"])
             print(table)
         print(f"done: {self.run_dir}/model.safetensors ({self.model.num_parameters() / 1e6:.2f}M parameters)")
@@ -385,7 +412,7 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if resuming:
-        trainer.load_checkpoint()
+        trainer.resume()
         print(f"resuming {run_dir} at step {trainer.step}")
     print(f"run {run_dir}: {trainer.model.num_parameters() / 1e6:.2f}M parameters, "
           f"{len(trainer.train_items.lang)} training pairs, {trainer.batches_per_epoch} batches an epoch, "
