@@ -298,6 +298,27 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tiny_data, tmp_path):
     assert again.step == 3
 
 
+def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tiny_data, tmp_path):
+    import os
+    import signal
+    from tinykd.train import Trainer
+    trainer = Trainer(_config(tiny_data, test_eval=False, checkpoint_every=100), tmp_path, progress=False)
+    original = trainer.train_step
+
+    def killed(step):
+        if step == 2:
+            os.kill(os.getpid(), signal.SIGTERM)            # a real signal, to this process
+        return original(step)
+
+    trainer.train_step = killed
+    before = signal.getsignal(signal.SIGTERM)
+    assert trainer.run() == 143
+    assert signal.getsignal(signal.SIGTERM) is before      # the handler is put back
+    again = Trainer(_config(tiny_data, test_eval=False), tmp_path, progress=False)
+    again.load_checkpoint()
+    assert again.step == 3
+
+
 def test_cli_refuses_unknown_options_and_lists_them(capsys):
     from tinykd.train import main
     assert main(["--colour", "red"]) == 2

@@ -12,7 +12,7 @@ in which the U distinct English sentences are encoded once each (up to
 Around it: a run directory (config.json, log.jsonl, checkpoints, the final
 model), dev evaluations, a progress bar, ``--resume RUN_DIR`` (on NumPy the
 resumed run ends with exactly the weights of an uninterrupted one, and its log
-reads as one run), Ctrl-C that saves a checkpoint, and a stop with a message
+reads as one run), Ctrl-C or SIGTERM that saves a checkpoint, and a stop with a message
 when the loss is NaN or inf.
 
     python -m tinykd.train                    # the default student, ~25 min on 2 cores
@@ -185,6 +185,7 @@ class Trainer:
         self.elapsed_before = 0.0                          # training seconds of the segments before a resume
         self._segment_start = None                         # time.time() when this process's run() began
         self.stop_requested = False
+        self.exit_code = 0                                 # 130 after Ctrl-C, 143 after SIGTERM
         self._epoch_cache = (None, None)
         if not (self.run_dir / "config.json").exists():     # a new run: what load_run and --resume read
             self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -283,9 +284,14 @@ class Trainer:
     def _on_sigint(self, signum, frame):
         if self.stop_requested:                    # a second Ctrl-C: stop now
             raise KeyboardInterrupt
-        self.stop_requested = True
+        self.stop_requested, self.exit_code = True, 130
         print("\nCtrl-C: finishing this step, saving a checkpoint, then stopping "
               "(press again to stop at once)", file=sys.stderr)
+
+    def _on_sigterm(self, signum, frame):
+        """A polite kill (a session or a job scheduler ending, ``kill PID``): stop as after Ctrl-C."""
+        self.stop_requested, self.exit_code = True, 143
+        print("\nSIGTERM: finishing this step, saving a checkpoint, then stopping", file=sys.stderr)
 
     def run(self) -> int:
         c = self.config
@@ -295,6 +301,7 @@ class Trainer:
             from tqdm.auto import tqdm
             bar = tqdm(total=c.steps, initial=self.step, desc="distilling", unit="step", dynamic_ncols=True)
         previous = signal.signal(signal.SIGINT, self._on_sigint)
+        previous_term = signal.signal(signal.SIGTERM, self._on_sigterm)
         self._segment_start = tokens_since = time.time()
         tokens = 0
         if self.step == 0 and c.eval_every:           # where the learning curve starts
@@ -323,9 +330,10 @@ class Trainer:
                 if self.stop_requested:
                     print(f"stopped at step {self.step}; checkpoint saved. Resume with: "
                           f"python -m tinykd.train --resume {self.run_dir}", file=sys.stderr)
-                    return 130
+                    return self.exit_code
         finally:
             signal.signal(signal.SIGINT, previous)
+            signal.signal(signal.SIGTERM, previous_term)
             if bar is not None:
                 bar.close()
         self.save_checkpoint()
