@@ -37,7 +37,7 @@ def pad(sequences: Sequence[np.ndarray], pad_id: int = 0) -> tuple:
 
 def batch_order(lengths: np.ndarray, batch_size: int, seed: int, epoch: int = 0,
                 bucket_batches: int = 50, drop_last: bool = False) -> List[np.ndarray]:
-    """The item indices of each batch, for one epoch (steps 1-4 of the module docstring)."""
+    """The pair indices of each batch, for one epoch (steps 1-4 of the module docstring)."""
     rng = np.random.default_rng([seed, epoch])
     order = rng.permutation(len(lengths))  # 1. shuffle everything
     chunk = batch_size * bucket_batches
