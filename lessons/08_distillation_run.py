@@ -28,7 +28,6 @@ from pathlib import Path
 import numpy as np
 
 from _common import FAST, section, table
-from tinykd import backend
 from tinykd.config import make_config
 
 print(__doc__)

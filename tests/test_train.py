@@ -319,6 +319,22 @@ def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tiny_data, tmp_path):
     assert again.step == 3
 
 
+def test_an_atomic_write_that_fails_leaves_the_old_file_and_no_temporary(tmp_path):
+    from tinykd.atomic import atomic_write, atomic_write_text
+    target = tmp_path / "log.jsonl"
+    atomic_write_text(target, "old\n")
+
+    def crash_halfway(tmp):
+        tmp.write_text("half a fi", encoding="utf-8")
+        raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(target, crash_halfway)
+    assert target.read_text(encoding="utf-8") == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["log.jsonl"]
+    atomic_write_text(target, "new\n")
+    assert target.read_text(encoding="utf-8") == "new\n"
+
+
 def test_cli_refuses_unknown_options_and_lists_them(capsys):
     from tinykd.train import main
     assert main(["--colour", "red"]) == 2

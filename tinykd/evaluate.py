@@ -27,6 +27,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from tinykd.atomic import atomic_write_text
+
 SET_SIZE = 1000
 
 
@@ -239,8 +241,8 @@ def main(argv=None) -> int:
     print(table)
     if args.run_dir or args.out:
         out = Path(args.out) if args.out else Path(args.run_dir) / f"eval_{args.split}.json"
-        out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-        out.with_suffix(".md").write_text(table + "\n", encoding="utf-8")
+        atomic_write_text(out, json.dumps(results, indent=2) + "\n")
+        atomic_write_text(out.with_suffix(".md"), table + "\n")
         print(f"written to {out} and {out.with_suffix('.md')}")
     return 0
 

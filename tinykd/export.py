@@ -42,7 +42,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tinykd.model import Encoder, atomic_save_safetensors
+from tinykd.atomic import atomic_save_safetensors
+from tinykd.model import Encoder
 
 IDENTITY = "torch.nn.modules.linear.Identity"
 SPECIAL_TOKENS = {"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]",

@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from tinykd import backend
+from tinykd.atomic import atomic_save_safetensors
 from tinykd.nn import BertEmbeddings, EncoderStack, L2Normalize, Linear, MeanPooling, Module
 
 
@@ -131,20 +128,3 @@ class Encoder(Module):
         model = cls(EncoderConfig.from_dict(json.loads(metadata["config"])))
         model.load_state_dict(load_file(str(path)))
         return model
-
-
-def atomic_save_safetensors(state: dict, path, metadata: dict | None = None) -> None:
-    """Save arrays to ``path`` so that a crash leaves either the old file or the new one.
-
-    Written to a temporary file in the same folder, flushed to disk, then
-    renamed over the target (a rename within one file system is atomic).
-    """
-    from safetensors.numpy import save_file
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    state = {k: np.ascontiguousarray(backend.to_numpy(v)) for k, v in state.items()}
-    save_file(state, str(tmp), metadata=metadata)
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
+
+from tinykd.atomic import atomic_write_text
 
 MANIFEST = "manifest.json"
 ARRAY = "embeddings.npy"
@@ -49,9 +50,7 @@ def sentences_sha256(sentences: Sequence[str]) -> str:
 
 
 def _write_json_atomic(path: Path, obj: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
 class EmbeddingStore:

@@ -25,8 +25,6 @@ import hashlib
 import json
 from pathlib import Path
 
-import numpy as np
-
 from tinykd.inference import SentenceEncoder
 from tinykd.model import Encoder, EncoderConfig
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import signal
 import sys
 import time
@@ -35,11 +34,12 @@ from pathlib import Path
 import numpy as np
 
 from tinykd import backend
+from tinykd.atomic import atomic_save_safetensors, atomic_write_text
 from tinykd.config import TrainConfig, help_text, make_config
 from tinykd.evaluate import evaluate, format_table, tfidf_reference
 from tinykd.inference import SentenceEncoder
 from tinykd.loss import distillation_loss_grouped
-from tinykd.model import Encoder, atomic_save_safetensors
+from tinykd.model import Encoder
 from tinykd.optim import AdamW, clip_grad_norm, learning_rate
 
 CHECKPOINT = "checkpoint.safetensors"
@@ -189,8 +189,7 @@ class Trainer:
         self._epoch_cache = (None, None)
         if not (self.run_dir / "config.json").exists():     # a new run: what load_run and --resume read
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            (self.run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n",
-                                                      encoding="utf-8")
+            atomic_write_text(self.run_dir / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")
             self.tokenizer.save(str(self.run_dir / "tokenizer.json"))
 
     # -- files ---------------------------------------------------------------------------
@@ -228,9 +227,7 @@ class Trainer:
         lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
         kept = [line for line in lines if json.loads(line).get("step", 0) <= self.step]
         if len(kept) < len(lines):
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
-            os.replace(tmp, path)
+            atomic_write_text(path, "".join(line + "\n" for line in kept))
         self.log(kind="resume", step=self.step, time=self.elapsed(), dropped_records=len(lines) - len(kept))
 
     def elapsed(self) -> float:
@@ -358,8 +355,8 @@ class Trainer:
             results = [evaluate(self.encoder().encode, self.test_pairs, self.teacher_vectors, name="student"),
                        tfidf_reference(self.test_pairs)]
             table = format_table(results)
-            (self.run_dir / "eval_test.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-            (self.run_dir / "eval_test.md").write_text(table + "\n", encoding="utf-8")
+            atomic_write_text(self.run_dir / "eval_test.json", json.dumps(results, indent=2) + "\n")
+            atomic_write_text(self.run_dir / "eval_test.md", table + "\n")
             self.log(kind="test", step=self.step, time=self.elapsed(), mean_acc=results[0]["mean_acc"],
                      mean_mse_en=results[0]["mean_mse_en"], mean_mse_xx=results[0]["mean_mse_xx"])
             print(table)

@@ -21,7 +21,7 @@ import os
 import shutil
 import subprocess
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from typing import Dict, List, Optional, Sequence
 
 from . import clean, corpus, helpreader, split
