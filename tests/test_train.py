@@ -60,6 +60,17 @@ def test_grouped_loss_is_the_pairwise_loss_with_each_english_encoded_once(float6
     assert np.isclose(one_each[0], distillation_loss_stacked(np.concatenate([english, translations[:3]]), teacher)[0])
 
 
+def test_translation_weight_scales_the_translation_side_only(float64):
+    rng = np.random.default_rng(3)
+    student, teacher, english_of = rng.standard_normal((5, 4)), rng.standard_normal((2, 4)), np.array([0, 1, 1])
+    plain = distillation_loss_grouped(student, teacher, english_of)
+    loss, loss_en, loss_xx, dstudent = distillation_loss_grouped(student, teacher, english_of, 2.5)
+    assert np.allclose([loss_en, loss_xx], plain[1:3]) and np.isclose(loss, loss_en + 2.5 * loss_xx)
+    assert np.allclose(dstudent[:2], plain[3][:2]) and np.allclose(dstudent[2:], 2.5 * plain[3][2:])
+    numeric = numerical_gradient(lambda: distillation_loss_grouped(student, teacher, english_of, 2.5)[0], student)
+    assert rel_error(dstudent, numeric) < 1e-8
+
+
 def test_whole_student_with_the_loss_is_gradient_checked(float64):
     """The loss on top of the encoder: the gradient of L itself, through every layer."""
     from tinykd.gradcheck import randomize_parameters
@@ -148,6 +159,8 @@ def test_overrides_are_type_checked_and_unknown_keys_refused():
         make_config(["--preset", "huge"])
     with pytest.raises(ConfigError, match="teacher has layers 0..5"):
         make_config(["--teacher_layers", "0,7"])
+    with pytest.raises(ConfigError, match="translation_weight must be positive"):
+        make_config(["--translation_weight", "0"])
 
 
 def test_presets_then_overrides():

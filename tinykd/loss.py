@@ -45,7 +45,7 @@ def distillation_loss_stacked(student, teacher_english):
     return loss, loss_en, loss_xx, xp.concatenate([d_en, d_xx], axis=0)
 
 
-def distillation_loss_grouped(student, teacher_english, english_of):
+def distillation_loss_grouped(student, teacher_english, english_of, translation_weight=1.0):
     """The same per-pair loss when several translations share one English sentence,
     which is then encoded once instead of once per pair.
 
@@ -58,7 +58,9 @@ def distillation_loss_grouped(student, teacher_english, english_of):
     and the first sum, grouped by English sentence u seen in c_u pairs, is
     ``1/(P D) sum_u c_u |S(u) - T(u)|^2``: the value (and gradient) of the pairwise
     loss with each English row repeated c_u times. With ``english_of = arange(U)`` it is
-    ``distillation_loss_stacked``. Returns ``(loss, loss_english, loss_translation, dstudent)``.
+    ``distillation_loss_stacked``. ``translation_weight`` w scales the second sum
+    (``L = L_en + w L_xx``; 1 is the paper's loss). Returns
+    ``(loss, loss_english, loss_translation, dstudent)``, the two parts unweighted.
     """
     U, D = teacher_english.shape
     P = english_of.shape[0]
@@ -67,5 +69,5 @@ def distillation_loss_grouped(student, teacher_english, english_of):
     diff_xx = student[U:] - teacher_english[english_of]                                # (P, D)
     loss_en = float((counts * diff_en * diff_en).sum()) / (P * D)
     loss_xx = float((diff_xx * diff_xx).sum()) / (P * D)
-    d_student = xp.concatenate([counts * diff_en, diff_xx], axis=0) * (2.0 / (P * D))  # (U + P, D)
-    return loss_en + loss_xx, loss_en, loss_xx, d_student
+    d_student = xp.concatenate([counts * diff_en, translation_weight * diff_xx], axis=0) * (2.0 / (P * D))
+    return loss_en + translation_weight * loss_xx, loss_en, loss_xx, d_student            # d_student: (U + P, D)

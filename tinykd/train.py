@@ -249,7 +249,8 @@ class Trainer:
         target = backend.asarray(self.teacher_vectors[english_index])                # (U, D)
         self.model.train()
         vectors = self.model(backend.asarray(ids), backend.asarray(mask))            # (U + P, D)
-        loss, loss_en, loss_xx, dvectors = distillation_loss_grouped(vectors, target, backend.asarray(english_of))
+        loss, loss_en, loss_xx, dvectors = distillation_loss_grouped(vectors, target, backend.asarray(english_of),
+                                                                    c.translation_weight)
         if not math.isfinite(loss):
             raise TrainingDiverged(f"the loss is {loss} at step {step}; stopping. The last good checkpoint "
                                    f"(step {self._last_checkpoint}) is kept in {self.run_dir}. Try a lower --lr.")
