@@ -5,7 +5,7 @@ in which the U distinct English sentences are encoded once each (up to
 ``pairs_per_english`` pairs share one)::
 
     vectors = student([s_1..s_U; t_1..t_P])               one forward pass, (U + P, D)
-    L = MSE(S(s), T(s)) + MSE(S(t), T(s))                  tinykd.loss, per pair
+    L = MSE(S(s), T(s)) + w MSE(S(t), T(s))                tinykd.loss, per pair (w: --translation_weight)
     student.backward(dL/dvectors)                          every gradient, by hand
     clip the global gradient norm; AdamW step with a warm-up/decay schedule
 
