@@ -203,6 +203,13 @@ def format_table(results: Sequence[dict]) -> str:
     return "\n".join(lines + [""] + summary)
 
 
+def save_results(path, results: Sequence[dict], table: str) -> None:
+    """``results`` as JSON at ``path`` and ``table`` beside it as ``.md``, each written atomically."""
+    path = Path(path)
+    atomic_write_text(path, json.dumps(results, indent=2) + "\n")
+    atomic_write_text(path.with_suffix(".md"), table + "\n")
+
+
 def main(argv=None) -> int:
     """``python -m tinykd.evaluate RUN_DIR``: the test-split table of a run, with references."""
     import argparse
@@ -241,8 +248,7 @@ def main(argv=None) -> int:
     print(table)
     if args.run_dir or args.out:
         out = Path(args.out) if args.out else Path(args.run_dir) / f"eval_{args.split}.json"
-        atomic_write_text(out, json.dumps(results, indent=2) + "\n")
-        atomic_write_text(out.with_suffix(".md"), table + "\n")
+        save_results(out, results, table)
         print(f"written to {out} and {out.with_suffix('.md')}")
     return 0
 

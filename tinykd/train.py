@@ -36,7 +36,7 @@ import numpy as np
 from tinykd import backend
 from tinykd.atomic import atomic_save_safetensors, atomic_write_text
 from tinykd.config import TrainConfig, help_text, make_config
-from tinykd.evaluate import evaluate, format_table, tfidf_reference
+from tinykd.evaluate import evaluate, format_table, save_results, tfidf_reference
 from tinykd.inference import SentenceEncoder
 from tinykd.loss import distillation_loss_grouped
 from tinykd.model import Encoder
@@ -356,8 +356,7 @@ class Trainer:
             results = [evaluate(self.encoder().encode, self.test_pairs, self.teacher_vectors, name="student"),
                        tfidf_reference(self.test_pairs)]
             table = format_table(results)
-            atomic_write_text(self.run_dir / "eval_test.json", json.dumps(results, indent=2) + "\n")
-            atomic_write_text(self.run_dir / "eval_test.md", table + "\n")
+            save_results(self.run_dir / "eval_test.json", results, table)
             self.log(kind="test", step=self.step, time=self.elapsed(), mean_acc=results[0]["mean_acc"],
                      mean_mse_en=results[0]["mean_mse_en"], mean_mse_xx=results[0]["mean_mse_xx"])
             print(table)
