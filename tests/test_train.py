@@ -11,7 +11,7 @@ import pytest
 from tinykd import backend
 from tinykd.config import ConfigError, TrainConfig, make_config, parse_overrides
 from tinykd.gradcheck import numerical_gradient, rel_error
-from tinykd.loss import distillation_loss, distillation_loss_grouped, distillation_loss_stacked, mse
+from tinykd.loss import distillation_loss, distillation_loss_grouped, distillation_loss_stacked, mse, retrieval_loss
 from tinykd.optim import AdamW, clip_grad_norm, learning_rate, no_decay
 
 
@@ -69,6 +69,36 @@ def test_translation_weight_scales_the_translation_side_only(float64):
     assert np.allclose(dstudent[:2], plain[3][:2]) and np.allclose(dstudent[2:], 2.5 * plain[3][2:])
     numeric = numerical_gradient(lambda: distillation_loss_grouped(student, teacher, english_of, 2.5)[0], student)
     assert rel_error(dstudent, numeric) < 1e-8
+
+
+def test_retrieval_loss_is_cross_entropy_over_cosines_and_gradient_checked(float64):
+    rng = np.random.default_rng(4)
+    rows = rng.standard_normal((4, 6)) * rng.uniform(0.5, 3.0, (4, 1))        # any length: it is normalised
+    candidates = rng.standard_normal((7, 6))
+    candidates /= np.linalg.norm(candidates, axis=1, keepdims=True)
+    positive = np.array([0, 3, 3, 6])
+    exclude = np.zeros((4, 7), dtype=bool)
+    exclude[1, 5] = exclude[3, 0] = True
+    loss, drows = retrieval_loss(rows, candidates, positive, scale=5.0, exclude=exclude)
+
+    cos = (rows / np.linalg.norm(rows, axis=1, keepdims=True)) @ candidates.T
+    expected = 0.0
+    for r in range(4):
+        kept = [j for j in range(7) if not exclude[r, j]]
+        expected += np.log(np.exp(5.0 * cos[r, kept]).sum()) - 5.0 * cos[r, positive[r]]
+    assert np.isclose(loss, expected / 4)
+    numeric = numerical_gradient(lambda: retrieval_loss(rows, candidates, positive, 5.0, exclude)[0], rows)
+    assert rel_error(drows, numeric) < 1e-8
+    assert np.allclose((drows * rows).sum(axis=1), 0.0)     # scale-free: no gradient along a row itself
+
+
+def test_retrieval_loss_is_small_when_each_row_is_its_own_candidate(float64):
+    rng = np.random.default_rng(5)
+    candidates = rng.standard_normal((5, 16))
+    candidates /= np.linalg.norm(candidates, axis=1, keepdims=True)
+    right = retrieval_loss(3.0 * candidates, candidates, np.arange(5), scale=20.0)[0]
+    wrong = retrieval_loss(3.0 * candidates, candidates, np.roll(np.arange(5), 1), scale=20.0)[0]
+    assert right < 0.1 < 5.0 < wrong
 
 
 def test_whole_student_with_the_loss_is_gradient_checked(float64):
@@ -232,11 +262,14 @@ def test_training_writes_a_complete_run(tiny_data, tmp_path):
     assert {r["kind"] for r in records} == {"train", "dev", "test"}
 
 
-@pytest.mark.parametrize("pairs_per_english", [1, 2])
-def test_resume_gives_exactly_the_weights_of_an_uninterrupted_run(tiny_data, tmp_path, pairs_per_english):
+@pytest.mark.parametrize("pairs_per_english, retrieval_weight", [(1, 0.0), (2, 0.0), (2, 0.01)])
+def test_resume_gives_exactly_the_weights_of_an_uninterrupted_run(tiny_data, tmp_path, pairs_per_english,
+                                                                  retrieval_weight):
+    """With the retrieval term too: its negatives are drawn again, the same, after a resume."""
     from tinykd.model import Encoder
     from tinykd.train import Trainer
-    kw = dict(test_eval=False, dropout=0.1, pairs_per_english=pairs_per_english)
+    kw = dict(test_eval=False, dropout=0.1, pairs_per_english=pairs_per_english, retrieval_weight=retrieval_weight,
+              retrieval_negatives=16)
     straight = tmp_path / "straight"
     straight.mkdir()
     Trainer(_config(tiny_data, **kw), straight, progress=False).run()

@@ -35,6 +35,10 @@ class TrainConfig:
                                      # encodes that sentence once for all of them (1: pairs drawn apart)
     translation_weight: float = 2.0  # w in L = MSE(S(en), T) + w MSE(S(xx), T); 1 = the paper's loss
                                      # (2 beat 1: test 86.5 vs 85.9, at some cost to the English side)
+    retrieval_weight: float = 0.0    # lambda of an added retrieval term on the translations (tinykd.loss.retrieval_loss):
+                                     # each must pick its own teacher vector among retrieval_negatives others
+    retrieval_negatives: int = 4096  # teacher vectors drawn at random from the training set, per step
+    retrieval_scale: float = 20.0    # cosine logits' scale (1 / temperature)
     lr: float = 1e-3                 # peak learning rate (1e-3 beat 3e-4: test 85.0 vs 83.8 at 1000 steps)
     warmup: float = 0.05             # fraction of the steps spent warming up
     weight_decay: float = 0.01
@@ -136,6 +140,9 @@ def validate(c: TrainConfig) -> None:
         raise ConfigError("--pairs_per_english cannot exceed --batch_size")
     if c.translation_weight <= 0:
         raise ConfigError("--translation_weight must be positive")
+    if c.retrieval_weight < 0 or c.retrieval_negatives < 0 or c.retrieval_scale <= 0:
+        raise ConfigError("--retrieval_weight and --retrieval_negatives cannot be negative, "
+                          "and --retrieval_scale must be positive")
     if c.align_ridge <= 0:
         raise ConfigError("--align_ridge must be positive")
     if c.init == "teacher" and any(not 0 <= i < 6 for i in c.layer_list()):

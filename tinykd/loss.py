@@ -75,3 +75,48 @@ def distillation_loss_grouped(student, teacher_english, english_of, translation_
     loss_xx = float((diff_xx * diff_xx).sum()) / (P * D)
     d_student = xp.concatenate([counts * diff_en, translation_weight * diff_xx], axis=0) * (2.0 / (P * D))
     return loss_en + translation_weight * loss_xx, loss_en, loss_xx, d_student            # d_student: (U + P, D)
+
+
+# -- a retrieval term (optional; measured in the README) --------------------------------------
+
+def retrieval_loss(student_rows, candidates, positive, scale=20.0, exclude=None):
+    """Cross-entropy of picking each row's own teacher vector among candidate teacher vectors.
+
+    The MSE pulls a translation towards its teacher vector, but when the student is unsure it
+    settles near the mean of the plausible vectors, and such vectors crowd the centre of the
+    space, where retrieval suffers (hubs). This term asks instead that the row be closer, in
+    cosine, to its own teacher vector than to the others (sentence-transformers'
+    MultipleNegativesRankingLoss, with the teacher's vectors as the candidates)::
+
+        q_r = x_r / |x_r|                       the row, unit length                (R, D)
+        z_rj = scale * q_r . c_j                cosine logits, c_j unit length      (R, K)
+        L = 1/R sum_r [ logsumexp_j z_rj - z_r,positive_r ]
+
+    student_rows: (R, D); candidates: (K, D), unit length; positive: (R,) ints in [0, K);
+    exclude: optional (R, K) bool, candidates left out of row r's softmax (duplicates of its
+    positive). Backward::
+
+        dz = (softmax(z) - onehot(positive)) / R                                    (R, K)
+        dq = scale * dz @ C                                                         (R, D)
+        dx = (dq - q (q . dq)) / |x|           through the normalisation
+
+    Returns ``(loss, d_rows)``.
+    """
+    R = student_rows.shape[0]
+    norm = xp.sqrt((student_rows * student_rows).sum(axis=1, keepdims=True))        # (R, 1)
+    q = student_rows / norm                                                          # (R, D)
+    z = scale * (q @ candidates.T)                                                   # (R, K)
+    if exclude is not None:
+        z = xp.where(exclude, -xp.inf, z)
+    z_max = z.max(axis=1, keepdims=True)
+    e = xp.exp(z - z_max)
+    probs = e / e.sum(axis=1, keepdims=True)                                         # (R, K)
+    rows = xp.arange(R)
+    log_p_positive = xp.log(probs[rows, positive])
+    loss = float(-log_p_positive.mean())
+    dz = probs
+    dz[rows, positive] -= 1.0
+    dz /= R
+    dq = scale * (dz @ candidates)                                                   # (R, D)
+    dx = (dq - q * (q * dq).sum(axis=1, keepdims=True)) / norm                       # (R, D)
+    return loss, dx

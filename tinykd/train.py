@@ -38,7 +38,7 @@ from tinykd.atomic import atomic_save_safetensors, atomic_write_text
 from tinykd.config import TrainConfig, help_text, make_config
 from tinykd.evaluate import evaluate, format_table, save_results, tfidf_reference
 from tinykd.inference import SentenceEncoder
-from tinykd.loss import distillation_loss_grouped
+from tinykd.loss import distillation_loss_grouped, retrieval_loss
 from tinykd.model import Encoder
 from tinykd.optim import AdamW, clip_grad_norm, learning_rate
 
@@ -171,6 +171,8 @@ class Trainer:
             offset = len(self.teacher_vectors)              # their English rows follow ours
             train_pairs += [p._replace(english_index=p.english_index + offset) for p in more_pairs]
             self.teacher_vectors = np.concatenate([self.teacher_vectors, more_vectors])
+        norms = np.linalg.norm(self.teacher_vectors, axis=1, keepdims=True)
+        self.unit_teacher = (self.teacher_vectors / np.maximum(norms, 1e-12)).astype(np.float32)
         self.train_items = tokenize_pairs(train_pairs, self.tokenizer, config.max_length)
         self.dev_pairs = load_corpus("dev", data_dir, langs)
         self.test_pairs = load_corpus("test", data_dir, langs) if config.test_eval else []
@@ -251,6 +253,12 @@ class Trainer:
         vectors = self.model(backend.asarray(ids), backend.asarray(mask))            # (U + P, D)
         loss, loss_en, loss_xx, dvectors = distillation_loss_grouped(vectors, target, backend.asarray(english_of),
                                                                     c.translation_weight)
+        loss_retrieval = 0.0
+        if c.retrieval_weight > 0:
+            loss_retrieval, d_translations = self.retrieval_term(step, vectors[len(english_index):],
+                                                                 english_index, english_of)
+            loss += c.retrieval_weight * loss_retrieval
+            dvectors[len(english_index):] += c.retrieval_weight * d_translations
         if not math.isfinite(loss):
             raise TrainingDiverged(f"the loss is {loss} at step {step}; stopping. The last good checkpoint "
                                    f"(step {self._last_checkpoint}) is kept in {self.run_dir}. Try a lower --lr.")
@@ -263,8 +271,23 @@ class Trainer:
                                    f"checkpoint (step {self._last_checkpoint}) is kept in {self.run_dir}.")
         lr = learning_rate(step, c.steps, c.lr, max(1, int(c.warmup * c.steps)))
         self.optimizer.step(grads, lr)
-        return {"loss": loss, "mse_en": loss_en, "mse_xx": loss_xx, "lr": lr, "grad_norm": grad_norm,
+        return {"loss": loss, "mse_en": loss_en, "mse_xx": loss_xx, "retrieval": loss_retrieval, "lr": lr, "grad_norm": grad_norm,
                 "tokens": int(mask.sum()), "pairs": len(english_of)}
+
+    def retrieval_term(self, step: int, translations, english_index: np.ndarray, english_of: np.ndarray):
+        """``tinykd.loss.retrieval_loss`` for the P translations of a batch: candidates are the
+        batch's U teacher vectors and K drawn from the whole training set (from a generator seeded
+        by (seed, step), so a resumed run draws the same); a drawn copy of a row's own
+        sentence is left out of its softmax."""
+        c = self.config
+        drawn = np.random.default_rng((c.seed, step)).integers(0, len(self.unit_teacher), c.retrieval_negatives)
+        candidate_index = np.concatenate([english_index, drawn])                       # (U + K,)
+        candidates = backend.asarray(self.unit_teacher[candidate_index])               # (U + K, D)
+        own = english_index[english_of]                                                # (P,)
+        exclude = np.zeros((len(own), len(candidate_index)), dtype=bool)
+        exclude[:, len(english_index):] = drawn[None, :] == own[:, None]
+        return retrieval_loss(translations, candidates, backend.asarray(english_of),
+                              c.retrieval_scale, backend.asarray(exclude))
 
     # -- evaluation ------------------------------------------------------------------------
     def encoder(self) -> SentenceEncoder:
