@@ -9,6 +9,8 @@ What you will see:
   3. The gradient checked numerically in float64 (tinykd.loss against centred differences).
   4. The same loss through a tiny student: every parameter's gradient checked.
   5. One gradient step lowers the loss (and a step too large does not); then a few AdamW steps.
+  6. What the MSE does not see: errors of the same size that ruin retrieval, and the retrieval
+     term the trainer adds for them (tinykd.loss.retrieval_loss), its gradient checked.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import numpy as np
 from _common import FAST, section, table
 from tinykd import Encoder, EncoderConfig, backend
 from tinykd.gradcheck import numerical_gradient, randomize_parameters, rel_error
-from tinykd.loss import distillation_loss, distillation_loss_stacked, mse
+from tinykd.loss import distillation_loss, distillation_loss_stacked, mse, retrieval_loss
 from tinykd.optim import AdamW
 
 print(__doc__)
@@ -204,3 +206,49 @@ table(["AdamW step", "L", "MSE(S(en), T)", "MSE(S(xx), T)"], [[s + 1, float(a), 
 print(f"""
 {steps} AdamW steps (lr 3e-3) take L from {losses[0][1]:.4f} to {losses[-1][1]:.4f}: both the English rows and the
 translation rows move to the same target vectors. Lesson 08 does this with the real teacher.""")
+
+# ---------------------------------------------------------------------------
+section("6. what the MSE does not see, and a retrieval term")
+# ---------------------------------------------------------------------------
+n_sent, dim = 1000, 64
+common = unit_rows(rng.standard_normal((1, dim)))[0]
+teacher_vecs = unit_rows(0.6 * common + rng.standard_normal((n_sent, dim)) / np.sqrt(dim))   # like real
+centre = teacher_vecs.mean(axis=0)                      # sentence vectors, they share a direction
+random_dirs = unit_rows(rng.standard_normal((n_sent, dim)))
+to_centre = unit_rows(centre[None, :] - teacher_vecs)
+rows = []
+for size in (0.4, 0.6, 0.8):
+    for name, dirs in (("random", random_dirs), ("towards the centre", to_centre)):
+        guess = teacher_vecs + size * dirs             # every row off by the same length
+        found = (np.argmax(unit_rows(guess) @ teacher_vecs.T, axis=1) == np.arange(n_sent)).mean() * 100
+        rows.append([f"{size:.1f}", name, f"{mse(guess, teacher_vecs)[0] * 100:.3f}", f"{found:.1f}",
+                     f"{retrieval_loss(guess, teacher_vecs, np.arange(n_sent), scale=20.0)[0]:.3f}"])
+print(f"""{n_sent} teacher vectors in {dim} dimensions that share a direction (|mean| = {np.linalg.norm(centre):.2f}), and
+guesses off by the same length, in a random direction or towards the centre of the cloud. Retrieval:
+is each guess's nearest teacher vector (cosine) its own?\n""")
+table(["error length", "direction", "MSE x 100", "retrieval %", "retrieval loss"], rows)
+print("""
+The MSE is the same for both: it sees the length of the error, not where it points. Retrieval
+does: a guess pulled towards the centre looks like every sentence at once. A student unsure of a
+translation does exactly that under the MSE: the best guess under uncertainty is the mean of the
+plausible targets, and those means crowd the centre (the test pages show it: a few English sentences
+become the nearest neighbour of many translations).
+
+The trainer can add a term that asks for the right *neighbour*, not only the right vector
+(--retrieval_weight lambda, L = MSE_en + w MSE_xx + lambda L_r): each translation's vector x should be
+closer, in cosine, to its own teacher vector than to K others c_j drawn from the training set:
+
+    q = x / |x|,   z_j = s q . c_j  (s = 20),   L_r = logsumexp_j z_j - z_own        (cross-entropy)
+    dz = softmax(z) - onehot(own),   dq = s dz C,   dx = (dq - q (q . dq)) / |x|
+
+The last line is the normalisation's backward: only the direction of x matters, so dx is orthogonal
+to x. Checked as before, float64, centred differences:""")
+x_small = rng.standard_normal((3, 5))
+cands = unit_rows(rng.standard_normal((6, 5)))
+own = np.array([0, 4, 4])
+_, dx_small = retrieval_loss(x_small, cands, own, scale=3.0)
+numeric = numerical_gradient(lambda: retrieval_loss(x_small, cands, own, scale=3.0)[0], x_small)
+print(f"""  relative error {rel_error(dx_small, numeric):.1e}; x . dx per row {np.abs((x_small * dx_small).sum(axis=1)).max():.1e}
+
+Its gradient is about a thousand times the MSE's (the MSE divides by B D, the cross-entropy only by
+B), hence lambda = 0.003 by default (README: 300-step probes of lambda 0.001 / 0.003 / 0.01).""")
