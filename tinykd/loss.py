@@ -10,7 +10,11 @@ MSE is the mean over the batch and the vector's dimensions, as torch's MSELoss.
 
 The trainer weights the second term (``L = MSE_en + w MSE_xx``, ``--translation_weight``,
 default 2): the student starts from the teacher, so its English side starts close and
-stays closer, and leaning on the translations bought accuracy (README).
+stays closer, and leaning on the translations bought accuracy (README). It also adds
+``retrieval_loss`` on the translations (``L + lambda L_r``, ``--retrieval_weight``, default
+0.003): the MSE does not see *where* an error points, and an unsure student's errors point
+towards the centre of the space, where every sentence looks alike (lesson 07); the retrieval
+term asks each translation to be nearer its own teacher vector than thousands of others.
 """
 
 from __future__ import annotations
