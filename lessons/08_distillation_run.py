@@ -51,8 +51,7 @@ print(f"""Each step: up to {config.batch_size} pairs (English sentence, translat
 English sentences and translations, L = MSE(S(en), T(en)) + w MSE(S(xx), T(en)) + lambda L_r (lesson 07's
 loss, the translated side weighted w = {config.translation_weight:g}, and lesson 07's retrieval term with
 lambda = {config.retrieval_weight:g} against {config.retrieval_negatives} teacher vectors drawn each step; both bought
-accuracy: README), the backward,
-a clipped AdamW step. Up to {config.pairs_per_english} pairs of one English sentence share a batch, which encodes that
+accuracy: README), the backward, a clipped AdamW step. Up to {config.pairs_per_english} pairs of one English sentence share a batch, which encodes that
 sentence once and counts its MSE once per pair (tinykd.loss.distillation_loss_grouped): the same loss
 for fewer rows. The teacher's vectors T(en) are precomputed in data/teacher: the teacher itself is not
 run during training.""")

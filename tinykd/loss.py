@@ -20,6 +20,7 @@ term asks each translation to be nearer its own teacher vector than thousands of
 from __future__ import annotations
 
 from tinykd.backend import xp
+from tinykd.nn import L2Normalize, softmax
 
 
 def mse(pred, target):
@@ -102,19 +103,17 @@ def retrieval_loss(student_rows, candidates, positive, scale=20.0, exclude=None)
 
         dz = (softmax(z) - onehot(positive)) / R                                    (R, K)
         dq = scale * dz @ C                                                         (R, D)
-        dx = (dq - q (q . dq)) / |x|           through the normalisation
+        dx = (dq - q (q . dq)) / |x|           through the normalisation (tinykd.nn.L2Normalize)
 
     Returns ``(loss, d_rows)``.
     """
     R = student_rows.shape[0]
-    norm = xp.sqrt((student_rows * student_rows).sum(axis=1, keepdims=True))        # (R, 1)
-    q = student_rows / norm                                                          # (R, D)
+    normalize = L2Normalize()
+    q = normalize(student_rows)                                                      # (R, D)
     z = scale * (q @ candidates.T)                                                   # (R, K)
     if exclude is not None:
         z = xp.where(exclude, -xp.inf, z)
-    z_max = z.max(axis=1, keepdims=True)
-    e = xp.exp(z - z_max)
-    probs = e / e.sum(axis=1, keepdims=True)                                         # (R, K)
+    probs = softmax(z)                                                               # (R, K)
     rows = xp.arange(R)
     log_p_positive = xp.log(probs[rows, positive])
     loss = float(-log_p_positive.mean())
@@ -122,5 +121,4 @@ def retrieval_loss(student_rows, candidates, positive, scale=20.0, exclude=None)
     dz[rows, positive] -= 1.0
     dz /= R
     dq = scale * (dz @ candidates)                                                   # (R, D)
-    dx = (dq - q * (q * dq).sum(axis=1, keepdims=True)) / norm                       # (R, D)
-    return loss, dx
+    return loss, normalize.backward(dq)                                              # (R, D)

@@ -37,7 +37,7 @@ import numpy as np
 from tinykd import backend
 from tinykd.atomic import atomic_save_safetensors, atomic_write_text
 from tinykd.config import TrainConfig, help_text, make_config
-from tinykd.evaluate import evaluate, format_table, save_results, tfidf_reference
+from tinykd.evaluate import evaluate, format_table, save_results, tfidf_reference, unit
 from tinykd.inference import SentenceEncoder
 from tinykd.loss import distillation_loss_grouped, retrieval_loss
 from tinykd.model import Encoder
@@ -172,8 +172,8 @@ class Trainer:
             offset = len(self.teacher_vectors)              # their English rows follow ours
             train_pairs += [p._replace(english_index=p.english_index + offset) for p in more_pairs]
             self.teacher_vectors = np.concatenate([self.teacher_vectors, more_vectors])
-        norms = np.linalg.norm(self.teacher_vectors, axis=1, keepdims=True)
-        self.unit_teacher = (self.teacher_vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+        self.unit_teacher = (unit(self.teacher_vectors).astype(np.float32, copy=False)   # the retrieval term's
+                             if config.retrieval_weight > 0 else None)                  # candidates
         self.train_items = tokenize_pairs(train_pairs, self.tokenizer, config.max_length)
         self.dev_pairs = load_corpus("dev", data_dir, langs)
         self.test_pairs = load_corpus("test", data_dir, langs) if config.test_eval else []
@@ -272,8 +272,8 @@ class Trainer:
                                    f"checkpoint (step {self._last_checkpoint}) is kept in {self.run_dir}.")
         lr = learning_rate(step, c.steps, c.lr, max(1, int(c.warmup * c.steps)))
         self.optimizer.step(grads, lr)
-        return {"loss": loss, "mse_en": loss_en, "mse_xx": loss_xx, "retrieval": loss_retrieval, "lr": lr, "grad_norm": grad_norm,
-                "tokens": int(mask.sum()), "pairs": len(english_of)}
+        return {"loss": loss, "mse_en": loss_en, "mse_xx": loss_xx, "retrieval": loss_retrieval, "lr": lr,
+                "grad_norm": grad_norm, "tokens": int(mask.sum()), "pairs": len(english_of)}
 
     def retrieval_term(self, step: int, translations, english_index: np.ndarray, english_of: np.ndarray):
         """``tinykd.loss.retrieval_loss`` for the P translations of a batch: candidates are the
