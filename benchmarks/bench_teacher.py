@@ -62,7 +62,7 @@ def main() -> None:
             theirs.encode(sentences, batch_size=args.batch_size, show_progress_bar=False)
         times["sentence-transformers (PyTorch)"].append(time.perf_counter() - t)
 
-    print(f"\n| encoder | sentences/s (median) | spread (min..max) |\n|---|---|---|")
+    print("\n| encoder | sentences/s (median) | spread (min..max) |\n|---|---|---|")
     rate = {}
     for name, ts in times.items():
         rates = [args.n / t for t in ts]

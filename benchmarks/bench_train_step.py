@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (cores, machine_line, matmul_peak, realistic_batch, summary,  # noqa: E402
+from common import (cores, machine_line, matmul_peak, realistic_batch, summary, tinykd_train_step,  # noqa: E402
                     synthetic_batch, train_step_flops)
 
 
@@ -42,9 +42,8 @@ def main() -> None:
     import torch_reference as ref_mod
 
     from tinykd import backend
-    from tinykd.loss import distillation_loss_stacked
     from tinykd.model import Encoder, EncoderConfig
-    from tinykd.optim import AdamW, clip_grad_norm
+    from tinykd.optim import AdamW
 
     threads = cores()
     torch.set_num_threads(threads)
@@ -75,18 +74,9 @@ def main() -> None:
           f"{model.num_parameters() / 1e6:.2f}M parameters; dropout {args.dropout}")
 
     def tinykd_step():
-        t0 = time.perf_counter()
-        model.train()
-        vectors = model(ids, mask)
-        loss, _, _, dvec = distillation_loss_stacked(vectors, teacher)
-        t1 = time.perf_counter()
-        model.zero_grad()
-        model.backward(dvec)
-        t2 = time.perf_counter()
-        clip_grad_norm(model.gradients(), 1.0)
-        opt.step(model.gradients(), lr)
-        t3 = time.perf_counter()
-        return loss, (t3 - t0, t1 - t0, t2 - t1, t3 - t2)
+        loss, t = tinykd_train_step(model, opt, ids, mask, teacher, lr)
+        return loss, (t["total"], t["forward+loss"], t["zero_grad"] + t["backward"],
+                      t["clip_grad_norm"] + t["AdamW.step"])
 
     def torch_step():
         t0 = time.perf_counter()

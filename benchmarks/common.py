@@ -91,6 +91,32 @@ def train_step_flops(config, B: int, T: int) -> dict:
     return {"weights_nonembedding": weights, "forward": forward, "backward": 2 * forward, "step": 3 * forward}
 
 
+STEP_PHASES = ("forward+loss", "zero_grad", "backward", "clip_grad_norm", "AdamW.step")
+
+
+def tinykd_train_step(model, optimizer, ids, mask, teacher, lr: float, max_grad_norm: float = 1.0):
+    """One tinykd training step as the loop takes it, timed by phase.
+
+    Returns (loss, {phase: seconds}) with the phases of STEP_PHASES and "total".
+    """
+    from tinykd.loss import distillation_loss_stacked
+    from tinykd.optim import clip_grad_norm
+    t0 = time.perf_counter()
+    model.train()
+    vectors = model(ids, mask)                                  # (2B, D)
+    loss, _, _, dvectors = distillation_loss_stacked(vectors, teacher)
+    t1 = time.perf_counter()
+    model.zero_grad()
+    t2 = time.perf_counter()
+    model.backward(dvectors)
+    t3 = time.perf_counter()
+    clip_grad_norm(model.gradients(), max_grad_norm)
+    t4 = time.perf_counter()
+    optimizer.step(model.gradients(), lr)
+    t5 = time.perf_counter()
+    return loss, dict(zip(STEP_PHASES + ("total",), (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t5 - t0)))
+
+
 def realistic_batch(batch_size: int = 32, max_length: int = 128, seed: int = 0, sample: int = 20000):
     """One real training batch of the default run: (ids (2B, T), mask (2B, T), teacher (B, 384)).
 

@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine_line, realistic_batch, synthetic_batch, train_step_flops  # noqa: E402
+from common import (STEP_PHASES, machine_line, realistic_batch, synthetic_batch, tinykd_train_step,  # noqa: E402
+                    train_step_flops)
 
 _stack: list = []
 _totals: collections.Counter = collections.Counter()
@@ -189,9 +190,8 @@ def main() -> None:
     from threadpoolctl import threadpool_limits
 
     from tinykd import backend
-    from tinykd.loss import distillation_loss_stacked
     from tinykd.model import Encoder, EncoderConfig
-    from tinykd.optim import AdamW, clip_grad_norm
+    from tinykd.optim import AdamW
 
     real = None if args.synthetic else realistic_batch()
     ids, mask, teacher = (real[:3] if real is not None else synthetic_batch(64, 40))
@@ -205,22 +205,8 @@ def main() -> None:
     outer = collections.Counter()
 
     def step():
-        t0 = time.perf_counter()
-        model.train()
-        vectors = model(ids, mask)
-        _, _, _, dvec = distillation_loss_stacked(vectors, teacher)
-        t1 = time.perf_counter()
-        model.zero_grad()
-        t2 = time.perf_counter()
-        model.backward(dvec)
-        t3 = time.perf_counter()
-        clip_grad_norm(model.gradients(), 1.0)
-        t4 = time.perf_counter()
-        opt.step(model.gradients(), 1e-4)
-        t5 = time.perf_counter()
-        for k, v in zip(("forward+loss", "zero_grad", "backward", "clip_grad_norm", "AdamW.step", "total"),
-                        (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t5 - t0)):
-            outer[k] += v
+        for phase, seconds in tinykd_train_step(model, opt, ids, mask, teacher, 1e-4)[1].items():
+            outer[phase] += seconds
 
     print(machine_line())
     print(f"batch (2B, T) = {ids.shape}, dropout 0.1 (training as the real loop), {args.threads} BLAS thread(s)")
@@ -242,7 +228,7 @@ def main() -> None:
     flops = train_step_flops(config, *ids.shape)
     print(f"\none step: {total:.0f} ms ({flops['step'] / (total / 1e3) / 1e9:.0f} GFLOP/s on matmuls)\n")
     print("| phase | ms / step | share |\n|---|---|---|")
-    for k in ("forward+loss", "zero_grad", "backward", "clip_grad_norm", "AdamW.step"):
+    for k in STEP_PHASES:
         print(f"| {k} | {outer[k] / n * 1e3:.1f} | {100 * outer[k] / outer['total']:.0f}% |")
     print("\n| layer method (exclusive time) | calls / step | ms / step | share of step |\n|---|---|---|---|")
     for label, t in _totals.most_common():
