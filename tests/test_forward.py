@@ -107,6 +107,23 @@ def test_padding_does_not_change_a_sentence_embedding(on_backend):
     np.testing.assert_allclose(batch[0], alone[0], rtol=0, atol=2e-6)
 
 
+def test_inference_forward_keeps_no_block_caches_and_gives_the_same_vectors(on_backend):
+    """keep_cache=False (what SentenceEncoder.encode uses) frees each block's
+    activations as it goes: the same vectors, nothing held, and a backward is refused."""
+    model = Encoder(EncoderConfig(**TINY)).eval()
+    ids = backend.asarray(np.array([[2, 5, 7, 9, 3], [2, 4, 3, 0, 0]]))
+    mask = backend.asarray(np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]]))
+    kept = to_np(model(ids, mask))
+    assert all(block.attention.self_attention.cache is not None for block in model.encoder.blocks)
+    freed = to_np(model(ids, mask, keep_cache=False))
+    np.testing.assert_array_equal(freed, kept)
+    assert all(module.cache is None for block in model.encoder.blocks for _, module in block.named_modules())
+    with pytest.raises(RuntimeError, match="keep_cache=False"):
+        model.backward(backend.asarray(np.ones_like(freed)))
+    model(ids, mask)                                  # a training-style forward: backward works again
+    model.backward(backend.asarray(np.ones_like(freed)))
+
+
 def test_encoder_output_is_unit_length_and_of_the_configured_width():
     model = Encoder(EncoderConfig(**TINY, output_size=20)).eval()
     y = to_np(model(backend.asarray(np.array([[2, 3, 4]])), backend.asarray(np.ones((1, 3), int))))

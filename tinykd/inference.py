@@ -62,7 +62,8 @@ class SentenceEncoder:
         for start in starts:
             rows = order[start:start + batch_size]
             input_ids, attention_mask = pad([token_ids[i] for i in rows], self.pad_id)   # (B, T)
-            vectors = self.model(backend.asarray(input_ids), backend.asarray(attention_mask))
+            vectors = self.model(backend.asarray(input_ids), backend.asarray(attention_mask),
+                                 keep_cache=False)                  # no backward: hold one block's activations
             out[rows] = backend.to_numpy(vectors)
         if normalize:
             out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)

@@ -79,10 +79,14 @@ class Encoder(Module):
                            if c.output_size else None)
         self.normalize = self.add("normalize", L2Normalize()) if c.normalize else None
 
-    def forward(self, input_ids, attention_mask, token_type_ids=None):
-        """input_ids, attention_mask: (B, T) integer arrays  ->  sentence vectors (B, D)."""
+    def forward(self, input_ids, attention_mask, token_type_ids=None, keep_cache: bool = True):
+        """input_ids, attention_mask: (B, T) integer arrays  ->  sentence vectors (B, D).
+
+        ``keep_cache=False`` for inference: the blocks drop their backward caches as
+        they go (see ``EncoderStack.forward``); no ``backward`` may follow.
+        """
         x = self.embeddings(input_ids, token_type_ids)           # (B, T, C)
-        x = self.encoder(x, attention_mask)                      # (B, T, C)
+        x = self.encoder(x, attention_mask, keep_cache)          # (B, T, C)
         y = self.pooling(x, attention_mask)                      # (B, C)
         if self.projection is not None:
             y = self.projection(y)                               # (B, D)

@@ -66,6 +66,16 @@ class Module:
     def eval(self) -> "Module":
         return self.train(False)
 
+    def clear_cache(self) -> None:
+        """Forget what the backward would need, here and in every sub-layer.
+
+        Inference calls it to keep one block's activations at a time instead of
+        all of them; there is no backward after it until the next forward.
+        """
+        self.cache = None
+        for child in self.children.values():
+            child.clear_cache()
+
     # -- walking the tree ------------------------------------------------------
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
         yield prefix, self
