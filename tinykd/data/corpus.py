@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import os
+import shutil
 from functools import lru_cache
+from pathlib import Path
 from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence
 
 from .split import SPLITS
@@ -156,3 +159,42 @@ def corpus_stats(data_dir: Optional[str] = None) -> Dict[str, Dict[str, int]]:
         for p in load_corpus(split, data_dir):
             stats.setdefault(p.lang, {s: 0 for s in SPLITS})[split] += 1
     return stats
+
+
+# --- a corpus folder's builder and its teacher store ---------------------------------------
+
+def built_by_another(out_dir: str, source_prefix: str) -> Optional[str]:
+    """What shows that a builder other than ``source_prefix``'s wrote ``out_dir``'s corpus
+    (its ``build_info.json``, or corpus files without one), else None: building into
+    ``--out data`` cannot overwrite the shipped corpus."""
+    info = os.path.join(corpus_dir(out_dir), "build_info.json")
+    if not os.path.exists(info):
+        english = os.path.join(corpus_dir(out_dir), ENGLISH_FILE)
+        return english if os.path.exists(english) else None
+    with open(info, encoding="utf-8") as f:
+        source = json.load(f).get("source", "")
+    return None if source.startswith(source_prefix) else info
+
+
+def remove_stale_teacher_store(out_dir: str, log=print) -> None:
+    """Delete ``out_dir/teacher`` if it holds the vectors of other sentences than the corpus's."""
+    from tinykd.store import MANIFEST, sentences_sha256
+    folder = Path(out_dir) / "teacher"
+    if not (folder / MANIFEST).exists():
+        return
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    if manifest.get("sentences_sha256") != sentences_sha256(english_sentences(out_dir)):
+        shutil.rmtree(folder)
+        log(f"removed {folder}: it held the vectors of another sentence list")
+
+
+def build_teacher_store(out_dir: str, batch_size: int = 64, dtype: str = "float16", log=print) -> Path:
+    """Embed the corpus's English sentences with the teacher into ``out_dir/teacher``.
+
+    What ``python -m tinykd.teacher --out data/teacher`` does for ``data/``: row i of
+    the store is the vector of ``english_sentences(out_dir)[i]``.  Resumable.
+    """
+    from tinykd.teacher import build_store
+    folder = Path(out_dir) / "teacher"
+    build_store(english_sentences(out_dir), folder, batch_size=batch_size, dtype=dtype, log=log)
+    return folder
