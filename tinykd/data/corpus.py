@@ -198,3 +198,15 @@ def build_teacher_store(out_dir: str, batch_size: int = 64, dtype: str = "float1
     folder = Path(out_dir) / "teacher"
     build_store(english_sentences(out_dir), folder, batch_size=batch_size, dtype=dtype, log=log)
     return folder
+
+
+def finish_build(out_dir: str, files: dict, table: str, skip_teacher: bool = False, log=print) -> None:
+    """A builder's last steps: say what was written, embed the English side (unless
+    ``skip_teacher``), and print the builder's report ``table``."""
+    log(f"wrote {corpus_dir(out_dir)}: {files}")
+    if skip_teacher:
+        log(f"teacher store skipped: run again without --skip-teacher to build {os.path.join(out_dir, 'teacher')}")
+    else:
+        log(f"wrote {build_teacher_store(out_dir, log=log)}")
+    log("")
+    log(table)

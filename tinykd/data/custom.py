@@ -137,11 +137,5 @@ def build_all(files: Sequence[Tuple[str, str]], out_dir: str, dev_fraction: floa
               skip_teacher: bool = False, log=print) -> dict:
     """The corpus folder and its teacher store."""
     report = build_tsv_corpus(files, out_dir, dev_fraction, log=log)
-    log(f"wrote {corpus.corpus_dir(out_dir)}: {report['files']}")
-    if skip_teacher:
-        log(f"teacher store skipped: run again without --skip-teacher to build {os.path.join(out_dir, 'teacher')}")
-    else:
-        log(f"wrote {corpus.build_teacher_store(out_dir, log=log)}")
-    log("")
-    log(format_report(report))
+    corpus.finish_build(out_dir, report["files"], format_report(report), skip_teacher, log)
     return report
