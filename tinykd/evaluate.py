@@ -19,6 +19,7 @@ and a character 3-gram TF-IDF bag of words, which needs no training at all.
 
 from __future__ import annotations
 
+import functools
 import json
 import zlib
 from collections import defaultdict
@@ -109,10 +110,20 @@ def evaluation_pairs(pairs, max_per_lang: int | None = None, seed: int = 0) -> d
     return out
 
 
+def model_output(encoder) -> Callable[[list[str]], np.ndarray]:
+    """``encoder.encode`` returning the model's vectors as they are, not scaled to unit length:
+    what :func:`evaluate` measures the MSE on (as sentence-transformers' MSEEvaluator does)."""
+    return functools.partial(encoder.encode, normalize=False)
+
+
 def evaluate(encode: Callable[[list[str]], np.ndarray], pairs, teacher_vectors: np.ndarray,
              max_per_lang: int | None = None, spearman_pairs: int = 2000, seed: int = 0,
              name: str = "model") -> dict:
     """Metrics per language for one model; ``encode(sentences) -> (N, D)``.
+
+    The MSE is that of ``encode``'s vectors as they are: pass :func:`model_output`
+    (a student without a final normalisation may answer with a shorter vector when
+    unsure). The accuracies and the Spearman agreement use cosines, which lengths do not change.
 
     ``teacher_vectors[p.english_index]`` is the teacher's vector of pair p's English sentence.
     ``encode=None``-like models that are not in the teacher's space (TF-IDF) pass
@@ -234,15 +245,15 @@ def main(argv=None) -> int:
     pairs = load_corpus(args.split, args.data_dir)
     teacher_vectors = teacher_vectors_for(args.data_dir)
     student = load_run(args.run_dir)
-    results = [evaluate(student.encode, pairs, teacher_vectors, args.max_per_lang,
+    results = [evaluate(model_output(student), pairs, teacher_vectors, args.max_per_lang,
                         name=Path(args.run_dir).name if args.run_dir else "shipped student")]
     for other in args.compare:
-        results.append(evaluate(load_run(other).encode, pairs, teacher_vectors, args.max_per_lang,
+        results.append(evaluate(model_output(load_run(other)), pairs, teacher_vectors, args.max_per_lang,
                                 name=Path(other).name))
     if not args.no_references:
         from tinykd.teacher import load_sentence_transformer
         teacher = load_sentence_transformer()
-        results.append(evaluate(teacher.encode, pairs, teacher_vectors, args.max_per_lang, name="teacher"))
+        results.append(evaluate(model_output(teacher), pairs, teacher_vectors, args.max_per_lang, name="teacher"))
         results.append(tfidf_reference(pairs, args.max_per_lang))
     table = format_table(results)
     print(table)

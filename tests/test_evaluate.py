@@ -1,0 +1,64 @@
+"""The evaluation's pieces on hand-made vectors: accuracy, Spearman, and the MSE of the model's own output."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tinykd.data.corpus import Pair
+from tinykd.evaluate import evaluate, model_output, spearman, translation_accuracy
+
+
+def test_translation_accuracy_counts_each_direction():
+    english = np.eye(4, dtype=np.float32)
+    translation = english.copy()
+    assert translation_accuracy(english, translation) == (100.0, 100.0)
+    # translation 0 moves between English 0 and 1, nearer 1. en->xx: English 0 still finds it
+    # (cos 0.29, the others 0) and English 1 its own (cos 1 > 0.96); xx->en: translation 0 finds English 1
+    translation[0] = [0.3, 1.0, 0.0, 0.0]
+    assert translation_accuracy(english, translation) == (100.0, 75.0)
+
+
+def test_translation_accuracy_searches_within_each_set_only():
+    english = np.eye(4, dtype=np.float32)
+    translation = english[[1, 0, 3, 2]]            # every translation is its neighbour's
+    assert translation_accuracy(english, translation, set_size=4) == (0.0, 0.0)
+    # sets of 1: each query has one candidate, its own
+    assert translation_accuracy(english, translation, set_size=1) == (100.0, 100.0)
+
+
+def test_spearman_is_a_rank_correlation_with_averaged_ties():
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    assert spearman(x, x ** 3) == pytest.approx(1.0)
+    assert spearman(x, -np.exp(x)) == pytest.approx(-1.0)
+    # ranks (0.5, 0.5, 2) against (0, 1, 2): 1.5 / sqrt(1.5 * 2)
+    assert spearman(np.array([1.0, 1.0, 2.0]), np.array([1.0, 2.0, 3.0])) == pytest.approx(1.5 / np.sqrt(3.0))
+
+
+class ScaledEncoder:
+    """Returns fixed vectors, scaled to unit length only when asked (as SentenceEncoder.encode)."""
+
+    def __init__(self, vectors: dict):
+        self.vectors = vectors
+
+    def encode(self, sentences, normalize=True):
+        out = np.stack([self.vectors[s] for s in sentences]).astype(np.float32)
+        if normalize:
+            out /= np.linalg.norm(out, axis=1, keepdims=True)
+        return out
+
+
+def test_the_mse_is_measured_on_the_model_output_as_it_is():
+    """A translation answered at half length in the teacher's direction: MSE (1 - 1/2)^2 / D,
+    not 0 as its unit vector would give; cosines, so accuracy, do not see the length."""
+    D = 4
+    teacher = np.eye(D, dtype=np.float32)
+    pairs = [Pair("de", f"en {i}", f"de {i}", i) for i in range(D)]
+    vectors = {f"en {i}": teacher[i] for i in range(D)} | {f"de {i}": 0.5 * teacher[i] for i in range(D)}
+    encoder = ScaledEncoder(vectors)
+    raw = evaluate(model_output(encoder), pairs, teacher, spearman_pairs=0)["languages"]["de"]
+    assert raw["mse_en"] == pytest.approx(0.0)
+    assert raw["mse_xx"] == pytest.approx(100.0 * 0.25 / D)
+    assert raw["acc"] == 100.0
+    unit = evaluate(encoder.encode, pairs, teacher, spearman_pairs=0)["languages"]["de"]
+    assert unit["mse_xx"] == pytest.approx(0.0)
