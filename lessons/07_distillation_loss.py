@@ -77,13 +77,28 @@ In training, English and translations go through the student in one pass of 2B r
 ([s_1..s_B; t_1..t_B]); distillation_loss_stacked splits the rows, and its gradient is the two
 halves stacked again: the student's backward then starts from dL/d(vectors), (2B, D).
 
-All vectors have length 1 (the model ends in L2Normalize), so for one pair
+The teacher's vectors have length 1 (it ends in L2Normalize). If the student's have too, then
+for one pair
     sum_d (a_d - b_d)^2 = |a|^2 + |b|^2 - 2 a.b = 2 (1 - cos(a, b)):
-the MSE is (2/D) x (1 - mean cosine). MSE x 100 = 0.26 means a mean cosine of 0.5 with D = 384.""")
+the MSE is (2/D) x (1 - mean cosine). MSE x 100 = 0.26 means a mean cosine of 0.5 with D = 384.
+
+tinykd's student leaves its length free instead, as the paper's students do (TrainConfig.normalize
+= False). For a vector a = r u of length r in a direction u with cos(u, b) = c:
+    |r u - b|^2 = r^2 - 2 r c + 1,   smallest at r = c, where it is 1 - c^2  (not 2 (1 - c)).
+A student unsure of a sentence (a low cosine) loses less by answering with a shorter vector:
+the MSE rewards knowing how sure one is. Cosines, and so retrieval, do not change with length.""")
 a = unit_rows(rng.standard_normal((B, D)))
 cos = (a * T).sum(1)
 print(f"check on random unit vectors: MSE = {mse(a, T)[0]:.8f}, (2/D)(1 - mean cos) = "
       f"{2 / D * (1 - cos.mean()):.8f}")
+near = unit_rows(T + 0.05 * rng.standard_normal((B, D)))       # a confident guess per row...
+far = unit_rows(T + 0.09 * rng.standard_normal((B, D)))        # ...and an unsure one
+rows = []
+for name, guess in (("confident", near), ("unsure", far)):
+    c_ = (guess * T).sum(1, keepdims=True)                     # (B, 1) cosines
+    rows.append([name, float(c_.mean()), mse(guess, T)[0] * 100, mse(c_ * guess, T)[0] * 100])
+table(["student", "mean cosine", "MSE x 100, length 1", "MSE x 100, length = cosine"], rows)
+print("Same directions, so the same retrieval; the unsure student gains the most from a shorter answer.")
 
 # ---------------------------------------------------------------------------
 section("3. the gradient checked numerically (float64)")
@@ -111,7 +126,7 @@ Relative errors near 1e-10: the loss is quadratic, so the centred difference is 
 section("4. through a tiny student: every parameter's gradient")
 # ---------------------------------------------------------------------------
 tiny = EncoderConfig(vocab_size=40, hidden_size=8, num_layers=1, num_heads=2, intermediate_size=16,
-                     max_position=16, output_size=6, dropout=0.0)   # normalize=True, as the student
+                     max_position=16, output_size=6, dropout=0.0)   # normalize=True: the longest backward
 pairs = 2
 en_len, xx_len = [5, 3], [6, 4]                       # a translation need not have the English length
 Tn = 6

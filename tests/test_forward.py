@@ -288,3 +288,29 @@ def test_loading_a_file_that_is_not_ours_is_refused(tmp_path):
         Encoder.load(tmp_path / "other.safetensors")
     with pytest.raises(FileNotFoundError):
         Encoder.load(tmp_path / "missing.safetensors")
+
+
+@pytest.mark.parametrize("num_layers,output_size", [(2, None), (2, 6), (0, 12)])
+def test_scale_output_gives_unit_mean_length_and_keeps_every_direction(num_layers, output_size):
+    """An unnormalised student's last affine map is divided by its mean output length."""
+    from tinykd.student import scale_output
+    backend.seed(0)
+    model = Encoder(EncoderConfig(**{**TINY, "num_layers": num_layers}, output_size=output_size,
+                                  normalize=False)).eval()
+    randomize_parameters(model, np.random.default_rng(0))
+    ids = np.random.default_rng(1).integers(0, TINY["vocab_size"], (5, 7))
+    mask = np.ones_like(ids)
+    mask[0, 4:] = 0
+    before = backend.to_numpy(model(ids, mask))
+    length = scale_output(model, ids, mask)
+    after = backend.to_numpy(model(ids, mask))
+    assert length == pytest.approx(np.linalg.norm(before, axis=1).mean(), rel=1e-5)
+    assert np.linalg.norm(after, axis=1).mean() == pytest.approx(1.0, rel=1e-5)
+    np.testing.assert_allclose(after * length, before, rtol=1e-4, atol=1e-5)
+
+
+def test_scale_output_refuses_a_normalised_model():
+    from tinykd.student import scale_output
+    model = Encoder(EncoderConfig(**TINY))
+    with pytest.raises(ValueError, match="normalisation"):
+        scale_output(model, np.zeros((1, 3), dtype=np.int64), np.ones((1, 3), dtype=np.int64))

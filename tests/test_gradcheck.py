@@ -208,7 +208,7 @@ TINY = dict(vocab_size=23, hidden_size=8, num_layers=2, num_heads=2, intermediat
             dropout=0.0)
 
 
-@pytest.mark.parametrize("output_size,normalize", [(None, True), (6, True), (6, False)])
+@pytest.mark.parametrize("output_size,normalize", [(None, True), (None, False), (6, True), (6, False)])
 def test_whole_encoder(on_backend, float64, output_size, normalize):
     model = Encoder(EncoderConfig(**TINY, output_size=output_size, normalize=normalize))
     randomize_parameters(model, 5, std=0.3)

@@ -35,20 +35,22 @@ def transfer_embeddings(teacher_table: np.ndarray, teacher_ids: list[list[int]])
 
 
 def student_from_teacher(teacher: Encoder, teacher_ids: list[list[int]], layers: list[int],
-                         max_position: int = 256, dropout: float = 0.1) -> Encoder:
+                         max_position: int = 256, dropout: float = 0.1, normalize: bool = True) -> Encoder:
     """A student with the teacher's width, the chosen teacher layers, and a transferred vocabulary.
 
     ``teacher_ids[i]``: the teacher token ids whose vectors initialise student token i.
     With ``layers == []`` the student is static: embeddings, mean pooling and a
     dense projection (initialised to the identity) to the teacher's width.
     The student keeps the first ``max_position`` positions (256: what encode reads).
+    ``normalize``: end in an L2 normalisation, as the teacher does; without it the
+    student's length is free (then call :func:`scale_output` before training).
     """
     tc = teacher.config
     config = EncoderConfig(
         vocab_size=len(teacher_ids), hidden_size=tc.hidden_size, num_layers=len(layers), num_heads=tc.num_heads,
         intermediate_size=tc.intermediate_size, max_position=min(tc.max_position, max_position),
         type_vocab_size=tc.type_vocab_size,
-        output_size=tc.hidden_size if not layers else None, normalize=True, layer_norm_eps=tc.layer_norm_eps,
+        output_size=tc.hidden_size if not layers else None, normalize=normalize, layer_norm_eps=tc.layer_norm_eps,
         dropout=dropout)
     student = Encoder(config)
     t = teacher.state_dict()
@@ -72,11 +74,43 @@ def student_from_teacher(teacher: Encoder, teacher_ids: list[list[int]], layers:
 
 
 def random_student(vocab_size: int, hidden_size: int, num_layers: int, num_heads: int, intermediate_size: int,
-                   output_size: int, max_position: int = 512, dropout: float = 0.1, seed: int = 0) -> Encoder:
+                   output_size: int, max_position: int = 512, dropout: float = 0.1, seed: int = 0,
+                   normalize: bool = True) -> Encoder:
     """A student from BERT's random initialisation, projecting to the teacher's width if it differs."""
     backend.seed(seed)
     return Encoder(EncoderConfig(
         vocab_size=vocab_size, hidden_size=hidden_size, num_layers=num_layers, num_heads=num_heads,
         intermediate_size=intermediate_size, max_position=max_position,
         output_size=output_size if output_size != hidden_size or num_layers == 0 else None,
-        normalize=True, dropout=dropout))
+        normalize=normalize, dropout=dropout))
+
+
+def scale_output(student: Encoder, input_ids, attention_mask) -> float:
+    """Divide the student's last affine map by its mean output length on a batch; returns that length.
+
+    The teacher's vectors have unit length. A student without a final normalisation
+    starts from the teacher's layers, whose mean-pooled output is several units long,
+    so its first MSE would be all about length. The student's output is linear in the
+    last affine map before pooling (the projection of a static student, else the
+    last block's output LayerNorm: pooled = gamma * mean(normalised rows) + beta),
+    so dividing that map's weight and bias by the mean length s gives vectors of
+    mean length 1 pointing where they pointed before. From there training sets the
+    length of each vector: an unsure student is free to answer with a shorter one,
+    which is what minimises the squared error (lesson 07).
+
+    input_ids, attention_mask: (B, T) arrays of some training sentences.
+    """
+    if student.normalize is not None:
+        raise ValueError("scale_output is for a student without a final normalisation")
+    was_training = student.training
+    student.eval()
+    vectors = student(input_ids, attention_mask, keep_cache=False)            # (B, D)
+    student.train(was_training)
+    length = float(backend.xp.linalg.norm(vectors, axis=1).mean())
+    if student.projection is not None:
+        last = student.projection
+    else:
+        last = student.encoder.blocks[-1].output.LayerNorm
+    for name in ("weight", "bias"):
+        last.params[name] /= length
+    return length

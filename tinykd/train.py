@@ -37,7 +37,7 @@ import numpy as np
 from tinykd import backend
 from tinykd.atomic import atomic_save_safetensors, atomic_write_text
 from tinykd.config import TrainConfig, help_text, make_config
-from tinykd.evaluate import evaluate, format_table, save_results, tfidf_reference, unit
+from tinykd.evaluate import evaluate, format_table, model_output, save_results, tfidf_reference, unit
 from tinykd.inference import SentenceEncoder
 from tinykd.loss import distillation_loss_grouped, retrieval_loss
 from tinykd.model import Encoder
@@ -131,20 +131,22 @@ def load_extra_corpus(folder: str, langs=None, data_dir=None):
 
 def build_student(config: TrainConfig, tokenizer, items: PairItems | None = None) -> Encoder:
     """The student of ``config``; with ``embed_init="aligned"`` its new tokens are fitted to the
-    training pairs ``items`` by least squares (tinykd.align) before the first step."""
+    training pairs ``items`` by least squares (tinykd.align) before the first step, and without
+    a final normalisation its output is scaled to unit length on average (``student.scale_output``)."""
     from tinykd.data import teacher_ids_for_init
-    from tinykd.student import random_student, student_from_teacher
+    from tinykd.student import random_student, scale_output, student_from_teacher
     backend.seed(config.seed)
     vocab = tokenizer.get_vocab_size()
     if config.init == "random":
-        return random_student(vocab, config.hidden_size, config.num_layers, config.num_heads,
-                              config.intermediate_size, output_size=384, dropout=config.dropout,
-                              seed=config.seed)
-    from tinykd.teacher import load_sentence_transformer
-    teacher = load_sentence_transformer().model
-    student = student_from_teacher(teacher, teacher_ids_for_init(tokenizer), config.layer_list(),
-                                   dropout=config.dropout)
-    if config.embed_init == "aligned" and items is not None:
+        student = random_student(vocab, config.hidden_size, config.num_layers, config.num_heads,
+                                 config.intermediate_size, output_size=384, dropout=config.dropout,
+                                 seed=config.seed, normalize=config.normalize)
+    else:
+        from tinykd.teacher import load_sentence_transformer
+        teacher = load_sentence_transformer().model
+        student = student_from_teacher(teacher, teacher_ids_for_init(tokenizer), config.layer_list(),
+                                       dropout=config.dropout, normalize=config.normalize)
+    if config.init == "teacher" and config.embed_init == "aligned" and items is not None:
         from tinykd.align import align_new_embeddings
         words = student.embeddings.word_embeddings.params["weight"]
         from tinykd.data.tokenizer import SPECIAL_TOKENS
@@ -153,7 +155,14 @@ def build_student(config: TrainConfig, tokenizer, items: PairItems | None = None
         aligned, _ = align_new_embeddings(backend.to_numpy(words), items.english_ids, items.translation_ids,
                                           ridge=config.align_ridge, keep_ids=special)
         words[...] = backend.asarray(aligned)
+    if not config.normalize and items is not None:
+        from tinykd.data.batching import pad
+        ids, mask = pad(items.english_ids[:SCALE_SENTENCES])                     # (n, T)
+        scale_output(student, backend.asarray(ids.astype(np.int64)), backend.asarray(mask.astype(np.int64)))
     return student
+
+
+SCALE_SENTENCES = 256   # training sentences on which an unnormalised student's output length is set to 1
 
 
 class Trainer:
@@ -298,7 +307,7 @@ class Trainer:
         return SentenceEncoder(self.model, tok, min(256, self.model.config.max_position), name="student")
 
     def evaluate_dev(self) -> dict:
-        result = evaluate(self.encoder().encode, self.dev_pairs, self.teacher_vectors,
+        result = evaluate(model_output(self.encoder()), self.dev_pairs, self.teacher_vectors,
                           max_per_lang=self.config.eval_pairs, spearman_pairs=1000, name="student")
         self.model.train()
         return result
@@ -378,7 +387,7 @@ class Trainer:
         self.model.save(self.run_dir / "model.safetensors")
         self._dev(None)
         if self.test_pairs:
-            results = [evaluate(self.encoder().encode, self.test_pairs, self.teacher_vectors, name="student"),
+            results = [evaluate(model_output(self.encoder()), self.test_pairs, self.teacher_vectors, name="student"),
                        tfidf_reference(self.test_pairs)]
             table = format_table(results)
             save_results(self.run_dir / "eval_test.json", results, table)
