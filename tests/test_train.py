@@ -432,3 +432,20 @@ def test_a_resumed_run_does_not_fit_the_start_its_checkpoint_replaces(tiny_data,
     resumed = Trainer(_config(tiny_data, embed_init="aligned", **kw), tmp_path / "r", progress=False, resuming=True)
     name = "embeddings.word_embeddings.weight"
     np.testing.assert_array_equal(resumed.model.parameters()[name], transfer.model.parameters()[name])
+
+
+@pytest.mark.parametrize("teacher_layers", ["0", ""])
+def test_a_student_of_free_length_starts_at_length_one_on_average_and_trains(tiny_data, tmp_path, teacher_layers):
+    """--normalize false: no final normalisation; scale_output has set the mean length on the
+    first training sentences to 1 (from about 5, the teacher's layers' mean-pooled length)."""
+    from tinykd.data.batching import pad
+    from tinykd.train import SCALE_SENTENCES, Trainer
+    config = _config(tiny_data, init="teacher", teacher_layers=teacher_layers, max_length=32, normalize=False)
+    trainer = Trainer(config, tmp_path / "run", progress=False)
+    assert trainer.model.normalize is None
+    ids, mask = pad(trainer.train_items.english_ids[:SCALE_SENTENCES])
+    vectors = backend.to_numpy(trainer.model.eval()(backend.asarray(ids.astype(np.int64)),
+                                                    backend.asarray(mask.astype(np.int64))))
+    assert np.linalg.norm(vectors, axis=1).mean() == pytest.approx(1.0, rel=1e-4)
+    assert trainer.run() == 0
+    assert (tmp_path / "run" / "model.safetensors").exists()
