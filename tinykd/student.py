@@ -34,8 +34,20 @@ def transfer_embeddings(teacher_table: np.ndarray, teacher_ids: list[list[int]])
     return out
 
 
+def ffn_neurons_to_keep(intermediate_weight: np.ndarray, output_weight: np.ndarray, keep: int) -> np.ndarray:
+    """The ``keep`` feed-forward neurons of a layer that carry the most weight, in their order.
+
+    intermediate_weight: (F, C), row j reads neuron j's input; output_weight: (C, F), column j
+    writes its output. A neuron's share: |row j| * |column j| (a neuron that reads little or
+    writes little changes the layer's output little).
+    """
+    share = np.linalg.norm(intermediate_weight, axis=1) * np.linalg.norm(output_weight, axis=0)   # (F,)
+    return np.sort(np.argsort(-share, kind="stable")[:keep])
+
+
 def student_from_teacher(teacher: Encoder, teacher_ids: list[list[int]], layers: list[int],
-                         max_position: int = 256, dropout: float = 0.1, normalize: bool = True) -> Encoder:
+                         max_position: int = 256, dropout: float = 0.1, normalize: bool = True,
+                         intermediate_size: int | None = None) -> Encoder:
     """A student with the teacher's width, the chosen teacher layers, and a transferred vocabulary.
 
     ``teacher_ids[i]``: the teacher token ids whose vectors initialise student token i.
@@ -44,11 +56,13 @@ def student_from_teacher(teacher: Encoder, teacher_ids: list[list[int]], layers:
     The student keeps the first ``max_position`` positions (256: what encode reads).
     ``normalize``: end in an L2 normalisation, as the teacher does; without it the
     student's length is free (then call :func:`scale_output` before training).
+    ``intermediate_size``: keep only that many feed-forward neurons of each layer, those
+    with the most weight (:func:`ffn_neurons_to_keep`): more layers for the same parameters.
     """
     tc = teacher.config
     config = EncoderConfig(
         vocab_size=len(teacher_ids), hidden_size=tc.hidden_size, num_layers=len(layers), num_heads=tc.num_heads,
-        intermediate_size=tc.intermediate_size, max_position=min(tc.max_position, max_position),
+        intermediate_size=min(intermediate_size or tc.intermediate_size, tc.intermediate_size), max_position=min(tc.max_position, max_position),
         type_vocab_size=tc.type_vocab_size,
         output_size=tc.hidden_size if not layers else None, normalize=normalize, layer_norm_eps=tc.layer_norm_eps,
         dropout=dropout)
@@ -69,6 +83,14 @@ def student_from_teacher(teacher: Encoder, teacher_ids: list[list[int]], layers:
     if not layers:
         state["projection.weight"] = np.eye(tc.hidden_size, dtype=np.float32)
         state["projection.bias"] = np.zeros(tc.hidden_size, dtype=np.float32)
+    if config.intermediate_size < tc.intermediate_size:
+        for i in range(len(layers)):
+            prefix = f"encoder.layer.{i}."
+            w_in, w_out = state[prefix + "intermediate.dense.weight"], state[prefix + "output.dense.weight"]
+            kept = ffn_neurons_to_keep(w_in, w_out, config.intermediate_size)
+            state[prefix + "intermediate.dense.weight"] = w_in[kept]                       # (F', C)
+            state[prefix + "intermediate.dense.bias"] = state[prefix + "intermediate.dense.bias"][kept]
+            state[prefix + "output.dense.weight"] = w_out[:, kept]                          # (C, F')
     student.load_state_dict(state)
     return student
 

@@ -145,7 +145,8 @@ def build_student(config: TrainConfig, tokenizer, items: PairItems | None = None
         from tinykd.teacher import load_sentence_transformer
         teacher = load_sentence_transformer().model
         student = student_from_teacher(teacher, teacher_ids_for_init(tokenizer), config.layer_list(),
-                                       dropout=config.dropout, normalize=config.normalize)
+                                       dropout=config.dropout, normalize=config.normalize,
+                                       intermediate_size=config.intermediate_size)
     if config.init == "teacher" and config.embed_init == "aligned" and items is not None:
         from tinykd.align import align_new_embeddings
         words = student.embeddings.word_embeddings.params["weight"]
