@@ -237,3 +237,22 @@ def test_usage_errors(argv, capsys):
 def test_a_missing_input_file_is_a_clear_error(run_dir, tmp_path, capsys):
     assert main([str(tmp_path / "missing.txt"), "--model", str(run_dir), "--out", str(tmp_path / "v.npy")]) == 1
     assert "missing.txt" in capsys.readouterr().err
+
+
+def test_inference_batches_stay_within_rows_and_tokens_and_cover_every_sentence_once():
+    from tinykd.data.batching import inference_batches
+    lengths = np.random.default_rng(0).integers(1, 300, 500)
+    batches = inference_batches(lengths, batch_size=64, max_tokens=4096)
+    flat = np.concatenate(batches)
+    assert sorted(flat.tolist()) == list(range(500))
+    assert (np.diff(lengths[flat]) <= 0).all()                          # longest first
+    for rows in batches:
+        assert len(rows) <= 64 and len(rows) * lengths[rows].max() <= 4096
+    assert [len(b) for b in inference_batches([9000, 5, 5], batch_size=64, max_tokens=4096)] == [1, 2]
+
+
+def test_the_token_budget_changes_the_batches_not_the_vectors(model):
+    sentences = ["word " * n for n in (1, 40, 3, 25, 7, 60, 2)] + ["", "one more sentence"]
+    many = model.encode(sentences, batch_size=64, max_tokens=10_000)     # one batch
+    few = model.encode(sentences, batch_size=64, max_tokens=64)          # up to 64 padded tokens a batch
+    np.testing.assert_allclose(few, many, atol=2e-6)

@@ -1,8 +1,9 @@
 """Sentences in, vectors out: a tokenizer and an Encoder put together.
 
 ``SentenceEncoder.encode`` tokenises, sorts the sentences by length so that each
-batch holds sentences of similar length (little padding, little wasted work),
-runs the encoder batch by batch, and returns the vectors in the input order.
+batch holds sentences of similar length (little padding, little wasted work) and
+no more than a budget of tokens, runs the encoder batch by batch, and returns the
+vectors in the input order.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from tinykd import backend
-from tinykd.data.batching import pad
+from tinykd.data.batching import inference_batches, pad
 from tinykd.data.tokenizer import configure
 from tinykd.model import Encoder
 
@@ -34,33 +35,39 @@ class SentenceEncoder:
     def embedding_size(self) -> int:
         return self.model.config.embedding_size
 
-    def tokenize(self, sentences: Sequence[str]) -> list[list[int]]:
-        """Token ids of each sentence, with [CLS] ... [SEP], truncated at max_seq_length."""
-        return [e.ids for e in self.tokenizer.encode_batch(list(sentences))]
+    def tokenize(self, sentences: Sequence[str], chunk: int = 10_000) -> list[list[int]]:
+        """Token ids of each sentence, with [CLS] ... [SEP], truncated at max_seq_length.
+
+        In chunks: the tokenizer's Encoding objects weigh far more than their ids.
+        """
+        sentences = list(sentences)
+        return [e.ids for start in range(0, len(sentences), chunk)
+                for e in self.tokenizer.encode_batch(sentences[start:start + chunk])]
 
     def encode(self, sentences: Sequence[str] | str, batch_size: int = 64,
-               normalize: bool = True, progress: bool | None = None) -> np.ndarray:
+               normalize: bool = True, progress: bool | None = None, max_tokens: int = 64 * 64) -> np.ndarray:
         """Sentence vectors (N, D) float32 on the host, in the order of ``sentences``.
 
         ``normalize``: scale every vector to unit length (the cosine then is a dot
         product); with False, the model's output as it is.
         ``progress``: a tqdm bar; by default shown for more than 5 batches.
+        ``batch_size`` rows a batch at most, and ``max_tokens`` padded tokens at most
+        (``tinykd.data.batching.inference_batches``): long sentences go fewer at a time, so
+        the memory a batch takes does not grow with the longest sentence.
         """
         if isinstance(sentences, str):
             sentences = [sentences]
         if len(sentences) == 0:
             return np.zeros((0, self.embedding_size), dtype=np.float32)
         token_ids = self.tokenize(sentences)
-        order = np.argsort([-len(ids) for ids in token_ids], kind="stable")   # longest first
+        batches = inference_batches([len(ids) for ids in token_ids], batch_size, max_tokens)
         out = np.empty((len(sentences), self.embedding_size), dtype=np.float32)
-        starts = range(0, len(order), batch_size)
         if progress is None:
-            progress = len(starts) > 5
+            progress = len(batches) > 5
         if progress:
             from tqdm.auto import tqdm
-            starts = tqdm(starts, desc=f"encoding {self.name}".strip(), unit="batch")
-        for start in starts:
-            rows = order[start:start + batch_size]
+            batches = tqdm(batches, desc=f"encoding {self.name}".strip(), unit="batch")
+        for rows in batches:
             input_ids, attention_mask = pad([token_ids[i] for i in rows], self.pad_id)   # (B, T)
             vectors = self.model(backend.asarray(input_ids), backend.asarray(attention_mask),
                                  keep_cache=False)                  # no backward: hold one block's activations

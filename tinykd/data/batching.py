@@ -14,7 +14,8 @@ Because step 1 draws pairs from every language, each chunk (and so each batch) m
 languages; step 3 puts sentences of similar length together.  Same seed and epoch, same
 batches.  ``grouped_batch_order`` does the same with the pairs of one English sentence kept
 together, so that the trainer encodes that sentence once for all of them.  ``pad`` stacks
-token ids into a batch padded to its own longest sentence.
+token ids into a batch padded to its own longest sentence.  ``inference_batches`` cuts
+sentences to encode (no training, no shuffling) into batches of bounded size in tokens.
 """
 
 from __future__ import annotations
@@ -33,6 +34,25 @@ def pad(sequences: Sequence[np.ndarray], pad_id: int = 0) -> tuple:
         ids[b, : len(s)] = s
         mask[b, : len(s)] = 1
     return ids, mask
+
+
+def inference_batches(lengths: Sequence[int], batch_size: int, max_tokens: int) -> List[np.ndarray]:
+    """Indices of sentences to encode, longest first, cut into batches of at most ``batch_size``
+    rows and at most ``max_tokens`` padded tokens (rows x the batch's longest, its first row).
+
+    A batch's activations grow with its padded size, so the budget keeps encoding's memory
+    the same whatever the longest sentence: 64 rows of 20 tokens, or 16 of 256. A sentence
+    longer than the budget gets a batch of its own.
+    """
+    lengths = np.asarray(lengths)
+    order = np.argsort(-lengths, kind="stable")                        # longest first
+    batches, start = [], 0
+    while start < len(order):
+        longest = max(1, int(lengths[order[start]]))
+        rows = max(1, min(batch_size, max_tokens // longest))
+        batches.append(order[start:start + rows])
+        start += rows
+    return batches
 
 
 def batch_order(lengths: np.ndarray, batch_size: int, seed: int, epoch: int = 0,
