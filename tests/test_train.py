@@ -399,6 +399,33 @@ def test_extra_data_joins_the_training_pairs_with_their_own_teacher_vectors(tiny
     np.testing.assert_array_equal(both.teacher_vectors[rows:], plain.teacher_vectors)
 
 
+def _swedish_folder(root):
+    """A corpus folder (train split only has pairs) in a language beyond the 12, with a fake teacher store."""
+    from tinykd.data import english_sentences
+    from tinykd.data.corpus import Pair, write_corpus
+    from tinykd.store import EmbeddingStore
+    write_corpus({"train": [Pair("sv", f"open file number {i}.", f"öppna fil nummer {i}") for i in range(40)],
+                  "dev": [], "test": []}, str(root))
+    sentences = english_sentences(str(root))
+    store = EmbeddingStore.create_or_resume(root / "teacher", sentences, "fake", "0", 384)
+    store.fill(sentences, lambda b: np.eye(384, dtype=np.float32)[[len(s) % 384 for s in b]], progress=False)
+    return root
+
+
+def test_langs_may_name_a_language_an_extra_folder_brings(tiny_data, tmp_path, capsys):
+    from tinykd.train import Trainer
+    extra = str(_swedish_folder(tmp_path / "sv"))
+    trainer = Trainer(_config(tiny_data, extra_data=extra, langs="sv,de"), tmp_path / "run", progress=False)
+    assert set(trainer.train_items.lang) == {"sv", "de"}
+    assert {p.lang for p in trainer.dev_pairs} == {"de"}
+    swedish = Trainer(_config(tiny_data, extra_data=extra, langs="sv"), tmp_path / "only", progress=False)
+    assert set(swedish.train_items.lang) == {"sv"} and swedish.dev_pairs == [] and swedish.test_pairs == []
+    assert "no evaluation" in capsys.readouterr().err
+    assert swedish.run() == 0                                   # trains, and skips the evaluations
+    with pytest.raises(ValueError, match=r"unknown language\(s\) \['xx'\]"):
+        Trainer(_config(tiny_data, extra_data=extra, langs="sv,xx"), tmp_path / "bad", progress=False)
+
+
 def test_missing_extra_data_is_a_clear_error(tiny_data, tmp_path, capsys):
     from tinykd.train import main
     code = main(["--preset", "tiny", "--data_dir", str(tiny_data), "--extra_data", str(tmp_path / "bible"),

@@ -60,7 +60,8 @@ class TrainConfig:
     data_dir: str = ""               # "" = the shipped data/
     extra_data: str = ""             # comma-separated corpus folders whose training pairs join the shipped
                                      # ones; a bare name is a folder in the data dir ("bible": data/bible)
-    langs: str = ""                  # comma-separated subset of languages; "" = all
+    langs: str = ""                  # comma-separated subset of languages; "" = all (an --extra_data
+                                     # folder's own languages included)
     preset: str = "default"
 
     def to_dict(self) -> dict:

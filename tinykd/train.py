@@ -129,6 +129,19 @@ def load_extra_corpus(folder: str, langs=None, data_dir=None):
     return load_corpus("train", folder, langs), teacher_vectors_for(folder)
 
 
+def select_languages(pairs, langs):
+    """The pairs of the languages ``langs`` (None: all). A language is known if the training
+    pairs have it (an ``--extra_data`` folder may bring its own) or it is one of the 12."""
+    if langs is None:
+        return pairs
+    from tinykd.data import LANGS
+    known = set(LANGS) | {p.lang for p in pairs}
+    unknown = sorted(set(langs) - known)
+    if unknown:
+        raise ValueError(f"--langs: unknown language(s) {unknown}; the training pairs have {sorted(known)}")
+    return [p for p in pairs if p.lang in langs]
+
+
 def build_student(config: TrainConfig, tokenizer, items: PairItems | None = None) -> Encoder:
     """The student of ``config``; with ``embed_init="aligned"`` its new tokens are fitted to the
     training pairs ``items`` by least squares (tinykd.align) before the first step, and without
@@ -177,17 +190,23 @@ class Trainer:
         langs = [x.strip() for x in config.langs.split(",") if x.strip()] or None
         self.tokenizer = load_tokenizer(None if not data_dir else str(Path(data_dir) / "tokenizer.json"),
                                         max_length=config.max_length, pad=False)
-        train_pairs, self.teacher_vectors = load_corpus("train", data_dir, langs), teacher_vectors_for(data_dir)
+        train_pairs, self.teacher_vectors = load_corpus("train", data_dir), teacher_vectors_for(data_dir)
         for extra in [x.strip() for x in config.extra_data.split(",") if x.strip()]:
-            more_pairs, more_vectors = load_extra_corpus(extra, langs, data_dir)
+            more_pairs, more_vectors = load_extra_corpus(extra, None, data_dir)
             offset = len(self.teacher_vectors)              # their English rows follow ours
             train_pairs += [p._replace(english_index=p.english_index + offset) for p in more_pairs]
             self.teacher_vectors = np.concatenate([self.teacher_vectors, more_vectors])
+        train_pairs = select_languages(train_pairs, langs)
         self.unit_teacher = (unit(self.teacher_vectors).astype(np.float32, copy=False)   # the retrieval term's
                              if config.retrieval_weight > 0 else None)                  # candidates
         self.train_items = tokenize_pairs(train_pairs, self.tokenizer, config.max_length)
-        self.dev_pairs = load_corpus("dev", data_dir, langs)
-        self.test_pairs = load_corpus("test", data_dir, langs) if config.test_eval else []
+        self.dev_pairs = [p for p in load_corpus("dev", data_dir) if langs is None or p.lang in langs]
+        self.test_pairs = ([p for p in load_corpus("test", data_dir) if langs is None or p.lang in langs]
+                           if config.test_eval else [])
+        if not self.dev_pairs:
+            print(f"--langs {config.langs}: the dev and test splits have none of these languages; "
+                  f"no evaluation (python -m tinykd.evaluate RUN_DIR --split dev --data-dir FOLDER "
+                  f"evaluates on a folder's own dev split)", file=sys.stderr)
         self.batches_per_epoch = len(epoch_batches(self.train_items, config.batch_size, config.seed, 0,
                                                    config.pairs_per_english))
         if self.batches_per_epoch == 0:
@@ -374,6 +393,8 @@ class Trainer:
         return 0
 
     def _dev(self, bar) -> None:
+        if not self.dev_pairs:
+            return
         result = self.evaluate_dev()
         self.log(kind="dev", step=self.step, time=self.elapsed(), mean_acc=result["mean_acc"],
                  mean_mse_en=result["mean_mse_en"], mean_mse_xx=result["mean_mse_xx"],
