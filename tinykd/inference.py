@@ -14,7 +14,7 @@ import numpy as np
 
 from tinykd import backend
 from tinykd.data.batching import inference_batches, pad
-from tinykd.data.tokenizer import configure
+from tinykd.data.tokenizer import configure, token_ids
 from tinykd.model import Encoder
 
 
@@ -35,14 +35,10 @@ class SentenceEncoder:
     def embedding_size(self) -> int:
         return self.model.config.embedding_size
 
-    def tokenize(self, sentences: Sequence[str], chunk: int = 10_000) -> list[list[int]]:
-        """Token ids of each sentence, with [CLS] ... [SEP], truncated at max_seq_length.
-
-        In chunks: the tokenizer's Encoding objects weigh far more than their ids.
-        """
-        sentences = list(sentences)
-        return [e.ids for start in range(0, len(sentences), chunk)
-                for e in self.tokenizer.encode_batch(sentences[start:start + chunk])]
+    def tokenize(self, sentences: Sequence[str]) -> list[list[int]]:
+        """Token ids of each sentence, with [CLS] ... [SEP], truncated at max_seq_length,
+        tokenised in chunks (``tinykd.data.tokenizer.token_ids``)."""
+        return list(token_ids(self.tokenizer, sentences))
 
     def encode(self, sentences: Sequence[str] | str, batch_size: int = 64,
                normalize: bool = True, progress: bool | None = None, max_tokens: int = 64 * 64) -> np.ndarray:

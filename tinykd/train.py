@@ -67,19 +67,13 @@ class PairItems:
 
 
 def tokenize_pairs(pairs, tokenizer, max_length: int, chunk: int = 10_000) -> PairItems:
-    """Token ids of both sides of every pair, truncated at ``max_length``.
-
-    In chunks: the tokenizer's Encoding objects for all 274k pairs at once would
-    take 1.6 GB; 10k at a time keeps the peak near 0.35 GB.
-    """
-    from tinykd.data.tokenizer import configure
+    """Token ids of both sides of every pair, truncated at ``max_length``, tokenised in
+    chunks (``tinykd.data.tokenizer.token_ids``)."""
+    from tinykd.data.tokenizer import configure, token_ids
     configure(tokenizer, max_length, pad=False)
 
     def ids(texts):
-        out = []
-        for start in range(0, len(texts), chunk):
-            out += [np.asarray(e.ids, dtype=np.int32) for e in tokenizer.encode_batch(texts[start:start + chunk])]
-        return out
+        return [np.asarray(ids, dtype=np.int32) for ids in token_ids(tokenizer, texts, chunk)]
 
     return PairItems(ids([p.english for p in pairs]), ids([p.translation for p in pairs]),
                      np.array([p.english_index for p in pairs], dtype=np.int64), np.array([p.lang for p in pairs]))
