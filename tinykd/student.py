@@ -62,7 +62,8 @@ def student_from_teacher(teacher: Encoder, teacher_ids: list[list[int]], layers:
     tc = teacher.config
     config = EncoderConfig(
         vocab_size=len(teacher_ids), hidden_size=tc.hidden_size, num_layers=len(layers), num_heads=tc.num_heads,
-        intermediate_size=min(intermediate_size or tc.intermediate_size, tc.intermediate_size), max_position=min(tc.max_position, max_position),
+        intermediate_size=min(intermediate_size or tc.intermediate_size, tc.intermediate_size),
+        max_position=min(tc.max_position, max_position),
         type_vocab_size=tc.type_vocab_size,
         output_size=tc.hidden_size if not layers else None, normalize=normalize, layer_norm_eps=tc.layer_norm_eps,
         dropout=dropout)

@@ -109,7 +109,7 @@ def stack_batch(items: PairItems, rows: np.ndarray):
 # the run
 # ---------------------------------------------------------------------------
 
-def load_extra_corpus(folder: str, langs=None, data_dir=None):
+def load_extra_corpus(folder: str, data_dir=None):
     """The training pairs and teacher vectors of another corpus folder (``--extra_data``);
     a bare name (``bible``) is a folder in the data directory."""
     from tinykd.data import default_data_dir, load_corpus
@@ -120,20 +120,25 @@ def load_extra_corpus(folder: str, langs=None, data_dir=None):
         hint = (" (build it with: python -m tinykd.data bible)" if Path(folder).name == "bible" else
                 f" (build one from your own text: python -m tinykd.data tsv --pairs LANG FILE --out {folder})")
         raise FileNotFoundError(f"--extra_data {folder}: no corpus there{hint}")
-    return load_corpus("train", folder, langs), teacher_vectors_for(folder)
+    return load_corpus("train", folder), teacher_vectors_for(folder)
 
 
-def select_languages(pairs, langs):
-    """The pairs of the languages ``langs`` (None: all). A language is known if the training
-    pairs have it (an ``--extra_data`` folder may bring its own) or it is one of the 12."""
-    if langs is None:
-        return pairs
+def check_languages(langs, train_pairs) -> None:
+    """Refuse a ``--langs`` code that is neither one of the 12 nor a language of the training
+    pairs (an ``--extra_data`` folder may bring its own)."""
     from tinykd.data import LANGS
-    known = set(LANGS) | {p.lang for p in pairs}
-    unknown = sorted(set(langs) - known)
+    known = set(LANGS) | {p.lang for p in train_pairs}
+    unknown = sorted(set(langs or ()) - known)
     if unknown:
         raise ValueError(f"--langs: unknown language(s) {unknown}; the training pairs have {sorted(known)}")
-    return [p for p in pairs if p.lang in langs]
+
+
+def in_languages(pairs, langs):
+    """The pairs whose language is one of ``langs`` (None: all of them)."""
+    return pairs if langs is None else [p for p in pairs if p.lang in langs]
+
+
+SCALE_SENTENCES = 256   # training sentences on which an unnormalised student's output length is set to 1
 
 
 def build_student(config: TrainConfig, tokenizer, items: PairItems | None = None) -> Encoder:
@@ -170,9 +175,6 @@ def build_student(config: TrainConfig, tokenizer, items: PairItems | None = None
     return student
 
 
-SCALE_SENTENCES = 256   # training sentences on which an unnormalised student's output length is set to 1
-
-
 class Trainer:
     def __init__(self, config: TrainConfig, run_dir: Path, progress: bool = True, resuming: bool = False):
         """``resuming``: a checkpoint will replace the weights, so the student's start is not fitted."""
@@ -186,17 +188,17 @@ class Trainer:
                                         max_length=config.max_length, pad=False)
         train_pairs, self.teacher_vectors = load_corpus("train", data_dir), teacher_vectors_for(data_dir)
         for extra in [x.strip() for x in config.extra_data.split(",") if x.strip()]:
-            more_pairs, more_vectors = load_extra_corpus(extra, None, data_dir)
+            more_pairs, more_vectors = load_extra_corpus(extra, data_dir)
             offset = len(self.teacher_vectors)              # their English rows follow ours
             train_pairs += [p._replace(english_index=p.english_index + offset) for p in more_pairs]
             self.teacher_vectors = np.concatenate([self.teacher_vectors, more_vectors])
-        train_pairs = select_languages(train_pairs, langs)
+        check_languages(langs, train_pairs)
+        train_pairs = in_languages(train_pairs, langs)
         self.unit_teacher = (unit(self.teacher_vectors).astype(np.float32, copy=False)   # the retrieval term's
                              if config.retrieval_weight > 0 else None)                  # candidates
         self.train_items = tokenize_pairs(train_pairs, self.tokenizer, config.max_length)
-        self.dev_pairs = [p for p in load_corpus("dev", data_dir) if langs is None or p.lang in langs]
-        self.test_pairs = ([p for p in load_corpus("test", data_dir) if langs is None or p.lang in langs]
-                           if config.test_eval else [])
+        self.dev_pairs = in_languages(load_corpus("dev", data_dir), langs)
+        self.test_pairs = in_languages(load_corpus("test", data_dir), langs) if config.test_eval else []
         if not self.dev_pairs:
             print(f"--langs {config.langs}: the dev and test splits have none of these languages; "
                   f"no evaluation (python -m tinykd.evaluate RUN_DIR --split dev --data-dir FOLDER "
