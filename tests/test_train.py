@@ -11,7 +11,8 @@ import pytest
 from tinykd import backend
 from tinykd.config import ConfigError, TrainConfig, make_config, parse_overrides
 from tinykd.gradcheck import numerical_gradient, rel_error
-from tinykd.loss import distillation_loss, distillation_loss_grouped, distillation_loss_stacked, mse, retrieval_loss
+from tinykd.loss import (distillation_loss, distillation_loss_direction_length, distillation_loss_grouped,
+                         distillation_loss_stacked, mse, retrieval_loss)
 from tinykd.optim import AdamW, clip_grad_norm, learning_rate, no_decay
 
 
@@ -69,6 +70,49 @@ def test_translation_weight_scales_the_translation_side_only(float64):
     assert np.allclose(dstudent[:2], plain[3][:2]) and np.allclose(dstudent[2:], 2.5 * plain[3][2:])
     numeric = numerical_gradient(lambda: distillation_loss_grouped(student, teacher, english_of, 2.5)[0], student)
     assert rel_error(dstudent, numeric) < 1e-8
+
+
+def test_direction_and_length_apart_is_the_gradient_of_its_loss_with_the_direction_held(float64):
+    """L = L_grouped(x/|x|) + L_grouped(|x| sg(x/|x|)): checked numerically with the second
+    term's direction frozen at the point; along x it is the plain MSE's pull, across x the
+    unit-length student's."""
+    rng = np.random.default_rng(6)
+    student = rng.standard_normal((5, 4)) * rng.uniform(0.3, 2.0, (5, 1))
+    teacher = rng.standard_normal((2, 4))
+    teacher /= np.linalg.norm(teacher, axis=1, keepdims=True)
+    english_of = np.array([0, 1, 1])
+    loss, loss_en, loss_xx, dstudent = distillation_loss_direction_length(student, teacher, english_of, 2.0)
+
+    unit = lambda x: x / np.linalg.norm(x, axis=1, keepdims=True)
+    frozen = unit(student.copy())
+    def value():
+        length = np.linalg.norm(student, axis=1, keepdims=True)
+        return (distillation_loss_grouped(unit(student), teacher, english_of, 2.0)[0]
+                + distillation_loss_grouped(length * frozen, teacher, english_of, 2.0)[0])
+    assert np.isclose(loss, value())
+    assert rel_error(dstudent, numerical_gradient(value, student)) < 1e-8
+    plain = distillation_loss_grouped(student, teacher, english_of, 2.0)
+    assert np.allclose([loss_en, loss_xx], plain[1:3])                 # the output's MSE, as evaluated
+    q = unit(student)
+    along = lambda d: (d * q).sum(axis=1)
+    assert np.allclose(along(dstudent), along(plain[3]))              # the length: the plain MSE's pull
+
+
+def test_direction_and_length_apart_leaves_a_length_equal_to_the_cosine(float64):
+    """At r = cos(x, t) the length has nothing left to learn: the gradient is all rotation."""
+    rng = np.random.default_rng(7)
+    teacher = rng.standard_normal((3, 6))
+    teacher /= np.linalg.norm(teacher, axis=1, keepdims=True)
+    english_of = np.array([2, 0, 0])
+    direction = rng.standard_normal((6, 6))
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    targets = np.concatenate([teacher, teacher[english_of]])
+    cosine = (direction * targets).sum(axis=1, keepdims=True)
+    direction *= np.sign(cosine)                                       # a positive cosine: a positive length
+    student = direction * np.abs(cosine)
+    d = distillation_loss_direction_length(student, teacher, english_of)[3]
+    assert np.allclose((d * student).sum(axis=1), 0.0)
+    assert np.abs(d).max() > 1e-3
 
 
 def test_retrieval_loss_is_cross_entropy_over_cosines_and_gradient_checked(float64):
@@ -191,6 +235,8 @@ def test_overrides_are_type_checked_and_unknown_keys_refused():
         make_config(["--teacher_layers", "0,7"])
     with pytest.raises(ConfigError, match="translation_weight must be positive"):
         make_config(["--translation_weight", "0"])
+    with pytest.raises(ConfigError, match="add --normalize false"):
+        make_config(["--separate_length", "true"])
 
 
 def test_presets_then_overrides():
@@ -461,13 +507,15 @@ def test_a_resumed_run_does_not_fit_the_start_its_checkpoint_replaces(tiny_data,
     np.testing.assert_array_equal(resumed.model.parameters()[name], transfer.model.parameters()[name])
 
 
-@pytest.mark.parametrize("teacher_layers", ["0", ""])
-def test_a_student_of_free_length_starts_at_length_one_on_average_and_trains(tiny_data, tmp_path, teacher_layers):
+@pytest.mark.parametrize("teacher_layers, separate_length", [("0", False), ("", False), ("0", True)])
+def test_a_student_of_free_length_starts_at_length_one_on_average_and_trains(tiny_data, tmp_path, teacher_layers,
+                                                                              separate_length):
     """--normalize false: no final normalisation; scale_output has set the mean length on the
     first training sentences to 1 (from about 5, the teacher's layers' mean-pooled length)."""
     from tinykd.data.batching import pad
     from tinykd.train import SCALE_SENTENCES, Trainer
-    config = _config(tiny_data, init="teacher", teacher_layers=teacher_layers, max_length=32, normalize=False)
+    config = _config(tiny_data, init="teacher", teacher_layers=teacher_layers, max_length=32, normalize=False,
+                     separate_length=separate_length)
     trainer = Trainer(config, tmp_path / "run", progress=False)
     assert trainer.model.normalize is None
     ids, mask = pad(trainer.train_items.english_ids[:SCALE_SENTENCES])

@@ -82,6 +82,40 @@ def distillation_loss_grouped(student, teacher_english, english_of, translation_
     return loss_en + translation_weight * loss_xx, loss_en, loss_xx, d_student            # d_student: (U + P, D)
 
 
+
+# -- direction and length apart (optional, for a student of free length; measured in the README) --
+
+def distillation_loss_direction_length(student, teacher_english, english_of, translation_weight=1.0):
+    """The grouped loss with the direction and the length of each vector trained apart.
+
+    A student of free length trained on the plain MSE learns to answer shorter where it is
+    unsure, which is what minimises the squared error (lesson 07). But the same MSE also
+    scales the pull on a vector's *direction* by its length: the rotating part of
+    d|x - t|^2/dx is -2 t_perp, while a unit vector q = x/|x| rotates under -2 t_perp / |x|.
+    The short, unsure translations then learn their directions more slowly than the English
+    side. Here each part gets its own loss; with q = x / |x| and r = |x|::
+
+        L = L_grouped(q)                        the direction, as a unit-length student learns it
+          + L_grouped(r sg(q))                  the length, with the direction held fixed (sg)
+
+    The first gradient is dL/dq through the normalisation (no component along x); the
+    second is the component along q of the plain MSE gradient g = dL_grouped/dx, that is
+    (g . q) q, which is zero when r equals q . t, the cosine with a unit-length t.
+    The second part's value is the MSE of the output itself: it is what evaluation measures
+    and what the returned ``loss_english, loss_translation`` report.
+
+    student: (U + P, D); teacher_english: (U, D); english_of: (P,). Returns
+    ``(loss, loss_english, loss_translation, dstudent)`` as ``distillation_loss_grouped``.
+    """
+    normalize = L2Normalize()
+    q = normalize(student)                                                                   # (U + P, D)
+    loss_direction, _, _, dq = distillation_loss_grouped(q, teacher_english, english_of, translation_weight)
+    loss_output, loss_en, loss_xx, d_output = distillation_loss_grouped(student, teacher_english, english_of,
+                                                                        translation_weight)
+    d_length = (d_output * q).sum(axis=1, keepdims=True) * q                                 # (U + P, D), along q
+    return loss_direction + loss_output, loss_en, loss_xx, normalize.backward(dq) + d_length
+
+
 # -- a retrieval term (optional; measured in the README) --------------------------------------
 
 def retrieval_loss(student_rows, candidates, positive, scale=20.0, exclude=None):

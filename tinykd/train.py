@@ -39,7 +39,7 @@ from tinykd.atomic import atomic_save_safetensors, atomic_write_text
 from tinykd.config import TrainConfig, help_text, make_config
 from tinykd.evaluate import evaluate, format_table, model_output, save_results, tfidf_reference, unit
 from tinykd.inference import SentenceEncoder
-from tinykd.loss import distillation_loss_grouped, retrieval_loss
+from tinykd.loss import distillation_loss_direction_length, distillation_loss_grouped, retrieval_loss
 from tinykd.model import Encoder
 from tinykd.optim import AdamW, clip_grad_norm, learning_rate
 
@@ -278,8 +278,8 @@ class Trainer:
         target = backend.asarray(self.teacher_vectors[english_index])                # (U, D)
         self.model.train()
         vectors = self.model(backend.asarray(ids), backend.asarray(mask))            # (U + P, D)
-        loss, loss_en, loss_xx, dvectors = distillation_loss_grouped(vectors, target, backend.asarray(english_of),
-                                                                    c.translation_weight)
+        objective = distillation_loss_direction_length if c.separate_length else distillation_loss_grouped
+        loss, loss_en, loss_xx, dvectors = objective(vectors, target, backend.asarray(english_of), c.translation_weight)
         loss_retrieval = 0.0
         if c.retrieval_weight > 0:
             loss_retrieval, d_translations = self.retrieval_term(step, vectors[len(english_index):],
