@@ -98,6 +98,18 @@ def test_direction_and_length_apart_is_the_gradient_of_its_loss_with_the_directi
     assert np.allclose(along(dstudent), along(plain[3]))              # the length: the plain MSE's pull
 
 
+def test_direction_and_length_apart_is_the_plain_gradient_for_unit_vectors(float64):
+    """A unit-length student has no length to learn: its rotating part is the plain loss's, and
+    its part along the vector is the plain loss's too (which the normalisation then removes)."""
+    rng = np.random.default_rng(8)
+    student = rng.standard_normal((5, 4))
+    student /= np.linalg.norm(student, axis=1, keepdims=True)
+    teacher, english_of = rng.standard_normal((2, 4)), np.array([1, 1, 0])
+    apart = distillation_loss_direction_length(student, teacher, english_of, 2.0)
+    plain = distillation_loss_grouped(student, teacher, english_of, 2.0)
+    np.testing.assert_allclose(apart[3], plain[3], atol=1e-15)
+
+
 def test_direction_and_length_apart_leaves_a_length_equal_to_the_cosine(float64):
     """At r = cos(x, t) the length has nothing left to learn: the gradient is all rotation."""
     rng = np.random.default_rng(7)
@@ -235,8 +247,6 @@ def test_overrides_are_type_checked_and_unknown_keys_refused():
         make_config(["--teacher_layers", "0,7"])
     with pytest.raises(ConfigError, match="translation_weight must be positive"):
         make_config(["--translation_weight", "0"])
-    with pytest.raises(ConfigError, match="add --normalize false"):
-        make_config(["--separate_length", "true"])
 
 
 def test_presets_then_overrides():

@@ -33,9 +33,10 @@ class TrainConfig:
     normalize: bool = True           # end the student in an L2 normalisation, as the teacher does; false: leave
                                      # its length free, as the paper's students: an unsure student answers
                                      # shorter, which lowers the MSE but not the error in direction (README)
-    separate_length: bool = False    # with --normalize false: learn each vector's direction as a unit-length
+    separate_length: bool = False    # without the normalisation: learn each vector's direction as a unit-length
                                      # student does and its length by its own MSE, instead of both from the
-                                     # plain MSE, whose pull on a short vector's direction is weaker (tinykd.loss)
+                                     # plain MSE, whose pull on a short vector's direction is weaker (tinykd.loss;
+                                     # with --normalize true there is no length to learn and it changes nothing)
     # -- optimisation ---------------------------------------------------------------------
     batch_size: int = 32             # pairs per step (English sentence + translation)
     pairs_per_english: int = 4       # up to this many pairs of one English sentence share a batch, which
@@ -153,8 +154,6 @@ def validate(c: TrainConfig) -> None:
     if c.retrieval_weight < 0 or c.retrieval_negatives < 0 or c.retrieval_scale <= 0:
         raise ConfigError("--retrieval_weight and --retrieval_negatives cannot be negative, "
                           "and --retrieval_scale must be positive")
-    if c.separate_length and c.normalize:
-        raise ConfigError("--separate_length is for a student of free length: add --normalize false")
     if c.align_ridge <= 0:
         raise ConfigError("--align_ridge must be positive")
     if c.init == "teacher" and any(not 0 <= i < 6 for i in c.layer_list()):

@@ -278,7 +278,8 @@ class Trainer:
         target = backend.asarray(self.teacher_vectors[english_index])                # (U, D)
         self.model.train()
         vectors = self.model(backend.asarray(ids), backend.asarray(mask))            # (U + P, D)
-        objective = distillation_loss_direction_length if c.separate_length else distillation_loss_grouped
+        objective = (distillation_loss_direction_length if c.separate_length and not c.normalize
+                     else distillation_loss_grouped)
         loss, loss_en, loss_xx, dvectors = objective(vectors, target, backend.asarray(english_of), c.translation_weight)
         loss_retrieval = 0.0
         if c.retrieval_weight > 0:
