@@ -11,6 +11,8 @@ What you will see:
   5. One gradient step lowers the loss (and a step too large does not); then a few AdamW steps.
   6. What the MSE does not see: errors of the same size that ruin retrieval, and the retrieval
      term the trainer adds for them (tinykd.loss.retrieval_loss), its gradient checked.
+  7. A vector's direction and its length: how the plain MSE weighs a short vector's direction
+     less, and a loss that learns the two apart, its gradient checked.
 """
 
 from __future__ import annotations
@@ -270,3 +272,44 @@ print(f"""  relative error {rel_error(dx_small, numeric):.1e}; x . dx per row {n
 
 Its gradient is about a thousand times the MSE's (the MSE divides by B D, the cross-entropy only by
 B), hence lambda = 0.003 by default (README: 300-step probes of lambda 0.001 / 0.003 / 0.01).""")
+
+# ---------------------------------------------------------------------------
+section("7. a vector's direction and its length, learned apart")
+# ---------------------------------------------------------------------------
+print("""Section 2: a student of free length (--normalize false) does best at the length r = c, its cosine.
+The plain MSE finds that length, but it also changes how much each vector's *direction* counts.
+For x = r u, a unit target t, c = u . t and t_perp = t - c u (the part of t across x):
+
+    d|x - t|^2/dx     = 2 (r - c) u   -   2 t_perp              along x  |  across x
+    d 2 (1 - c)/dx    =                   -2 t_perp / r         the direction's own loss (section 2)
+
+Across x, the MSE's gradient is r times the direction's: a vector's error in direction counts in
+proportion to its length. A student that answers unsure translations with short vectors then learns
+their directions with less weight than the English side's. --separate_length gives each part its own
+loss (tinykd.loss.distillation_loss_direction_length), with sg() holding the direction fixed:
+
+    L = MSE(u, t) + MSE(r sg(u), t)      dL/dx: across, the direction's gradient; along, the MSE's""")
+from tinykd.loss import distillation_loss_direction_length, distillation_loss_grouped  # noqa: E402
+
+lengths = np.array([[0.3], [0.6], [0.9], [1.5]])                     # 2 English rows, then 2 translations
+target = unit_rows(rng.standard_normal((2, 8)))                       # (2, 8), teacher vectors
+one_each = np.array([0, 1])                                           # translation p is of English p
+x4 = unit_rows(target[[0, 1, 0, 1]] + 0.8 * rng.standard_normal((4, 8))) * lengths   # (4, 8)
+u4 = unit_rows(x4)
+_, _, _, d_plain = distillation_loss_grouped(x4, target, one_each)
+_, _, _, d_apart = distillation_loss_direction_length(x4, target, one_each)
+_, _, _, d_unit = distillation_loss_grouped(u4, target, one_each)
+d_direction = (d_unit - u4 * (d_unit * u4).sum(1, keepdims=True)) / lengths   # through x / |x|
+across = lambda d: np.linalg.norm(d - u4 * (d * u4).sum(1, keepdims=True), axis=1)
+along = lambda d: (d * u4).sum(1)
+table(["length r", "across: MSE / direction's", "across: apart / direction's", "along: apart - MSE"],
+      [[f"{r:.1f}", a / b, c / b, e] for r, a, c, b, e in zip(lengths[:, 0], across(d_plain), across(d_apart),
+                                                             across(d_direction), along(d_apart) - along(d_plain))])
+frozen = u4.copy()
+held = lambda: (distillation_loss_grouped(unit_rows(x4), target, one_each)[0]
+                + distillation_loss_grouped(np.linalg.norm(x4, axis=1, keepdims=True) * frozen, target, one_each)[0])
+print(f"""
+Checked numerically with the direction of the second term frozen at the point (float64):
+relative error {rel_error(d_apart, numerical_gradient(held, x4)):.1e}. The length's part vanishes at r = c,
+and on a unit-length student the two losses have the same gradient (tests/test_train.py).
+The README measures what it changes in the whole default run.""")
