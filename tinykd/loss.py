@@ -90,10 +90,11 @@ def distillation_loss_direction_length(student, teacher_english, english_of, tra
 
     A student of free length trained on the plain MSE learns to answer shorter where it is
     unsure, which is what minimises the squared error (lesson 07). But the same MSE also
-    scales the pull on a vector's *direction* by its length: the rotating part of
-    d|x - t|^2/dx is -2 t_perp, while a unit vector q = x/|x| rotates under -2 t_perp / |x|.
-    The short, unsure translations then learn their directions more slowly than the English
-    side. Here each part gets its own loss; with q = x / |x| and r = |x|::
+    weighs each vector's error in *direction* by its length: across x, d|x - t|^2/dx is
+    -2 t_perp, |x| times the gradient of the direction's own loss 2 (1 - cos(x, t)), which is
+    -2 t_perp / |x| (t unit length, t_perp its part across x). The short, unsure translations
+    then count less in learning directions than the English side. Here each part gets its
+    own loss; with q = x / |x| and r = |x|::
 
         L = L_grouped(q)                        the direction, as a unit-length student learns it
           + L_grouped(r sg(q))                  the length, with the direction held fixed (sg)
