@@ -102,8 +102,9 @@ for name, guess in (("confident", near), ("unsure", far)):
     rows.append([name, float(c_.mean()), mse(guess, T)[0] * 100, mse(c_ * guess, T)[0] * 100])
 table(["student", "mean cosine", "MSE x 100, length 1", "MSE x 100, length = cosine"], rows)
 print("""Same directions, so the same retrieval; the unsure student gains the most from a shorter answer.
-The MSE falls without any vector pointing closer to its target. tinykd's default student keeps length 1,
-so that its MSE measures directions only (the README has the run with free lengths).""")
+The MSE falls without any vector pointing closer to its target. tinykd's default student has a free
+length, learned apart from its direction (section 7); --normalize true keeps length 1, whose MSE
+measures directions only (the README has both runs).""")
 
 # ---------------------------------------------------------------------------
 section("3. the gradient checked numerically (float64)")

@@ -74,9 +74,9 @@ section("2. MSE x 100 against the teacher")
 D = 384
 print(f"""MSE(S(x), T(en)) averages (S_d - T_d)^2 over the {D} dimensions and the pairs; reported x 100 as
 sentence-transformers does, on the model's vectors as they are (tinykd.evaluate.model_output). The
-teacher's have length 1; if the student's have too (tinykd's default), then (lesson 07)
-MSE = (2/D) (1 - cos) and MSE x 100 = {200 / D:.4f} x (1 - cos). A student of free length (--normalize
-false) does best at the length c for a cosine c, where the MSE x 100 is {100 / D:.4f} x (1 - c^2):""")
+teacher's have length 1; if the student's have too (--normalize true), then (lesson 07)
+MSE = (2/D) (1 - cos) and MSE x 100 = {200 / D:.4f} x (1 - cos). A student of free length (tinykd's
+default) does best at the length c for a cosine c, where the MSE x 100 is {100 / D:.4f} x (1 - c^2):""")
 table(["mean cosine with the teacher's vector", "MSE x 100, length 1", "MSE x 100, length = cosine"],
       [[f"{c:.2f}", 200 / D * (1 - c), 100 / D * (1 - c * c)] for c in (1.0, 0.95, 0.9, 0.75, 0.5, 0.0)])
 print("""0 is the teacher itself; 0.52 is an unrelated (orthogonal) unit vector, 0.26 the zero vector. The student reports two numbers:

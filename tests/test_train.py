@@ -534,3 +534,14 @@ def test_a_student_of_free_length_starts_at_length_one_on_average_and_trains(tin
     assert np.linalg.norm(vectors, axis=1).mean() == pytest.approx(1.0, rel=1e-4)
     assert trainer.run() == 0
     assert (tmp_path / "run" / "model.safetensors").exists()
+
+
+def test_a_unit_length_student_trains_and_answers_with_unit_vectors(tiny_data, tmp_path):
+    """--normalize true: the student ends in an L2 normalisation, as the teacher does."""
+    from tinykd.runs import load_run
+    from tinykd.train import Trainer
+    trainer = Trainer(_config(tiny_data, normalize=True, steps=4, test_eval=False), tmp_path / "run", progress=False)
+    assert trainer.model.normalize is not None
+    assert trainer.run() == 0
+    vectors = load_run(tmp_path / "run").encode(["a sentence", "another one, a little longer"], normalize=False)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
