@@ -194,7 +194,8 @@ def model_card(name: str, model: Encoder, max_seq_length: int, train_config: dic
         f"({c.num_heads} heads, feed-forward {c.intermediate_size}) |",
         f"| vocabulary | {c.vocab_size} WordPiece pieces |",
         f"| positions / max_seq_length | {c.max_position} / {max_seq_length} tokens |",
-        f"| output | {c.embedding_size} dimensions{', unit length' if c.normalize else ''} |",
+        f"| output | {c.embedding_size} dimensions, "
+        f"{'unit length' if c.normalize else 'free length (shorter where the model is unsure)'} |",
         f"| parameters | {n_params / 1e6:.2f} M |",
     ])
     if train_config:
