@@ -7,6 +7,7 @@ in which the U distinct English sentences are encoded once each (up to
     vectors = student([s_1..s_U; t_1..t_P])               one forward pass, (U + P, D)
     L = MSE(S(s), T(s)) + w MSE(S(t), T(s))                tinykd.loss, per pair (w: --translation_weight)
         + lambda L_r(S(t); T(s) among K drawn T's)         the retrieval term (lambda: --retrieval_weight)
+      (each MSE split into a direction and a length part: --separate_length, the default)
     student.backward(dL/dvectors)                          every gradient, by hand
     clip the global gradient norm; AdamW step with a warm-up/decay schedule
 
