@@ -57,6 +57,9 @@ def test_the_folder_loads_as_a_corpus_and_splits_by_english_sentence(files, ship
     train, dev = load_corpus("train", out), load_corpus("dev", out)
     assert load_corpus("test", out) == []
     assert {p.lang for p in train} == {"de", "sv"}
+    assert {p.lang for p in load_corpus("train", out, ["sv"])} == {"sv"}     # a language beyond the 12
+    with pytest.raises(ValueError, match="unknown language"):
+        load_corpus("train", out, ["xx"])
     english = english_sentences(out)
     assert all(english[p.english_index] == p.english for p in train + dev)
     assert not {p.english for p in train} & {p.english for p in dev}          # one English, one split

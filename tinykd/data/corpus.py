@@ -136,7 +136,8 @@ def _load_split(split: str, data_dir: Optional[str]) -> tuple:
 
 
 def load_corpus(split: str, data_dir: Optional[str] = None, langs: Optional[Iterable[str]] = None) -> List[Pair]:
-    """The pairs of one split (``"train"``, ``"dev"`` or ``"test"``), optionally only some languages.
+    """The pairs of one split (``"train"``, ``"dev"`` or ``"test"``), optionally only some languages:
+    the 12 core ones, or any that the folder's split holds (a tsv build's ``sv``).
 
     Pairs come sorted by (lang, english_index, translation).
     """
@@ -146,9 +147,10 @@ def load_corpus(split: str, data_dir: Optional[str] = None, langs: Optional[Iter
     if langs is None:
         return list(pairs)
     wanted = set(langs)
-    unknown = wanted - set(LANGS)
+    known = set(LANGS) | {p.lang for p in pairs}
+    unknown = wanted - known
     if unknown:
-        raise ValueError(f"unknown language(s) {sorted(unknown)}; the corpus has {LANGS}")
+        raise ValueError(f"unknown language(s) {sorted(unknown)}; the corpus has {sorted(known)}")
     return [p for p in pairs if p.lang in wanted]
 
 
