@@ -15,6 +15,8 @@ stays closer, and leaning on the translations bought accuracy (README). It also 
 0.003): the MSE does not see *where* an error points, and an unsure student's errors point
 towards the centre of the space, where every sentence looks alike (lesson 07); the retrieval
 term asks each translation to be nearer its own teacher vector than thousands of others.
+The default student has no final normalisation, and ``distillation_loss_direction_length``
+(``--separate_length``) learns each vector's direction and its length apart.
 """
 
 from __future__ import annotations
