@@ -151,7 +151,7 @@ def build_corpus(source_dir: str, data_dir: Optional[str] = None, langs: Sequenc
 
 
 def write_build_info(report: dict, data_dir: Optional[str] = None) -> str:
-    path = os.path.join(corpus.corpus_dir(data_dir), "build_info.json")
+    path = os.path.join(corpus.corpus_dir(data_dir), corpus.BUILD_INFO_FILE)
     with open(path, "w", encoding="utf-8") as f:
         json.dump(report, f, indent=1, ensure_ascii=False, sort_keys=False)
         f.write("\n")

@@ -31,6 +31,7 @@ from .split import SPLITS
 LANGS = ("de", "es", "fr", "it", "nl", "pt-BR", "ru", "ja", "zh-CN", "pl", "tr", "ko")
 CORPUS_SUBDIR = "corpus"
 ENGLISH_FILE = "english.txt.gz"
+BUILD_INFO_FILE = "build_info.json"   # what built the folder, and its report (tinykd.data.build)
 
 
 class Pair(NamedTuple):
@@ -169,7 +170,7 @@ def built_by_another(out_dir: str, source_prefix: str) -> Optional[str]:
     """What shows that a builder other than ``source_prefix``'s wrote ``out_dir``'s corpus
     (its ``build_info.json``, or corpus files without one), else None: building into
     ``--out data`` cannot overwrite the shipped corpus."""
-    info = os.path.join(corpus_dir(out_dir), "build_info.json")
+    info = os.path.join(corpus_dir(out_dir), BUILD_INFO_FILE)
     if not os.path.exists(info):
         english = os.path.join(corpus_dir(out_dir), ENGLISH_FILE)
         return english if os.path.exists(english) else None
