@@ -124,16 +124,6 @@ def load_extra_corpus(folder: str, data_dir=None):
     return load_corpus("train", folder), teacher_vectors_for(folder)
 
 
-def check_languages(langs, train_pairs) -> None:
-    """Refuse a ``--langs`` code that is neither one of the 12 nor a language of the training
-    pairs (an ``--extra_data`` folder may bring its own)."""
-    from tinykd.data import LANGS
-    known = set(LANGS) | {p.lang for p in train_pairs}
-    unknown = sorted(set(langs or ()) - known)
-    if unknown:
-        raise ValueError(f"--langs: unknown language(s) {unknown}; the training pairs have {sorted(known)}")
-
-
 def in_languages(pairs, langs):
     """The pairs whose language is one of ``langs`` (None: all of them)."""
     return pairs if langs is None else [p for p in pairs if p.lang in langs]
@@ -180,6 +170,7 @@ class Trainer:
     def __init__(self, config: TrainConfig, run_dir: Path, progress: bool = True, resuming: bool = False):
         """``resuming``: a checkpoint will replace the weights, so the student's start is not fitted."""
         from tinykd.data import load_corpus, load_tokenizer
+        from tinykd.data.corpus import check_languages
         from tinykd.runs import teacher_vectors_for
 
         self.config, self.run_dir, self.progress = config, Path(run_dir), progress
@@ -193,7 +184,7 @@ class Trainer:
             offset = len(self.teacher_vectors)              # their English rows follow ours
             train_pairs += [p._replace(english_index=p.english_index + offset) for p in more_pairs]
             self.teacher_vectors = np.concatenate([self.teacher_vectors, more_vectors])
-        check_languages(langs, train_pairs)
+        check_languages(langs or (), train_pairs, "--langs: ")   # an --extra_data folder may bring its own
         train_pairs = in_languages(train_pairs, langs)
         self.unit_teacher = (unit(self.teacher_vectors).astype(np.float32, copy=False)   # the retrieval term's
                              if config.retrieval_weight > 0 else None)                  # candidates

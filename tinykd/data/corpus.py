@@ -148,11 +148,17 @@ def load_corpus(split: str, data_dir: Optional[str] = None, langs: Optional[Iter
     if langs is None:
         return list(pairs)
     wanted = set(langs)
-    known = set(LANGS) | {p.lang for p in pairs}
-    unknown = wanted - known
-    if unknown:
-        raise ValueError(f"unknown language(s) {sorted(unknown)}; the corpus has {sorted(known)}")
+    check_languages(wanted, pairs)
     return [p for p in pairs if p.lang in wanted]
+
+
+def check_languages(langs: Iterable[str], pairs: Iterable[Pair], context: str = "") -> None:
+    """Refuse a language code that is neither one of the 12 nor a language of ``pairs``: a folder
+    built from other text may bring its own (a tsv build's ``sv``). ``context`` starts the message."""
+    known = set(LANGS) | {p.lang for p in pairs}
+    unknown = sorted(set(langs) - known)
+    if unknown:
+        raise ValueError(f"{context}unknown language(s) {unknown}; these pairs have {sorted(known)}")
 
 
 def corpus_stats(data_dir: Optional[str] = None) -> Dict[str, Dict[str, int]]:
