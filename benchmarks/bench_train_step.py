@@ -1,11 +1,12 @@
 """One training step, tinykd (NumPy float32) vs the same model in PyTorch, and the model FLOPs utilisation.
 
     pip install -e ".[bench]"          # torch==2.13.0 (CPU) for the reference
-    python benchmarks/bench_train_step.py [--repeats 7] [--dropout 0.0] [--synthetic]
+    python benchmarks/bench_train_step.py [--repeats 7] [--dropout 0.0] [--synthetic] [--layers 2]
 
 The step is tinykd.train's: forward over [English; translations] (2B, T), the
 distillation loss, zero_grad, backward, clip the gradient norm at 1.0, AdamW.
-Default student config (vocab 15000, C 384, 3 layers, 12 heads, FFN 1536), one
+The default student's shape (vocab 15000, C 384, 2 layers, 12 heads, FFN 1536; the results in
+benchmarks/README.md are of the earlier default's 3 layers: --layers 3), one
 real batch of 32 pairs from the shipped data (the epoch's median length), or
 B = 64, T = 40 synthetic if the data is missing. Both start from the same
 weights, both with dropout off (``--dropout 0.1`` times them with dropout on),
@@ -29,12 +30,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (cores, machine_line, matmul_peak, realistic_batch, summary, tinykd_train_step,  # noqa: E402
                     synthetic_batch, train_step_flops)
+from tinykd.config import TrainConfig  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--layers", type=int, default=len(TrainConfig().layer_list()),
+                        help="encoder layers (default: the default student's)")
     parser.add_argument("--synthetic", action="store_true", help="B=64, T=40 random tokens instead of real data")
     args = parser.parse_args()
 
@@ -58,8 +62,8 @@ def main() -> None:
         source = "synthetic batch"
     ids, mask = ids.astype(np.int64), mask.astype(np.int64)
     B2, T = ids.shape
-    config = EncoderConfig(vocab_size=vocab, hidden_size=384, num_layers=3, num_heads=12, intermediate_size=1536,
-                           max_position=512, normalize=True, dropout=args.dropout)
+    config = EncoderConfig(vocab_size=vocab, hidden_size=384, num_layers=args.layers, num_heads=12,
+                           intermediate_size=1536, max_position=512, normalize=True, dropout=args.dropout)
     backend.seed(0)
     model = Encoder(config)
     ref = ref_mod.TorchEncoder.from_tinykd(model)

@@ -257,7 +257,7 @@ Own-minus-others gap: {np.mean([b[0] - b[1] for b in before_gap.values()]):.3f} 
 teacher's vector of its English sentence; MSE x 100 measures that: {before['mean_mse_xx']:.3f} -> {after['mean_mse_xx']:.3f} for the
 translations. Telling the pairs apart is a different thing: {apart} retrieval, which counts only the order, measures it: {before['mean_acc']:.1f}% -> {after['mean_acc']:.1f}%.
 {config.steps} steps of {config.batch_size} pairs is {config.steps * config.batch_size:,} pairs, a sliver of one epoch{verdict} The full run (python -m tinykd.train,
-about 25 minutes on 2 cores) takes the same path much further; lesson 09 reads its numbers.""")
+about 15 minutes on 2 cores) takes the same path much further; lesson 09 reads its numbers.""")
 
 (run_dir / "checkpoint.safetensors").unlink()            # weights + AdamW moments (~120 MB): only for --resume
 if FAST:                                                  # the tests' runs leave nothing behind

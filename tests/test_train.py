@@ -255,6 +255,19 @@ def test_presets_then_overrides():
     assert make_config([]) == TrainConfig()
 
 
+def test_the_shipped_student_is_the_default_config():
+    """The README promises that tinykd/pretrained is what `python -m tinykd.train` produces: a change
+    of a default that is not followed by a new shipped run fails here."""
+    from tinykd.model import Encoder
+    from tinykd.runs import PRETRAINED
+    if not (PRETRAINED / "config.json").exists():
+        pytest.skip("no shipped student")
+    shipped = json.loads((PRETRAINED / "config.json").read_text(encoding="utf-8"))
+    assert shipped == TrainConfig().to_dict()
+    model = Encoder.load(PRETRAINED / "model.safetensors")
+    assert model.config.num_layers == len(TrainConfig().layer_list())
+
+
 # -- the loop, on a tiny synthetic corpus ----------------------------------------------------
 
 @pytest.fixture(scope="module")

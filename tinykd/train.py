@@ -17,7 +17,7 @@ resumed run ends with exactly the weights of an uninterrupted one, and its log
 reads as one run), Ctrl-C or SIGTERM that saves a checkpoint, and a stop with a message
 when the loss is NaN or inf.
 
-    python -m tinykd.train                    # the default student, ~25 min on 2 cores
+    python -m tinykd.train                    # the default student, ~15 min on 2 cores
     python -m tinykd.train --preset tiny      # a minute
     python -m tinykd.train --resume runs/20261129-221500
     python -m tinykd.train --help             # every option
