@@ -60,11 +60,13 @@ def main() -> None:
         student_name = "student (tinykd.load(), trained)"
     except (FileNotFoundError, ImportError, AttributeError) as err:
         print(f"(no trained student: {err}; using random weights)")
+        from tinykd.config import TrainConfig
+        layers = len(TrainConfig().layer_list())               # the default student's depth
         backend.seed(0)
-        model = Encoder(EncoderConfig(vocab_size=15000, hidden_size=384, num_layers=2, num_heads=12,
+        model = Encoder(EncoderConfig(vocab_size=15000, hidden_size=384, num_layers=layers, num_heads=12,
                                       intermediate_size=1536, normalize=True))
         student = SentenceEncoder(model, load_tokenizer(max_length=256, pad=False), 256, name="student")
-        student_name = "student, 2 layers (random weights)"
+        student_name = f"student, {layers} layers (random weights)"
     encoders[student_name] = lambda s: student.encode(s, batch_size=args.batch_size, progress=False)
 
     backend.seed(0)
