@@ -77,8 +77,8 @@ def main() -> None:
 
     teacher_name = None
     try:
-        from tinykd.teacher import load_sentence_transformer
-        teacher = load_sentence_transformer()
+        from tinykd.teacher import load_teacher
+        teacher = load_teacher()
         teacher_name = "teacher MiniLM-L6 in tinykd (NumPy)"
         encoders[teacher_name] = lambda s: teacher.encode(s, batch_size=args.batch_size, progress=False)
         from sentence_transformers import SentenceTransformer
@@ -100,7 +100,7 @@ def main() -> None:
 
     times = {name: [] for name in encoders}
     with threadpool_limits(limits=args.threads):
-        for name, encode in encoders.items():     # warm-up: tokenizer caches, first allocations
+        for encode in encoders.values():     # warm-up: tokenizer caches, first allocations
             encode(sentences[:args.batch_size])
         for _ in range(args.repeats):
             for name, encode in encoders.items():  # alternate: every encoder sees the same load
@@ -109,7 +109,8 @@ def main() -> None:
                 times[name].append(time.perf_counter() - t)
 
     rate = {}
-    print("\n| encoder | sentences/s (median) | spread min..max | x teacher (tinykd) | x teacher (sentence-transformers) |")
+    print("\n| encoder | sentences/s (median) | spread min..max | x teacher (tinykd) "
+          "| x teacher (sentence-transformers) |")
     print("|---|---|---|---|---|")
     for name, ts in times.items():
         rate[name] = summary([args.n / t for t in ts])

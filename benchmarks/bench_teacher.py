@@ -31,7 +31,7 @@ def main() -> None:
     from threadpoolctl import threadpool_info
 
     from tinykd.data import english_sentences
-    from tinykd.teacher import load_sentence_transformer
+    from tinykd.teacher import load_teacher
 
     sentences = english_sentences()
     rng = np.random.default_rng(0)
@@ -39,7 +39,7 @@ def main() -> None:
 
     threads = len(os.sched_getaffinity(0))
     torch.set_num_threads(threads)
-    ours = load_sentence_transformer()
+    ours = load_teacher()
     theirs = SentenceTransformer(str(ours.folder), device="cpu")
     theirs.max_seq_length = ours.max_seq_length
 

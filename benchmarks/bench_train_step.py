@@ -28,8 +28,17 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (cores, machine_line, matmul_peak, realistic_batch, summary, tinykd_train_step,  # noqa: E402
-                    synthetic_batch, train_step_flops)
+from common import (  # noqa: E402
+    cores,
+    machine_line,
+    matmul_peak,
+    realistic_batch,
+    summary,
+    synthetic_batch,
+    tinykd_train_step,
+    train_step_flops,
+)
+
 from tinykd.config import TrainConfig  # noqa: E402
 
 
@@ -54,8 +63,8 @@ def main() -> None:
     real = None if args.synthetic else realistic_batch()
     if real is not None:
         ids, mask, teacher, vocab, lengths = real
-        source = (f"real batch (epoch 0, token-weighted median length; batch lengths p10/p50/p90 "
-                  f"{np.percentile(lengths, 10):.0f}/{np.percentile(lengths, 50):.0f}/{np.percentile(lengths, 90):.0f})")
+        source = ("real batch (epoch 0, token-weighted median length; batch lengths p10/p50/p90 "
+                  + "/".join(f"{np.percentile(lengths, q):.0f}" for q in (10, 50, 90)) + ")")
     else:
         vocab = 15000
         ids, mask, teacher = synthetic_batch(64, 40, vocab)

@@ -30,7 +30,8 @@ def machine_line() -> str:
     blas = "?"
     try:
         from threadpoolctl import threadpool_info
-        blas = "; ".join(f"{i['internal_api']} {i.get('architecture') or ''} threads={i['num_threads']}".replace("  ", " ")
+        blas = "; ".join(" ".join(x for x in (i["internal_api"], i.get("architecture"), f"threads={i['num_threads']}")
+                                  if x)
                          for i in threadpool_info())
     except ImportError:
         pass
@@ -126,8 +127,8 @@ def realistic_batch(batch_size: int = 32, max_length: int = 128, seed: int = 0, 
     """
     try:
         from tinykd.data import load_corpus, load_tokenizer
-        from tinykd.runs import teacher_vectors_for
-        from tinykd.train import epoch_batches, stack_batch, tokenize_pairs
+        from tinykd.data.pairs import epoch_batches, stack_batch, tokenize_pairs
+        from tinykd.teacher import teacher_vectors_for
         tokenizer = load_tokenizer(max_length=max_length, pad=False)
         pairs = load_corpus("train")
         rng = np.random.default_rng(seed)                  # a random 20k of the pairs: the same length mix

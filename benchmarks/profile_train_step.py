@@ -23,8 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (STEP_PHASES, machine_line, realistic_batch, synthetic_batch, tinykd_train_step,  # noqa: E402
-                    train_step_flops)
+from common import STEP_PHASES, machine_line, realistic_batch, synthetic_batch, tinykd_train_step, train_step_flops  # noqa: E402
 
 _stack: list = []
 _totals: collections.Counter = collections.Counter()
@@ -85,7 +84,8 @@ def micro(ids, mask, threads: int) -> None:
     qc, kc = np.ascontiguousarray(q), np.ascontiguousarray(k)
     print(f"  scores = q @ k^T, q/k strided views (now)        {best(lambda: q @ k.transpose(0, 1, 3, 2)):7.2f}")
     print(f"  same on contiguous (B,H,T,D) copies              {best(lambda: qc @ kc.transpose(0, 1, 3, 2)):7.2f}")
-    print(f"  the two copies themselves                        {best(lambda: (np.ascontiguousarray(q), np.ascontiguousarray(k))):7.2f}")
+    copies = best(lambda: (np.ascontiguousarray(q), np.ascontiguousarray(k)))
+    print(f"  the two copies themselves                        {copies:7.2f}")
     s = rng.standard_normal((B, H, T, T), dtype=np.float32)
     print(f"  softmax (B,H,T,T)                                {best(lambda: softmax(s.copy())):7.2f}")
     bias = np.where(mask > 0, 0.0, np.finfo(np.float32).min).astype(np.float32)[:, None, None, :]
@@ -138,7 +138,8 @@ def micro(ids, mask, threads: int) -> None:
     g = np.zeros((V, C), np.float32)
     print(f"  zero_grad of the word-embedding gradient (V,C)   {best(lambda: g.fill(0)):7.2f}")
     vals = rng.standard_normal((B * T, C), dtype=np.float32)
-    print(f"  embedding backward scatter_add_rows              {best(lambda: backend.scatter_add_rows(g, ids.reshape(-1), vals)):7.2f}")
+    scatter = best(lambda: backend.scatter_add_rows(g, ids.reshape(-1), vals))
+    print(f"  embedding backward scatter_add_rows              {scatter:7.2f}")
 
     # AdamW on the word-embedding table: tinykd's current update vs an in-place one with one scratch buffer
     p = rng.standard_normal((V, C), dtype=np.float32) * 0.02

@@ -61,7 +61,8 @@ class SelfAttention(nn.Module):
 
     def forward(self, x, bias):
         B, T, C = x.shape
-        split = lambda t: t.view(B, T, self.num_heads, self.head_dim).transpose(1, 2)     # (B, H, T, D)
+        def split(t):
+            return t.view(B, T, self.num_heads, self.head_dim).transpose(1, 2)     # (B, H, T, D)
         q, k, v = split(self.query(x)), split(self.key(x)), split(self.value(x))
         scores = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(self.head_dim)) + bias       # (B, H, T, T)
         weights = self.dropout(torch.softmax(scores, dim=-1))
@@ -152,7 +153,7 @@ class TorchEncoder(nn.Module):
 
     # -- weights from/to tinykd ----------------------------------------------------------
     @classmethod
-    def from_tinykd(cls, encoder, dtype=torch.float32) -> "TorchEncoder":
+    def from_tinykd(cls, encoder, dtype=torch.float32) -> TorchEncoder:
         """A reference with ``encoder``'s config and weights (dropout as in the config)."""
         ref = cls(encoder.config).to(dtype)
         load_from_tinykd(ref, encoder)

@@ -21,8 +21,8 @@ import subprocess
 import sys
 
 import numpy as np
-
 from _common import FAST, section, table
+
 import tinykd
 from tinykd import backend
 from tinykd.backend import xp

@@ -16,8 +16,8 @@ What you will see:
 from __future__ import annotations
 
 import numpy as np
-
 from _common import FAST, section, table
+
 from tinykd import backend
 from tinykd.gradcheck import check_gradients, numerical_gradient, randomize_parameters, rel_error
 from tinykd.nn import Linear

@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
 from _common import FAST, section, table
+
 from tinykd import backend
 from tinykd.backend import xp
 from tinykd.gradcheck import check_gradients, numerical_gradient, randomize_parameters, rel_error
@@ -85,8 +85,8 @@ Why BERT's checkpoint needs the exact one: all-MiniLM-L6-v2 was trained with hid
 the erf form. With the tanh form every feed-forward activation is off by up to {gap.max():.0e}: not
 rounding noise but a systematic error {gap.max() / np.abs(ours32 - exact).max():.0f} times tinykd's float32 GELU error, made in 1536
 units of each of 6 layers.
-Our encoder is tested against sentence-transformers' embeddings at rtol ~1e-4..1e-3 (STYLE.md,
-practice 6); a different activation function cannot promise that, so tinykd uses the exact form.""")
+Our encoder is tested against sentence-transformers' embeddings at rtol ~1e-4..1e-3
+(tests/test_teacher.py); a different activation function cannot promise that, so tinykd uses the exact form.""")
 
 print("\nNumPy has no erf, so tinykd.backend.erf brings its own. Against Python's math.erf:")
 xs = np.linspace(-5.0, 5.0, 2001 if FAST else 20001)
@@ -171,7 +171,7 @@ with backend.precision(np.float64):
         layer = BuggyLayerNorm(C, bug) if bug != variants[0] else LayerNorm(C)
         randomize_parameters(layer, seed=4)                      # random gamma and beta
         with_ones = check_with_dout(layer, x4, ones)
-        with_random = check_gradients(layer, lambda x: layer(x), {"x": x4}, wrt=("x",))
+        with_random = check_gradients(layer, layer, {"x": x4}, wrt=("x",))
         rows.append([bug, verdict(with_ones), verdict(with_random)])
 print("\nrandom gamma/beta; worst relative error over dx, dgamma, dbeta:")
 table(["bug in backward", "dout = ones", "random dout (check_gradients)"], rows)
@@ -187,7 +187,7 @@ with backend.precision(np.float64):
     for bug, layer in fresh.items():
         layer(x4)
         dx = backend.to_numpy(layer.backward(xp.ones((B, T, C))))
-        random_errors = check_gradients(layer, lambda x: layer(x), {"x": x4}, wrt=("x",))
+        random_errors = check_gradients(layer, layer, {"x": x4}, wrt=("x",))
         rows.append([bug, float(np.abs(dx).max()), verdict(random_errors)])
 print(f"""
 Worse, with fresh parameters (gamma = 1, beta = 0), sum(LayerNorm(x)) = sum(xhat) = 0 for every x:
@@ -197,4 +197,4 @@ table(["bug in backward", "max |dx| for dout = ones", "random dout, gamma = 1"],
 print("""With dout = ones and gamma = 1, the right backward, 'forgot dy' and 'no variance term' all return
 (about) zero, the true answer: three backwards, one verdict. A random dout catches every bug.
 So tinykd's checks use a random dout AND random parameters (gradcheck.randomize_parameters,
-practice 4 in STYLE.md): neither dy = 1 nor gamma = 1, beta = 0 may make a term vanish.""")
+tests/test_gradcheck.py): neither dy = 1 nor gamma = 1, beta = 0 may make a term vanish.""")

@@ -17,8 +17,8 @@ import math
 import sys
 
 import numpy as np
-
 from _common import FAST, section, table
+
 from tinykd import backend
 from tinykd.gradcheck import check_gradients, randomize_parameters
 from tinykd.nn import MultiHeadSelfAttention, padding_bias, softmax

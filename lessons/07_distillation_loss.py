@@ -18,8 +18,8 @@ What you will see:
 from __future__ import annotations
 
 import numpy as np
-
 from _common import FAST, section, table
+
 from tinykd import Encoder, EncoderConfig, backend
 from tinykd.gradcheck import numerical_gradient, randomize_parameters, rel_error
 from tinykd.loss import distillation_loss, distillation_loss_stacked, mse, retrieval_loss
@@ -109,7 +109,7 @@ measures directions only (the README has both runs).""")
 # ---------------------------------------------------------------------------
 section("3. the gradient checked numerically (float64)")
 # ---------------------------------------------------------------------------
-# The loss is a scalar already: no random dout is needed (the trap of STYLE.md is a check of
+# The loss is a scalar already: no random dout is needed (the trap of lesson 03 is a check of
 # sum(y) for a vector y; here we differentiate L itself).
 b, d = 3, 5
 e = rng.standard_normal((b, d))                       # float64 throughout

@@ -26,8 +26,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from _common import FAST, section, table
+
 from tinykd.config import make_config
 
 print(__doc__)
@@ -64,7 +64,7 @@ try:
     start = time.perf_counter()
     trainer = Trainer(config, run_dir, progress=False)   # reads the data, builds the student
     setup_s = time.perf_counter() - start
-except (ImportError, FileNotFoundError, ValueError) as err:   # ModelFolderError is a ValueError
+except (ImportError, FileNotFoundError, ValueError) as err:   # tinykd.modelfolder.ModelFolderError is a ValueError
     shutil.rmtree(run_dir, ignore_errors=True)
     print(f"\nCannot set up the run: {err}")
     print("""Install the teacher and build the data, then run this lesson again:
@@ -87,7 +87,7 @@ print(f"""tinykd.student.student_from_teacher(teacher, teacher_ids_for_init(toke
   * a {model.config.vocab_size:,}-piece multilingual vocabulary (data/tokenizer.json): a piece the teacher
     knows keeps the teacher's vector; a new piece (German, French, Japanese ...) starts from the mean
     of the teacher's vectors of the pieces the teacher would cut it into.{'''
-tinykd.train.build_student then aligns the new pieces (embed_init = "aligned", the default):
+tinykd.student.build_student then aligns the new pieces (embed_init = "aligned", the default):
   * the vectors of the pieces only translations use are fitted by least squares on the training
     pairs, so that a translation's mean input vector matches its English sentence's (tinykd.align,
     lesson 10). A piece the teacher reads as [UNK] (a Japanese character, say) gets a vector near
@@ -109,7 +109,8 @@ for p in trainer.dev_pairs:                              # held out: no dev sent
 show = [p for lang in sorted(by_lang)
         for p in [q for q in by_lang[lang] if q.english[0].isupper() and q.english.endswith(".")
                                        and 20 <= len(q.english) <= 45][:2]]
-from tinykd.evaluate import evaluation_pairs   # noqa: E402  the pairs the evaluation uses, per language
+from tinykd.evaluate import evaluation_pairs  # noqa: E402  the pairs the evaluation uses, per language
+
 gap_pairs = {lang: ps[:20] for lang, ps in evaluation_pairs(trainer.dev_pairs, 20).items()}
 
 
@@ -132,8 +133,9 @@ def matched_vs_mismatched(encoder):
     return out
 
 
-from tinykd.teacher import load_sentence_transformer   # noqa: E402
-teacher = load_sentence_transformer()
+from tinykd.teacher import load_teacher  # noqa: E402
+
+teacher = load_teacher()
 teacher_cos = cosines(teacher, show)
 before_cos = cosines(trainer.encoder(), show)
 teacher_gap = matched_vs_mismatched(teacher)

@@ -21,9 +21,10 @@ import sys
 import time
 
 import numpy as np
-
 from _common import FAST, section, table
-from tinykd.evaluate import SET_SIZE, format_table, spearman, translation_accuracy, unit
+
+from tinykd.evaluate import SET_SIZE, format_table, spearman, translation_accuracy
+from tinykd.inference import unit
 
 print(__doc__)
 rng = np.random.default_rng(0)
@@ -116,13 +117,12 @@ LANGS = ("de", "ja") if FAST else ("de", "fr", "ja")   # languages close to Engl
 MAX_CHARS = 100                                         # short pairs only: the teacher runs in seconds
 try:
     from tinykd.data import load_corpus
-    from tinykd.runs import teacher_vectors_for
-    from tinykd.teacher import load_sentence_transformer
+    from tinykd.teacher import load_teacher, teacher_vectors_for
     pairs = [p for p in load_corpus("dev", langs=list(LANGS))
              if len(p.english) <= MAX_CHARS and len(p.translation) <= MAX_CHARS]
     teacher_vectors = teacher_vectors_for()              # (N, 384): the teacher's vector of English sentence i
-    teacher = load_sentence_transformer()
-except (ImportError, FileNotFoundError, ValueError) as err:    # ModelFolderError is a ValueError
+    teacher = load_teacher()
+except (ImportError, FileNotFoundError, ValueError) as err:    # tinykd.modelfolder.ModelFolderError is a ValueError
     print(f"Cannot load the teacher or the data: {err}")
     print("""Install the teacher and build the data, then run this lesson again:
 
@@ -132,8 +132,8 @@ except (ImportError, FileNotFoundError, ValueError) as err:    # ModelFolderErro
 Section 4 skipped.""")
     sys.exit(0)
 
-from tinykd import load                                   # noqa: E402
-from tinykd.evaluate import evaluate, evaluation_pairs, model_output, tfidf_reference   # noqa: E402
+from tinykd import load  # noqa: E402
+from tinykd.evaluate import evaluate, evaluation_pairs, model_output, tfidf_reference  # noqa: E402
 
 where = sys.argv[1] if len(sys.argv) > 1 else None
 try:
@@ -148,7 +148,8 @@ except FileNotFoundError as err:
 print(f"""dev split, {', '.join(LANGS)}: {PER_LANG} pairs per language (sets of {PER_LANG}, chance {100 / PER_LANG:.0f}%), both sides at most
 {MAX_CHARS} characters: a long sentence costs the teacher up to 256 positions, and attention grows as T^2.
 python -m tinykd.evaluate RUN_DIR measures the whole test split, every length, in sets of {SET_SIZE}.""")
-from tinykd.data import english_sentences              # noqa: E402
+from tinykd.data import english_sentences  # noqa: E402
+
 row_of = {s: i for i, s in enumerate(english_sentences())}   # English sentence -> its row in the store
 
 

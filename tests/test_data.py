@@ -13,8 +13,9 @@ import pytest
 from tinykd.data import batching, clean, corpus, helpreader, split
 from tinykd.data.corpus import Pair
 from tinykd.data.tsv import CorpusFormatError, read_tsv
+from tinykd.paths import default_data_dir
 
-DATA_DIR = corpus.default_data_dir()
+DATA_DIR = default_data_dir()
 HAVE_CORPUS = os.path.exists(os.path.join(DATA_DIR, "corpus", "train.tsv.gz"))
 HAVE_TOKENIZER = os.path.exists(os.path.join(DATA_DIR, "tokenizer.json"))
 needs_corpus = pytest.mark.skipif(not HAVE_CORPUS, reason="data/corpus absent: python -m tinykd.data build")

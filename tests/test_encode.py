@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinykd import Encoder, EncoderConfig, runs
-from tinykd.encode import (ModelNotFound, cosine_matrix, load_model, main, paired_cosine, read_lines, search,
-                           split_lines)
+from tinykd import Encoder, EncoderConfig, paths, runs
+from tinykd.encode import cosine_matrix, main, paired_cosine, read_lines, search, split_lines
 from tinykd.export import export
+from tinykd.loading import ModelNotFound, load
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKENIZER = ROOT / "data" / "tokenizer.json"
@@ -44,7 +44,7 @@ def run_dir(tmp_path):
 
 @pytest.fixture
 def model(run_dir):
-    return load_model(run_dir)
+    return load(run_dir)
 
 
 def write(path: Path, lines: list[str]) -> Path:
@@ -79,31 +79,31 @@ def test_read_lines_from_a_file_and_stdin(tmp_path, monkeypatch):
 
 # --- choosing the model -------------------------------------------------------------------------
 
-def test_load_model_tells_a_run_from_a_sentence_transformers_folder(run_dir, tmp_path):
+def test_load_tells_a_run_from_a_sentence_transformers_folder(run_dir, tmp_path):
     exported = export(run_dir, tmp_path / "st")
-    from_run, from_st = load_model(run_dir), load_model(exported)
-    # the exported model.safetensors has no tinykd metadata: only tinykd.teacher can load it
+    from_run, from_st = load(run_dir), load(exported)
+    # the exported model.safetensors has no tinykd metadata: only tinykd.modelfolder can load it
     with pytest.raises(ValueError, match="no tinykd config"):
         runs.load_run(exported)
     np.testing.assert_allclose(from_st.encode(LINES), from_run.encode(LINES), rtol=0, atol=1e-6)
 
 
-def test_load_model_errors_are_clear(tmp_path, run_dir, monkeypatch):
+def test_load_errors_are_clear(tmp_path, run_dir, monkeypatch):
     with pytest.raises(ModelNotFound, match="no such folder"):
-        load_model(tmp_path / "nowhere")
+        load(tmp_path / "nowhere")
     with pytest.raises(ModelNotFound, match="not a folder"):
-        load_model(run_dir / "model.safetensors")
+        load(run_dir / "model.safetensors")
     with pytest.raises(ModelNotFound, match="no modules.json"):
-        load_model(tmp_path)                                   # neither a run nor a sentence-transformers folder
-    monkeypatch.setattr(runs, "PRETRAINED", tmp_path / "pretrained")
+        load(tmp_path)                                   # neither a run nor a sentence-transformers folder
+    monkeypatch.setattr(paths, "PRETRAINED", tmp_path / "pretrained")
     with pytest.raises(ModelNotFound, match=r"python -m tinykd.train.*--model"):
-        load_model(None)
-    monkeypatch.setattr(runs, "PRETRAINED", run_dir)          # once a student is shipped, it is the default
-    assert load_model(None).embedding_size == 12
+        load(None)
+    monkeypatch.setattr(paths, "PRETRAINED", run_dir)          # once a student is shipped, it is the default
+    assert load(None).embedding_size == 12
 
 
 def test_main_reports_a_missing_default_model(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(runs, "PRETRAINED", tmp_path / "pretrained")
+    monkeypatch.setattr(paths, "PRETRAINED", tmp_path / "pretrained")
     with_stdin(monkeypatch, "hello\n")
     assert main(["--out", str(tmp_path / "v.npy")]) == 1
     assert "no shipped student" in capsys.readouterr().err
@@ -209,7 +209,7 @@ def test_search_in_a_subprocess_with_an_exported_model(run_dir, tmp_path):
     corpus = write(tmp_path / "corpus.txt", CORPUS)
     result = subprocess.run(
         [sys.executable, "-m", "tinykd.encode", "--model", str(exported), "--search", str(corpus), "--top-k", "1"],
-        input="Enregistrer le document.\n\nInsert a table.\n".encode("utf-8"), capture_output=True, cwd=ROOT,
+        input=b"Enregistrer le document.\n\nInsert a table.\n", capture_output=True, cwd=ROOT,
         timeout=120)
     assert result.returncode == 0, result.stderr.decode()
     rows = [line.split("\t") for line in result.stdout.decode("utf-8").splitlines()]

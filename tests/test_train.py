@@ -8,13 +8,18 @@ import math
 import numpy as np
 import pytest
 
-from tinykd import backend
+from tinykd import backend, runs
 from tinykd.config import ConfigError, TrainConfig, make_config, parse_overrides
 from tinykd.gradcheck import numerical_gradient, rel_error
-from tinykd.loss import (distillation_loss, distillation_loss_direction_length, distillation_loss_grouped,
-                         distillation_loss_stacked, mse, retrieval_loss)
+from tinykd.loss import (
+    distillation_loss,
+    distillation_loss_direction_length,
+    distillation_loss_grouped,
+    distillation_loss_stacked,
+    mse,
+    retrieval_loss,
+)
 from tinykd.optim import AdamW, clip_grad_norm, learning_rate, no_decay
-
 
 # -- the loss ---------------------------------------------------------------------------
 
@@ -259,7 +264,7 @@ def test_the_shipped_student_is_the_default_config():
     """The README promises that tinykd/pretrained is what `python -m tinykd.train` produces: a change
     of a default that is not followed by a new shipped run fails here."""
     from tinykd.model import Encoder
-    from tinykd.runs import PRETRAINED
+    from tinykd.paths import PRETRAINED
     if not (PRETRAINED / "config.json").exists():
         pytest.skip("no shipped student")
     shipped = json.loads((PRETRAINED / "config.json").read_text(encoding="utf-8"))
@@ -275,8 +280,8 @@ def tiny_data(tmp_path_factory):
     """A data dir with real shipped tokenizer, a small corpus, and a fake teacher store."""
     import shutil
 
-    from tinykd.data import default_data_dir
     from tinykd.data.corpus import Pair, write_corpus
+    from tinykd.paths import default_data_dir
     from tinykd.store import EmbeddingStore
 
     shipped_tokenizer = f"{default_data_dir()}/tokenizer.json"
@@ -308,7 +313,7 @@ def _config(data_dir, **kw):
 
 
 def _loss_on_first_batch(trainer):
-    from tinykd.train import stack_batch
+    from tinykd.data.pairs import stack_batch
     ids, mask, english_index, english_of = stack_batch(trainer.train_items, trainer.batch_for_step(0))
     trainer.model.eval()
     vectors = trainer.model(ids, mask)
@@ -391,8 +396,8 @@ def test_nan_loss_stops_with_the_step_and_keeps_the_last_checkpoint(tiny_data, t
     trainer.train_step = poison
     with pytest.raises(TrainingDiverged, match="at step 6.*step 4"):
         trainer.run()
-    trainer.load_checkpoint()
-    assert trainer.step == 4
+    step, _ = runs.load_checkpoint(trainer.run_dir, trainer.model, trainer.optimizer)
+    assert step == 4
     assert all(np.isfinite(p).all() for p in trainer.model.parameters().values())
 
 
@@ -409,13 +414,13 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tiny_data, tmp_path):
     trainer.train_step = interrupt
     assert trainer.run() == 130
     again = Trainer(_config(tiny_data, test_eval=False), tmp_path, progress=False)
-    again.load_checkpoint()
-    assert again.step == 3
+    assert runs.load_checkpoint(again.run_dir, again.model, again.optimizer)[0] == 3
 
 
 def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tiny_data, tmp_path):
     import os
     import signal
+
     from tinykd.train import Trainer
     trainer = Trainer(_config(tiny_data, test_eval=False, checkpoint_every=100), tmp_path, progress=False)
     original = trainer.train_step
@@ -430,12 +435,11 @@ def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tiny_data, tmp_path):
     assert trainer.run() == 143
     assert signal.getsignal(signal.SIGTERM) is before      # the handler is put back
     again = Trainer(_config(tiny_data, test_eval=False), tmp_path, progress=False)
-    again.load_checkpoint()
-    assert again.step == 3
+    assert runs.load_checkpoint(again.run_dir, again.model, again.optimizer)[0] == 3
 
 
 def test_an_atomic_write_that_fails_leaves_the_old_file_and_no_temporary(tmp_path):
-    from tinykd.atomic import atomic_write, atomic_write_text
+    from tinykd.files import atomic_write, atomic_write_text
     target = tmp_path / "log.jsonl"
     atomic_write_text(target, "old\n")
 
@@ -536,7 +540,8 @@ def test_a_student_of_free_length_starts_at_length_one_on_average_and_trains(tin
     """--normalize false: no final normalisation; scale_output has set the mean length on the
     first training sentences to 1 (from about 5, the teacher's layers' mean-pooled length)."""
     from tinykd.data.batching import pad
-    from tinykd.train import SCALE_SENTENCES, Trainer
+    from tinykd.student import SCALE_SENTENCES
+    from tinykd.train import Trainer
     config = _config(tiny_data, init="teacher", teacher_layers=teacher_layers, max_length=32, normalize=False,
                      separate_length=separate_length)
     trainer = Trainer(config, tmp_path / "run", progress=False)

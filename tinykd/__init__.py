@@ -7,14 +7,9 @@ NumPy (or CuPy) arrays, every backward pass derived by hand and checked numerica
     model.encode(["Hello world", "Hallo Welt"])
 """
 
+from tinykd.inference import SentenceEncoder
+from tinykd.loading import load
 from tinykd.model import Encoder, EncoderConfig
+from tinykd.version import __version__
 
-__version__ = "0.1.0"
-__all__ = ["Encoder", "EncoderConfig", "load", "__version__"]
-
-
-def load(path=None):
-    """A trained student ready to ``encode(sentences)``: a run directory, or with no
-    argument the student shipped in the package."""
-    from tinykd.runs import load_run
-    return load_run(path)
+__all__ = ["Encoder", "EncoderConfig", "SentenceEncoder", "load", "__version__"]

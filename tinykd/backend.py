@@ -21,8 +21,11 @@ Also here:
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import math
 import os
+import sys
 from types import ModuleType
 
 import numpy as np
@@ -165,7 +168,8 @@ def uniform(shape, dtype=None):
     global _device_rng
     dtype = np.dtype(dtype or _dtype)
     if not is_cupy():
-        return _host_rng.random(shape, dtype=np.float64 if dtype == np.float64 else np.float32).astype(dtype, copy=False)
+        drawn = _host_rng.random(shape, dtype=np.float64 if dtype == np.float64 else np.float32)
+        return drawn.astype(dtype, copy=False)
     if _device_rng is None:
         _device_rng = _module.random.default_rng(_seed)
     return _device_rng.random(shape, dtype=np.float64 if dtype == np.float64 else np.float32).astype(dtype, copy=False)
@@ -201,7 +205,7 @@ def to_numpy(a) -> np.ndarray:
 # erf(x) ~= x * P(x^2) / Q(x^2) on [-4, 4]; erf is +-1 to float32 precision outside.
 # A minimax rational approximation (the one Eigen and XLA use for float32):
 # its own error is 6.5e-8, and evaluated in float32 it stays within 7 ulp of the
-# true erf (measured in tests/test_nn_gelu.py).
+# true erf (tested in tests/test_forward.py).
 _ERF_P = (-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
           -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03,
           -1.60960333262415e-02)
@@ -288,9 +292,6 @@ def keep_freed_memory() -> bool:
     keeps those pages mapped, as PyTorch's caching allocator does on a GPU.
     Returns False (and changes nothing) where the C library is not glibc.
     """
-    import ctypes
-    import ctypes.util
-    import sys
     if not sys.platform.startswith("linux"):
         return False
     try:

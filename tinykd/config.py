@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 
 @dataclass
 class TrainConfig:
+    """What a run does. Why each default is what it is, measured: docs/experiments.md."""
+
     # -- the student ------------------------------------------------------------------
     init: str = "teacher"            # "teacher": layers and vocabulary-transferred embeddings; "random"
-    teacher_layers: str = "0,5"      # which teacher layers the student keeps (init=teacher); "" = none (static).
-                                     # Two layers and 3000 steps beat three and 1500 in less time (test 91.4 vs
-                                     # 90.1; 13 vs 18 min of loop) and encode 1.4x faster (README)
+    teacher_layers: str = "0,5"      # which teacher layers the student keeps (init=teacher); "" = none (static)
     embed_init: str = "aligned"      # init=teacher: "aligned" fits new tokens by least squares (tinykd.align);
                                      # "transfer": the mean of the teacher's pieces only
     align_ridge: float = 0.01        # pull of a rarely seen new token towards its transferred vector
@@ -31,28 +31,24 @@ class TrainConfig:
     intermediate_size: int = 1536    # feed-forward width; with init=teacher, below the teacher's 1536 keeps
                                      # each layer's neurons with the most weight (tinykd.student)
     max_length: int = 128            # tokens per sentence in training (longer ones are truncated)
-    dropout: float = 0.0             # 0 beat 0.1 (we train on a fraction of an epoch; README)
+    dropout: float = 0.0             # dropout in training
     normalize: bool = False          # true: end the student in an L2 normalisation, as the teacher does; false:
-                                     # leave its length free, as the paper's students: an unsure student answers
-                                     # shorter, which is what lowers the MSE (test MSE x 100 0.071 / 0.135 vs
-                                     # 0.076 / 0.162 at unit length, the same accuracy and Spearman; README)
+                                     # leave its length free, as the paper's students (an unsure student
+                                     # answers with a shorter vector)
     separate_length: bool = True     # without the normalisation: learn each vector's direction as a unit-length
                                      # student does and its length by its own MSE, instead of both from the
-                                     # plain MSE, whose pull on a short vector's direction is weaker (tinykd.loss;
-                                     # with --normalize true there is no length to learn and it changes nothing)
+                                     # plain MSE (tinykd.loss; with --normalize true it changes nothing)
     # -- optimisation ---------------------------------------------------------------------
     batch_size: int = 32             # pairs per step (English sentence + translation)
     pairs_per_english: int = 4       # up to this many pairs of one English sentence share a batch, which
                                      # encodes that sentence once for all of them (1: pairs drawn apart)
     translation_weight: float = 2.0  # w in L = MSE(S(en), T) + w MSE(S(xx), T); 1 = the paper's loss
-                                     # (2 beat 1: test 86.5 vs 85.9, at some cost to the English side)
-    retrieval_weight: float = 0.003  # lambda of an added retrieval term on the translations (tinykd.loss.retrieval_loss):
-                                     # each must pick its own teacher vector among retrieval_negatives others
-                                     # (0: the MSE alone; test 90.1 vs 86.5; 0.01 gained
-                                     # little more and loosened the fit to the teacher: README)
+    retrieval_weight: float = 0.003  # lambda of an added retrieval term on the translations
+                                     # (tinykd.loss.retrieval_loss): each must pick its own teacher vector
+                                     # among retrieval_negatives others (0: the MSE alone)
     retrieval_negatives: int = 4096  # teacher vectors drawn at random from the training set, per step
     retrieval_scale: float = 20.0    # cosine logits' scale (1 / temperature)
-    lr: float = 1e-3                 # peak learning rate (1e-3 beat 3e-4: test 85.0 vs 83.8 at 1000 steps)
+    lr: float = 1e-3                 # peak learning rate
     warmup: float = 0.05             # fraction of the steps spent warming up
     weight_decay: float = 0.01
     clip: float = 1.0                # global gradient-norm clip (0: off)
@@ -85,9 +81,8 @@ PRESETS = {
                  checkpoint_every=20, log_every=5, test_eval=False, warmup=0.1, lr=2e-4),
     # the README's default run: about 15 minutes on 2 CPU cores
     "default": dict(),
-    # best quality: about 1.5 hours on 2 CPU cores (the measured run: 87 min), minutes on a GPU
-    # (and the Bible for general text: build it first with python -m tinykd.data bible); the default's two
-    # layers, with the steps a third would cost (three layers and 6000 steps: test 91.1, Bible 76.0; README)
+    # best quality: about 1.5 hours on 2 CPU cores, minutes on a GPU, with the Bible for general text
+    # (build it first: python -m tinykd.data bible); docs/experiments.md has its results
     "long": dict(steps=8000, batch_size=64, extra_data="bible", eval_every=500, checkpoint_every=250),
 }
 

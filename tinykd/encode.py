@@ -7,12 +7,12 @@
 
 Input is UTF-8 text, one sentence a line; an empty line is a sentence too (its row
 stays, so row i of the output is line i of the input); a final newline does not add one.
-``--model`` takes a run directory, or any sentence-transformers BERT folder (one with
-modules.json, e.g. the output of ``python -m tinykd.export``); by default the student
-shipped in the package.
+``--model`` takes what ``tinykd.load`` takes: a run directory, any sentence-transformers
+BERT folder (one with modules.json, e.g. the output of ``python -m tinykd.export``), or a
+name (``pretrained``, the default: the student shipped in the package; ``teacher``).
 
-The same as functions: :func:`load_model`, :func:`read_lines`, :func:`paired_cosine`,
-:func:`cosine_matrix` and :func:`search`.
+The same as functions: :func:`read_lines`, :func:`paired_cosine`, :func:`cosine_matrix`
+and :func:`search`.
 """
 
 from __future__ import annotations
@@ -20,42 +20,15 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from tinykd.inference import SentenceEncoder
-
-
-class ModelNotFound(FileNotFoundError):
-    """No model where one was asked for (or no shipped student)."""
-
-
-def load_model(path=None) -> SentenceEncoder:
-    """A run directory, a sentence-transformers folder (it has modules.json), or with no
-    path the shipped student (``tinykd.load()``)."""
-    from tinykd.runs import PRETRAINED, load_run
-    from tinykd.teacher import load_sentence_transformer
-
-    if path is None:
-        if not (PRETRAINED / "model.safetensors").is_file():
-            raise ModelNotFound(
-                f"no shipped student in {PRETRAINED}: train one (python -m tinykd.train) and pass its run "
-                "directory with --model RUN_DIR, or pass a sentence-transformers folder with --model")
-        return load_run(None)
-    folder = Path(path)
-    if not folder.exists():
-        raise ModelNotFound(f"--model {folder}: no such folder")
-    if not folder.is_dir():
-        raise ModelNotFound(f"--model {folder}: not a folder (give a run directory or a "
-                            "sentence-transformers folder, not a file)")
-    if (folder / "modules.json").is_file():
-        return load_sentence_transformer(folder)
-    try:
-        return load_run(folder)
-    except FileNotFoundError as err:
-        raise ModelNotFound(f"{err}; nor is it a sentence-transformers folder (no modules.json)") from err
+from tinykd.inference import unit
+from tinykd.loading import ModelNotFound, load
+from tinykd.modelfolder import ModelFolderError
+from tinykd.paths import TeacherNotInstalled
 
 
 def split_lines(text: str) -> list[str]:
@@ -84,20 +57,16 @@ def read_lines(source) -> list[str]:
     return split_lines(text)
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
-
-
 def paired_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Cosine of row i of ``a`` with row i of ``b``: (N,)."""
     if a.shape != b.shape:
         raise ValueError(f"paired similarity needs as many rows on both sides: {a.shape} vs {b.shape}")
-    return np.einsum("nd,nd->n", _unit(a), _unit(b))
+    return np.einsum("nd,nd->n", unit(a), unit(b))
 
 
 def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Cosine of every row of ``a`` with every row of ``b``: (N, M)."""
-    return _unit(a) @ _unit(b).T
+    return unit(a) @ unit(b).T
 
 
 def search(queries: np.ndarray, corpus: np.ndarray, top_k: int = 5) -> tuple[np.ndarray, np.ndarray]:
@@ -145,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", nargs="?", default=None,
                    help="sentences, one a line (default or '-': stdin); the queries with --search")
     p.add_argument("--model", default=None,
-                   help="a run directory or a sentence-transformers BERT folder (default: the shipped student)")
+                   help="a run directory, a sentence-transformers BERT folder, or 'teacher' (default: the shipped "
+                        "student)")
     p.add_argument("--out", default=None,
                    help="write the vectors (with --similarity: the scores) as .npy; '-' for stdout")
     p.add_argument("--similarity", nargs=2, metavar=("FILE_A", "FILE_B"), default=None,
@@ -161,8 +131,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, stdout=None) -> int:
-    from tinykd.teacher import ModelFolderError
-
     parser = build_parser()
     args = parser.parse_args(argv)
     stdout = stdout if stdout is not None else sys.stdout
@@ -191,7 +159,7 @@ def main(argv: Sequence[str] | None = None, stdout=None) -> int:
         else:
             lines = read_lines(args.input)
             corpus = read_lines(args.search) if args.search else None
-        model = load_model(args.model)
+        model = load(args.model)
         encode = lambda s: model.encode(s, batch_size=args.batch_size, progress=False)   # noqa: E731
 
         if args.similarity:
@@ -222,7 +190,8 @@ def main(argv: Sequence[str] | None = None, stdout=None) -> int:
             if args.out != "-":
                 print(f"{vectors.shape[0]} x {vectors.shape[1]} vectors -> {args.out}", file=sys.stderr)
         return 0
-    except (ModelNotFound, ModelFolderError, FileNotFoundError, UnicodeDecodeError, ValueError, KeyError) as err:
+    except (ModelNotFound, ModelFolderError, TeacherNotInstalled, FileNotFoundError, UnicodeDecodeError, ValueError,
+            KeyError) as err:
         print(f"tinykd.encode: error: {err}", file=sys.stderr)
         return 1
 

@@ -19,22 +19,23 @@ and a character 3-gram TF-IDF bag of words, which needs no training at all.
 
 from __future__ import annotations
 
+import argparse
 import functools
 import json
 import zlib
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
-from tinykd.atomic import atomic_write_text
+from tinykd.data.corpus import load_corpus
+from tinykd.files import atomic_write_text
+from tinykd.inference import unit
+from tinykd.loading import load
+from tinykd.teacher import load_teacher, teacher_vectors_for
 
 SET_SIZE = 1000
-
-
-def unit(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
 
 def translation_accuracy(english: np.ndarray, translation: np.ndarray, set_size: int = SET_SIZE):
@@ -223,15 +224,11 @@ def save_results(path, results: Sequence[dict], table: str) -> None:
 
 def main(argv=None) -> int:
     """``python -m tinykd.evaluate RUN_DIR``: the test-split table of a run, with references."""
-    import argparse
-
-    from tinykd.data import load_corpus
-    from tinykd.runs import load_run, teacher_vectors_for
-
     parser = argparse.ArgumentParser(prog="python -m tinykd.evaluate",
                                      description="Evaluate a trained student on a split, next to references.")
     parser.add_argument("run_dir", nargs="?", default=None,
-                        help="a run directory (default: the student shipped in the package)")
+                        help="a run directory or a sentence-transformers folder (default: the student shipped "
+                             "in the package)")
     parser.add_argument("--split", default="test", choices=["test", "dev"])
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--max-per-lang", type=int, default=None, help="cap pairs per language (faster)")
@@ -244,15 +241,14 @@ def main(argv=None) -> int:
 
     pairs = load_corpus(args.split, args.data_dir)
     teacher_vectors = teacher_vectors_for(args.data_dir)
-    student = load_run(args.run_dir)
+    student = load(args.run_dir)
     results = [evaluate(model_output(student), pairs, teacher_vectors, args.max_per_lang,
                         name=Path(args.run_dir).name if args.run_dir else "shipped student")]
     for other in args.compare:
-        results.append(evaluate(model_output(load_run(other)), pairs, teacher_vectors, args.max_per_lang,
+        results.append(evaluate(model_output(load(other)), pairs, teacher_vectors, args.max_per_lang,
                                 name=Path(other).name))
     if not args.no_references:
-        from tinykd.teacher import load_sentence_transformer
-        teacher = load_sentence_transformer()
+        teacher = load_teacher()
         results.append(evaluate(model_output(teacher), pairs, teacher_vectors, args.max_per_lang, name="teacher"))
         results.append(tfidf_reference(pairs, args.max_per_lang))
     table = format_table(results)

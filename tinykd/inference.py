@@ -8,20 +8,26 @@ vectors in the input order.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from tinykd import backend
 from tinykd.data.batching import inference_batches, pad
-from tinykd.data.tokenizer import configure, token_ids
+from tinykd.data.tokenizer import MAX_SEQ_LENGTH, configure, token_ids
 from tinykd.model import Encoder
+
+
+def unit(v: np.ndarray) -> np.ndarray:
+    """Each row scaled to length 1 (a zero row stays zero): (N, D) -> (N, D)."""
+    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
 
 class SentenceEncoder:
     """An :class:`~tinykd.model.Encoder` with its tokenizer: ``encode(sentences) -> (N, D)``."""
 
-    def __init__(self, model: Encoder, tokenizer, max_seq_length: int = 256, name: str = ""):
+    def __init__(self, model: Encoder, tokenizer, max_seq_length: int = MAX_SEQ_LENGTH, name: str = ""):
         if max_seq_length > model.config.max_position:
             raise ValueError(f"max_seq_length {max_seq_length} exceeds the model's "
                              f"{model.config.max_position} positions")
@@ -61,16 +67,13 @@ class SentenceEncoder:
         if progress is None:
             progress = len(batches) > 5
         if progress:
-            from tqdm.auto import tqdm
             batches = tqdm(batches, desc=f"encoding {self.name}".strip(), unit="batch")
         for rows in batches:
             input_ids, attention_mask = pad([token_ids[i] for i in rows], self.pad_id)   # (B, T)
             vectors = self.model(backend.asarray(input_ids), backend.asarray(attention_mask),
                                  keep_cache=False)                  # no backward: hold one block's activations
             out[rows] = backend.to_numpy(vectors)
-        if normalize:
-            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-        return out
+        return unit(out) if normalize else out
 
     def similarity(self, a: Sequence[str] | str, b: Sequence[str] | str) -> np.ndarray:
         """Cosine similarity matrix (len(a), len(b))."""

@@ -10,7 +10,7 @@ MSE is the mean over the batch and the vector's dimensions, as torch's MSELoss.
 
 The trainer weights the second term (``L = MSE_en + w MSE_xx``, ``--translation_weight``,
 default 2): the student starts from the teacher, so its English side starts close and
-stays closer, and leaning on the translations bought accuracy (README). It also adds
+stays closer, and leaning on the translations buys accuracy (docs/experiments.md). It also adds
 ``retrieval_loss`` on the translations (``L + lambda L_r``, ``--retrieval_weight``, default
 0.003): the MSE does not see *where* an error points, and an unsure student's errors point
 towards the centre of the space, where every sentence looks alike (lesson 07); the retrieval
@@ -85,7 +85,7 @@ def distillation_loss_grouped(student, teacher_english, english_of, translation_
 
 
 
-# -- direction and length apart (optional, for a student of free length; measured in the README) --
+# -- direction and length apart (for a student of free length; measured in docs/experiments.md) ---
 
 def distillation_loss_direction_length(student, teacher_english, english_of, translation_weight=1.0):
     """The grouped loss with the direction and the length of each vector trained apart.
@@ -119,7 +119,7 @@ def distillation_loss_direction_length(student, teacher_english, english_of, tra
     return loss_direction + loss_output, loss_en, loss_xx, normalize.backward(dq) + d_length
 
 
-# -- a retrieval term (optional; measured in the README) --------------------------------------
+# -- a retrieval term (optional; measured in docs/experiments.md) ------------------------------
 
 def retrieval_loss(student_rows, candidates, positive, scale=20.0, exclude=None):
     """Cross-entropy of picking each row's own teacher vector among candidate teacher vectors.

@@ -19,7 +19,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from tinykd.atomic import atomic_save_safetensors
+from safetensors import safe_open
+from safetensors.numpy import load_file
+
+from tinykd.files import atomic_save_safetensors
 from tinykd.nn import BertEmbeddings, EncoderStack, L2Normalize, Linear, MeanPooling, Module
 
 
@@ -55,7 +58,7 @@ class EncoderConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "EncoderConfig":
+    def from_dict(cls, d: dict) -> EncoderConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
@@ -118,10 +121,8 @@ class Encoder(Module):
         atomic_save_safetensors(state, path, metadata)
 
     @classmethod
-    def load(cls, path) -> "Encoder":
+    def load(cls, path) -> Encoder:
         """Build an encoder from a file written by :meth:`save`."""
-        from safetensors import safe_open
-        from safetensors.numpy import load_file
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"no model file at {path}")

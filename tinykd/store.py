@@ -24,13 +24,13 @@ below any student's distance to its teacher.
 from __future__ import annotations
 
 import hashlib
-import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
+from tqdm.auto import tqdm
 
-from tinykd.atomic import atomic_write_text
+from tinykd.files import read_json, write_json
 
 MANIFEST = "manifest.json"
 ARRAY = "embeddings.npy"
@@ -49,10 +49,6 @@ def sentences_sha256(sentences: Sequence[str]) -> str:
     return h.hexdigest()
 
 
-def _write_json_atomic(path: Path, obj: dict) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
-
-
 class EmbeddingStore:
     def __init__(self, folder, manifest: dict):
         self.folder = Path(folder)
@@ -68,7 +64,7 @@ class EmbeddingStore:
     # -- creating and filling ------------------------------------------------------
     @classmethod
     def create_or_resume(cls, folder, sentences: Sequence[str], model: str, weights_sha256: str,
-                         dim: int, dtype: str = "float16") -> "EmbeddingStore":
+                         dim: int, dtype: str = "float16") -> EmbeddingStore:
         """Open the store in ``folder`` to continue filling it, or start a new one.
 
         An existing store for other sentences or another model is refused, not
@@ -78,18 +74,19 @@ class EmbeddingStore:
         wanted = {"model": model, "weights_sha256": weights_sha256, "count": len(sentences), "dim": int(dim),
                   "dtype": str(np.dtype(dtype)), "sentences_sha256": sentences_sha256(sentences)}
         if (folder / MANIFEST).exists():
-            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+            manifest = read_json(folder / MANIFEST, StoreMismatchError)
             differ = {k: (manifest.get(k), v) for k, v in wanted.items() if manifest.get(k) != v}
             if differ:
                 raise StoreMismatchError(
-                    f"{folder} holds a different store ({', '.join(f'{k}: {a!r} != {b!r}' for k, (a, b) in differ.items())}); "
+                    f"{folder} holds a different store "
+                    f"({', '.join(f'{k}: {a!r} != {b!r}' for k, (a, b) in differ.items())}); "
                     "remove the folder to rebuild it")
             return cls(folder, manifest)
         folder.mkdir(parents=True, exist_ok=True)
         np.lib.format.open_memmap(folder / ARRAY, mode="w+", dtype=wanted["dtype"],
                                   shape=(len(sentences), int(dim))).flush()
         manifest = {**wanted, "done": 0}
-        _write_json_atomic(folder / MANIFEST, manifest)
+        write_json(folder / MANIFEST, manifest)
         return cls(folder, manifest)
 
     def fill(self, sentences: Sequence[str], embed: Callable[[list[str]], np.ndarray], chunk: int = 2048,
@@ -101,7 +98,6 @@ class EmbeddingStore:
         array = np.load(self.folder / ARRAY, mmap_mode="r+")
         bar = None
         if progress:
-            from tqdm.auto import tqdm
             bar = tqdm(total=self.count, initial=self.done, desc="teacher vectors", unit="sent")
         while self.done < self.count:
             start, stop = self.done, min(self.done + chunk, self.count)
@@ -113,7 +109,7 @@ class EmbeddingStore:
             array[start:stop] = vectors.astype(array.dtype)
             array.flush()                                   # rows on disk before the manifest says so
             self.manifest["done"] = stop
-            _write_json_atomic(self.folder / MANIFEST, self.manifest)
+            write_json(self.folder / MANIFEST, self.manifest)
             if bar is not None:
                 bar.update(stop - start)
         if bar is not None:
@@ -122,13 +118,13 @@ class EmbeddingStore:
 
     # -- reading -------------------------------------------------------------------
     @classmethod
-    def open(cls, folder, sentences: Sequence[str] | None = None) -> "EmbeddingStore":
+    def open(cls, folder, sentences: Sequence[str] | None = None) -> EmbeddingStore:
         """Open a finished store; with ``sentences``, refuse it unless it is theirs."""
         folder = Path(folder)
         if not (folder / MANIFEST).is_file():
             raise FileNotFoundError(f"no embedding store in {folder} ({MANIFEST} missing): "
                                     "build it with python -m tinykd.teacher")
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        manifest = read_json(folder / MANIFEST, StoreMismatchError)
         store = cls(folder, manifest)
         if not store.complete:
             raise StoreMismatchError(f"{folder} is incomplete ({store.done}/{store.count} rows): "

@@ -13,6 +13,10 @@ published recipe, our student starts from a pretrained model, the teacher:
 
 With no teacher layers the student is "static": a bag of token embeddings,
 mean-pooled and projected (the model2vec idea), the cheap baseline.
+
+``build_student(config, tokenizer, items)`` does all of it for a training configuration:
+the teacher's layers and transferred vocabulary, the new tokens fitted to the training
+pairs (tinykd.align), and the output scaled to unit length on average.
 """
 
 from __future__ import annotations
@@ -20,7 +24,15 @@ from __future__ import annotations
 import numpy as np
 
 from tinykd import backend
+from tinykd.align import align_new_embeddings
+from tinykd.config import TrainConfig
+from tinykd.data.batching import pad
+from tinykd.data.pairs import PairItems
+from tinykd.data.tokenizer import SPECIAL_PIECES, teacher_ids_for_init
 from tinykd.model import Encoder, EncoderConfig
+from tinykd.teacher import load_teacher
+
+SCALE_SENTENCES = 256   # training sentences on which an unnormalised student's output length is set to 1
 
 
 def transfer_embeddings(teacher_table: np.ndarray, teacher_ids: list[list[int]]) -> np.ndarray:
@@ -137,3 +149,31 @@ def scale_output(student: Encoder, input_ids, attention_mask) -> float:
     for name in ("weight", "bias"):
         last.params[name] /= length
     return length
+
+
+def build_student(config: TrainConfig, tokenizer, items: PairItems | None = None) -> Encoder:
+    """The student of ``config``; with ``embed_init="aligned"`` its new tokens are fitted to the
+    training pairs ``items`` by least squares (tinykd.align) before the first step, and without
+    a final normalisation its output is scaled to unit length on average (:func:`scale_output`).
+    ``items=None`` (a run about to load its checkpoint): neither fit is made."""
+    backend.seed(config.seed)
+    vocab = tokenizer.get_vocab_size()
+    if config.init == "random":
+        student = random_student(vocab, config.hidden_size, config.num_layers, config.num_heads,
+                                 config.intermediate_size, output_size=384, dropout=config.dropout,
+                                 seed=config.seed, normalize=config.normalize)
+    else:
+        student = student_from_teacher(load_teacher().model, teacher_ids_for_init(tokenizer), config.layer_list(),
+                                       dropout=config.dropout, normalize=config.normalize,
+                                       intermediate_size=config.intermediate_size)
+    if config.init == "teacher" and config.embed_init == "aligned" and items is not None:
+        words = student.embeddings.word_embeddings.params["weight"]
+        pieces = tokenizer.get_vocab()
+        special = [pieces[t] for t in SPECIAL_PIECES if t in pieces]
+        aligned, _ = align_new_embeddings(backend.to_numpy(words), items.english_ids, items.translation_ids,
+                                          ridge=config.align_ridge, keep_ids=special)
+        words[...] = backend.asarray(aligned)
+    if not config.normalize and items is not None:
+        ids, mask = pad(items.english_ids[:SCALE_SENTENCES])                     # (n, T)
+        scale_output(student, backend.asarray(ids.astype(np.int64)), backend.asarray(mask.astype(np.int64)))
+    return student

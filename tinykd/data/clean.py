@@ -22,7 +22,7 @@ import re
 import statistics
 import unicodedata
 from collections import Counter, defaultdict
-from typing import Callable, Dict, Iterable, List, Sequence, Tuple
+from collections.abc import Callable, Iterable, Sequence
 
 FILTERS = ("empty", "untranslated", "code", "length_ratio")
 
@@ -92,7 +92,7 @@ def is_code(english: str, translation: str) -> bool:
     return is_code_like(english) or bool(_PATH_OR_URL.search(translation))
 
 
-def usual_length_ratio(pairs: Iterable[Tuple[str, str]]) -> float:
+def usual_length_ratio(pairs: Iterable[tuple[str, str]]) -> float:
     """Median of len(translation) / len(English) over translated pairs with at least 20 English characters."""
     ratios = [len(t) / len(e) for e, t in pairs if len(e) >= 20 and t and t != e]
     return statistics.median(ratios) if ratios else 1.0
@@ -114,14 +114,14 @@ def is_extreme_length_ratio(english: str, translation: str, usual: float, factor
 
 # --- running them -------------------------------------------------------------------
 
-def clean_pairs(pairs: Sequence, make: Callable = None) -> Tuple[List, Dict[str, Counter]]:
+def clean_pairs(pairs: Sequence, make: Callable = None) -> tuple[list, dict[str, Counter]]:
     """Normalise and filter pairs that have ``lang``, ``english`` and ``translation`` fields.
 
     Returns ``(kept, drops)`` where ``kept`` holds the pairs with normalised text (rebuilt
     with ``pair._replace``) and ``drops[lang][filter]`` counts the dropped pairs; the
     pseudo-filter ``"normalised"`` counts pairs whose text changed but were kept.
     """
-    drops: Dict[str, Counter] = defaultdict(Counter)
+    drops: dict[str, Counter] = defaultdict(Counter)
     normalised = []
     for p in pairs:
         e, t = normalize_text(p.english), normalize_text(p.translation)
@@ -129,7 +129,7 @@ def clean_pairs(pairs: Sequence, make: Callable = None) -> Tuple[List, Dict[str,
             drops[p.lang]["normalised"] += 1
         normalised.append(p._replace(english=e, translation=t))
 
-    by_lang: Dict[str, List[Tuple[str, str]]] = defaultdict(list)
+    by_lang: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for p in normalised:
         by_lang[p.lang].append((p.english, p.translation))
     usual = {lang: usual_length_ratio(v) for lang, v in by_lang.items()}
@@ -152,7 +152,7 @@ def clean_pairs(pairs: Sequence, make: Callable = None) -> Tuple[List, Dict[str,
     return kept, drops
 
 
-def dedupe(pairs: Iterable) -> Tuple[List, Counter]:
+def dedupe(pairs: Iterable) -> tuple[list, Counter]:
     """Keep the first of each (lang, english, translation); count the dropped copies per language."""
     seen = set()
     kept, dropped = [], Counter()

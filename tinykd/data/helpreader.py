@@ -18,8 +18,9 @@ Only the standard library's :mod:`html.parser` is used.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from html.parser import HTMLParser
-from typing import Dict, Iterator, List, NamedTuple, Tuple
+from typing import NamedTuple
 
 HELP_SUBDIR = os.path.join("usr", "share", "libreoffice", "help")
 ENGLISH_FOLDER = "en-US"
@@ -32,7 +33,7 @@ SKIPPED_TAGS = {"script", "style", "noscript"}
 # Void elements never get an end tag; <br> reads as a space.
 VOID_TAGS = {"br", "img", "input", "meta", "link", "hr", "wbr", "source", "col", "area", "base"}
 
-Key = Tuple[str, str, int]  # (page, id, occurrence of the id on that page)
+Key = tuple[str, str, int]  # (page, id, occurrence of the id on that page)
 
 
 class AlignedPair(NamedTuple):
@@ -55,11 +56,11 @@ class ParagraphParser(HTMLParser):
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.units: List[Tuple[str, str]] = []
+        self.units: list[tuple[str, str]] = []
         self._open_id: str | None = None  # id of the unit being read
         self._open_tag: str | None = None
         self._depth = 0  # nesting of _open_tag inside the unit (usually 1)
-        self._buffer: List[str] = []
+        self._buffer: list[str] = []
         self._skip = 0  # > 0 while inside <script> or <style>
 
     def handle_starttag(self, tag, attrs):
@@ -107,14 +108,14 @@ class ParagraphParser(HTMLParser):
         self._open_id, self._open_tag, self._depth, self._buffer = None, None, 0, []
 
 
-def read_page(path: str) -> Dict[Tuple[str, int], str]:
+def read_page(path: str) -> dict[tuple[str, int], str]:
     """Return ``{(id, occurrence): raw text}`` for one HTML page."""
     with open(path, encoding="utf-8", errors="replace") as f:
         parser = ParagraphParser()
         parser.feed(f.read())
         parser.close()
-    seen: Dict[str, int] = {}
-    out: Dict[Tuple[str, int], str] = {}
+    seen: dict[str, int] = {}
+    out: dict[tuple[str, int], str] = {}
     for unit_id, text in parser.units:
         k = seen.get(unit_id, 0)
         seen[unit_id] = k + 1
@@ -128,7 +129,7 @@ def help_root(source_dir: str) -> str:
     return candidate if os.path.isdir(candidate) else source_dir
 
 
-def language_folders(source_dir: str) -> List[str]:
+def language_folders(source_dir: str) -> list[str]:
     """Language folders present (``de``, ``pt-BR``, ...), symlinked folders skipped."""
     root = help_root(source_dir)
     out = []
@@ -140,7 +141,7 @@ def language_folders(source_dir: str) -> List[str]:
     return out
 
 
-def list_pages(lang_dir: str) -> List[str]:
+def list_pages(lang_dir: str) -> list[str]:
     """All HTML pages below ``lang_dir/text``, as sorted paths relative to ``lang_dir``."""
     pages = []
     for dirpath, dirnames, filenames in os.walk(os.path.join(lang_dir, "text")):
@@ -152,14 +153,14 @@ def list_pages(lang_dir: str) -> List[str]:
     return sorted(pages)
 
 
-def read_english(source_dir: str) -> Dict[str, Dict[Tuple[str, int], str]]:
+def read_english(source_dir: str) -> dict[str, dict[tuple[str, int], str]]:
     """``{page: {(id, occurrence): text}}`` for the English help."""
     lang_dir = os.path.join(help_root(source_dir), ENGLISH_FOLDER)
     return {page: read_page(os.path.join(lang_dir, page)) for page in list_pages(lang_dir)}
 
 
 def aligned_pairs(source_dir: str, lang: str,
-                  english: Dict[str, Dict[Tuple[str, int], str]] | None = None) -> Iterator[AlignedPair]:
+                  english: dict[str, dict[tuple[str, int], str]] | None = None) -> Iterator[AlignedPair]:
     """Yield every (English, translation) pair of one language, in (page, id) order.
 
     Pages or ids present in only one of the two languages are skipped.  The texts are raw

@@ -1,6 +1,6 @@
 """Split the help corpus by page, and keep test and dev free of training text.
 
-The rule (``shared/DATA.md``): a page is the HTML path relative to the language folder,
+The rule (data/README.md, step 4 of the build): a page is the HTML path relative to the language folder,
 for example ``text/scalc/01/04060101.html``, and
 
     h = int(hashlib.sha1(page.encode("utf-8")).hexdigest(), 16) % 10
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from typing import Dict, Iterable, List, Tuple
+from collections.abc import Iterable
 
 SPLITS = ("train", "dev", "test")
 
@@ -33,15 +33,15 @@ def split_of_page(page: str) -> str:
     return "test" if h == 0 else "dev" if h == 1 else "train"
 
 
-def split_by_page(pairs: Iterable) -> Dict[str, List]:
+def split_by_page(pairs: Iterable) -> dict[str, list]:
     """Group pairs (anything with a ``page`` field) into train/dev/test by their page."""
-    out: Dict[str, List] = {s: [] for s in SPLITS}
+    out: dict[str, list] = {s: [] for s in SPLITS}
     for p in pairs:
         out[split_of_page(p.page)].append(p)
     return out
 
 
-def training_text(train_pairs: Iterable) -> Tuple[set, set]:
+def training_text(train_pairs: Iterable) -> tuple[set, set]:
     """The English strings and the (lang, translation) strings that occur on training pages."""
     english, translations = set(), set()
     for p in train_pairs:
@@ -50,7 +50,7 @@ def training_text(train_pairs: Iterable) -> Tuple[set, set]:
     return english, translations
 
 
-def drop_train_overlap(pairs: Iterable, train_english: set, train_translations: set) -> Tuple[List, Counter]:
+def drop_train_overlap(pairs: Iterable, train_english: set, train_translations: set) -> tuple[list, Counter]:
     """Drop the pairs whose English or translation occurs on a training page.
 
     Returns ``(kept, dropped_per_language)``.

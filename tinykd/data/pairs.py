@@ -1,0 +1,71 @@
+"""Training pairs as token ids, their epochs of batches, and one batch stacked for the model.
+
+The trainer (``tinykd.train``) asks this module for everything it does with the pairs
+between the corpus files and the model:
+
+    tokenize_pairs(pairs, tokenizer, max_length) -> PairItems     both sides of every pair, as ids
+    epoch_batches(items, batch_size, seed, epoch) -> [rows, ...]   which pairs go into each step
+    stack_batch(items, rows) -> ids, mask, english_index, english_of   one padded (U + P, T) batch
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .batching import batch_order, grouped_batch_order, pad
+from .tokenizer import configure, token_ids
+
+
+@dataclass
+class PairItems:
+    english_ids: list            # token ids of each pair's English sentence, (n_i,) int32
+    translation_ids: list        # token ids of each pair's translation
+    english_index: np.ndarray    # (N,) row of the teacher vector
+    lang: np.ndarray             # (N,) language of the translation
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.array([max(len(a), len(b)) for a, b in zip(self.english_ids, self.translation_ids)])
+
+
+def in_languages(pairs, langs):
+    """The pairs whose language is one of ``langs`` (None: all of them)."""
+    return pairs if langs is None else [p for p in pairs if p.lang in langs]
+
+
+def tokenize_pairs(pairs, tokenizer, max_length: int, chunk: int = 10_000) -> PairItems:
+    """Token ids of both sides of every pair, truncated at ``max_length``, tokenised in
+    chunks (``tinykd.data.tokenizer.token_ids``)."""
+    configure(tokenizer, max_length, pad=False)
+
+    def ids(texts):
+        return [np.asarray(ids, dtype=np.int32) for ids in token_ids(tokenizer, texts, chunk)]
+
+    return PairItems(ids([p.english for p in pairs]), ids([p.translation for p in pairs]),
+                     np.array([p.english_index for p in pairs], dtype=np.int64), np.array([p.lang for p in pairs]))
+
+
+def epoch_batches(items: PairItems, batch_size: int, seed: int, epoch: int, pairs_per_english: int = 1):
+    """The pair indices of each batch of one epoch: shuffled, length-bucketed, mixing
+    languages, only full batches; the same for the same (seed, epoch). With
+    ``pairs_per_english`` > 1, up to that many pairs of one English sentence share a batch."""
+    if pairs_per_english > 1:
+        return grouped_batch_order(items.english_index, items.lengths, pairs_per_english, batch_size, seed,
+                                   epoch, drop_last=True)
+    return batch_order(items.lengths, batch_size, seed, epoch, drop_last=True)
+
+
+def stack_batch(items: PairItems, rows: np.ndarray):
+    """The batch of pairs ``rows`` as one padded (U + P, T) batch: its U distinct English
+    sentences (each once, however many of its pairs the batch holds), then the P translations.
+
+    Returns ``ids, mask, english_index`` (U,): the teacher-vector row of each English
+    sentence, and ``english_of`` (P,): the English sentence (0..U-1) of each translation.
+    """
+    english_index, first, english_of = np.unique(items.english_index[rows], return_index=True,
+                                                 return_inverse=True)
+    english = [items.english_ids[rows[i]] for i in first]
+    ids, mask = pad(english + [items.translation_ids[i] for i in rows])
+    return ids.astype(np.int64), mask.astype(np.int64), english_index, english_of.ravel()
