@@ -22,7 +22,7 @@ import re
 import statistics
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 FILTERS = ("empty", "untranslated", "code", "length_ratio")
 
@@ -114,13 +114,18 @@ def is_extreme_length_ratio(english: str, translation: str, usual: float, factor
 
 # --- running them -------------------------------------------------------------------
 
-def clean_pairs(pairs: Sequence, make: Callable = None) -> tuple[list, dict[str, Counter]]:
-    """Normalise and filter pairs that have ``lang``, ``english`` and ``translation`` fields.
+def clean_pairs(pairs: Sequence, filters: Sequence[str] = FILTERS) -> tuple[list, dict[str, Counter]]:
+    """Normalise and filter pairs that have ``lang``, ``english`` and ``translation`` fields,
+    with the ``filters`` named (all of :data:`FILTERS` by default; a dictionary of words skips
+    ``code`` and ``length_ratio``).
 
     Returns ``(kept, drops)`` where ``kept`` holds the pairs with normalised text (rebuilt
     with ``pair._replace``) and ``drops[lang][filter]`` counts the dropped pairs; the
     pseudo-filter ``"normalised"`` counts pairs whose text changed but were kept.
     """
+    unknown = set(filters) - set(FILTERS)
+    if unknown:
+        raise ValueError(f"unknown filters {sorted(unknown)}; choose from {FILTERS}")
     drops: dict[str, Counter] = defaultdict(Counter)
     normalised = []
     for p in pairs:
@@ -137,13 +142,13 @@ def clean_pairs(pairs: Sequence, make: Callable = None) -> tuple[list, dict[str,
     kept = []
     for p in normalised:
         e, t = p.english, p.translation
-        if is_empty(e, t):
+        if "empty" in filters and is_empty(e, t):
             reason = "empty"
-        elif is_untranslated(e, t):
+        elif "untranslated" in filters and is_untranslated(e, t):
             reason = "untranslated"
-        elif is_code(e, t):
+        elif "code" in filters and is_code(e, t):
             reason = "code"
-        elif is_extreme_length_ratio(e, t, usual[p.lang]):
+        elif "length_ratio" in filters and is_extreme_length_ratio(e, t, usual[p.lang]):
             reason = "length_ratio"
         else:
             kept.append(p)

@@ -23,7 +23,7 @@ SPLITS = ("train", "dev", "test")
 
 
 def page_bucket(page: str) -> int:
-    """The page's bucket 0..9 from the SHA-1 of its relative path."""
+    """The page's bucket 0..9 from the SHA-1 of its relative path (or of any document's key)."""
     return int(hashlib.sha1(page.encode("utf-8")).hexdigest(), 16) % 10
 
 
@@ -31,6 +31,11 @@ def split_of_page(page: str) -> str:
     """``"test"`` for bucket 0, ``"dev"`` for bucket 1, ``"train"`` otherwise."""
     h = page_bucket(page)
     return "test" if h == 0 else "dev" if h == 1 else "train"
+
+
+# Every source splits by document with the same rule: a help page, a manual page, a file of
+# strings, a dictionary entry. The key names the document within its source.
+split_of_document = split_of_page
 
 
 def split_by_page(pairs: Iterable) -> dict[str, list]:

@@ -1,0 +1,107 @@
+"""What every new source shares: tinykd.data.assemble (clean, check, split, write) and tinykd.data.debian."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from tinykd.data import assemble, corpus, debian, split
+from tinykd.data.assemble import SourcePair
+
+QUIET = dict(log=lambda *a: None)
+
+
+def _pairs(lang="de", docs=60, per_doc=3, translate=lambda i: f"Satz Nummer {i} ist hier."):
+    return [SourcePair(lang, f"src:doc{d}", f"Sentence number {d * per_doc + k} is here.",
+                       translate(d * per_doc + k)) for d in range(docs) for k in range(per_doc)]
+
+
+def test_assemble_splits_by_document_and_writes_a_corpus(tmp_path):
+    raw = _pairs("de") + _pairs("fr", translate=lambda i: f"Phrase numéro {i} est ici.")
+    report = assemble.assemble(raw, tmp_path, "src", "test text", {"version": "1"}, **QUIET)
+    assert report["languages"] == ["de", "fr"]
+    for name in split.SPLITS:
+        pairs = corpus.load_corpus(name, tmp_path)
+        assert len(pairs) == sum(n[name] for n in report["pairs"].values())
+    docs = {split.split_of_document(f"src:doc{d}") for d in range(60)}
+    assert docs == {"train", "dev", "test"}                       # 60 documents reach every split
+    by_english = {p.english: p for p in raw}
+    for name in split.SPLITS:                                      # each pair sits in its document's split
+        for p in corpus.load_corpus(name, tmp_path):
+            assert split.split_of_document(by_english[p.english].doc) == name
+    info = corpus.read_json(corpus.corpus_dir(tmp_path) / corpus.BUILD_INFO_FILE)
+    assert info["source"] == "src" and info["kind"] == "test text" and len(info["samples"]["de"]) == 3
+
+
+def test_held_out_text_seen_in_a_training_document_is_dropped(tmp_path):
+    raw = _pairs("de")
+    train_doc = next(f"src:doc{d}" for d in range(60) if split.split_of_document(f"src:doc{d}") == "train")
+    test_doc = next(f"src:doc{d}" for d in range(60) if split.split_of_document(f"src:doc{d}") == "test")
+    raw.append(SourcePair("de", train_doc, "A repeated sentence.", "Ein wiederholter Satz."))
+    raw.append(SourcePair("de", test_doc, "A repeated sentence.", "Ein wiederholter Satz, anders."))
+    report = assemble.assemble(raw, tmp_path, "src", "test text", **QUIET)
+    assert "A repeated sentence." not in {p.english for p in corpus.load_corpus("test", tmp_path)}
+    assert report["drops"]["de"]["overlap_test"] == 1
+
+
+def test_a_misaligned_or_untranslated_language_is_left_out_and_reported(tmp_path):
+    raw = (_pairs("de")
+           + _pairs("fr", translate=lambda i: f"Sentence number {i} is here.")        # untranslated
+           + _pairs("nl", translate=lambda i: "x" * 400 + str(i)))                    # nothing like the English
+    report = assemble.assemble(raw, tmp_path, "src", "test text", filters=("empty",), **QUIET)
+    assert report["languages"] == ["de"]
+    assert "untranslated" in report["left_out"]["fr"] and "length ratio" in report["left_out"]["nl"]
+    assert {p.lang for p in corpus.load_corpus("train", tmp_path)} == {"de"}
+    assert "left out" in assemble.format_report(report)
+
+
+def test_nothing_is_written_when_no_language_passes(tmp_path):
+    assemble.assemble(_pairs("de"), tmp_path, "src", "test text", **QUIET)
+    before = (corpus.corpus_dir(tmp_path) / "train.tsv.gz").read_bytes()
+    with pytest.raises(ValueError, match="no language passed"):
+        assemble.assemble(_pairs("de", docs=2), tmp_path, "src", "test text", **QUIET)
+    assert (corpus.corpus_dir(tmp_path) / "train.tsv.gz").read_bytes() == before     # the old corpus stays
+    assert [p.name for p in tmp_path.iterdir()] == ["corpus"]                          # no staging left
+
+
+def test_a_rebuild_writes_the_same_bytes(tmp_path):
+    raw = _pairs("de") + _pairs("ja", translate=lambda i: f"文番号{i}はここです。")
+    assemble.assemble(raw, tmp_path / "a", "src", "test text", **QUIET)
+    assemble.assemble(raw[::-1], tmp_path / "b", "src", "test text", **QUIET)
+    for name in ("english.txt.gz", "train.tsv.gz", "dev.tsv.gz", "test.tsv.gz", "build_info.json"):
+        assert (tmp_path / "a" / "corpus" / name).read_bytes() == (tmp_path / "b" / "corpus" / name).read_bytes()
+
+
+@pytest.mark.skipif(not shutil.which("dpkg-deb"), reason="dpkg-deb is not installed")
+def test_a_downloaded_package_is_unpacked_once(tmp_path):
+    tree = tmp_path / "pkg"
+    (tree / "DEBIAN").mkdir(parents=True)
+    (tree / "DEBIAN" / "control").write_text("Package: tinykd-probe\nVersion: 1:2.0-1\nArchitecture: all\n"
+                                             "Maintainer: t <t@t>\nDescription: probe\n")
+    (tree / "usr" / "share" / "doc" / "tinykd-probe").mkdir(parents=True)
+    (tree / "usr" / "share" / "doc" / "tinykd-probe" / "copyright").write_text("License: MIT\n")
+    (tmp_path / "work" / "debs").mkdir(parents=True)
+    subprocess.run(["dpkg-deb", "--build", str(tree), str(tmp_path / "work" / "debs" / "tinykd-probe_2.0-1_all.deb")],
+                   check=True, capture_output=True)
+    package = debian.fetch_one("tinykd-probe", tmp_path / "work", **QUIET)
+    assert package.version == "1:2.0-1" and "MIT" in package.copyright()
+    (package.root / "usr" / "share" / "doc" / "tinykd-probe" / "copyright").write_text("changed\n")
+    assert "changed" in debian.fetch_one("tinykd-probe", tmp_path / "work", **QUIET).copyright()   # not unpacked again
+
+
+@pytest.mark.skipif(not shutil.which("apt-get"), reason="apt-get is not installed")
+def test_a_package_that_cannot_be_had_is_named_and_left_out(tmp_path):
+    got, failed = debian.fetch(["tinykd-no-such-package-xyz"], tmp_path, **QUIET)
+    assert got == {} and "tinykd-no-such-package-xyz" in failed["tinykd-no-such-package-xyz"]
+
+
+def test_language_codes_get_one_spelling():
+    from tinykd.data.languages import canonical, is_english
+    assert [canonical(c) for c in ("pt_BR", "pt-br", "zh-cn", "zh_TW", "sv-SE", "nb-NO", "hi-IN", "de", "es-AR",
+                                   "ca-valencia", "pt-PT")] == \
+        ["pt-BR", "pt-BR", "zh-CN", "zh-TW", "sv", "nb", "hi", "de", "es-AR", "ca-valencia", "pt"]
+    assert is_english("en-GB") and is_english("en_US") and not is_english("eo")
+    with pytest.raises(ValueError):
+        canonical("../x")

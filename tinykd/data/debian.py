@@ -1,0 +1,81 @@
+"""Debian packages as a source of translated text: fetched by name, unpacked once, resumable.
+
+    fetch(["gimp-help-en", "gimp-help-de"], work_dir)  ->  {"gimp-help-de": Package(...), ...}
+
+Each package is downloaded with ``apt-get download`` into ``work_dir/debs`` (skipped when a
+``.deb`` of it is already there, so an interrupted build resumes) and unpacked into a folder of
+its own, ``work_dir/unpacked/<package>_<version>`` (skipped when that folder is complete).
+A package that cannot be fetched is reported by name and left out; the caller decides
+whether the build can go on without it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import NamedTuple
+
+
+class PackageUnavailable(RuntimeError):
+    """A Debian package could not be downloaded or unpacked."""
+
+
+class Package(NamedTuple):
+    name: str
+    version: str
+    root: Path          # the unpacked file tree (usr/share/...)
+
+    def copyright(self) -> str:
+        """The package's licence text (``usr/share/doc/<name>/copyright``), or "" if it has none."""
+        path = self.root / "usr" / "share" / "doc" / self.name / "copyright"
+        return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+
+
+def _have_apt() -> bool:
+    return bool(shutil.which("apt-get") and shutil.which("dpkg-deb"))
+
+
+def _downloaded(debs: Path, name: str) -> Path | None:
+    found = sorted(debs.glob(f"{name}_*.deb"))
+    return found[-1] if found else None
+
+
+def fetch_one(name: str, work_dir, log=print) -> Package:
+    """Download (unless done) and unpack (unless done) one package; raises PackageUnavailable."""
+    if not _have_apt():
+        raise PackageUnavailable(f"{name}: apt-get and dpkg-deb are needed to fetch Debian packages")
+    debs = Path(work_dir) / "debs"
+    debs.mkdir(parents=True, exist_ok=True)
+    deb = _downloaded(debs, name)
+    if deb is None:
+        log(f"apt-get download {name}")
+        done = subprocess.run(["apt-get", "download", name], cwd=debs, capture_output=True, text=True)
+        deb = _downloaded(debs, name)
+        if done.returncode != 0 or deb is None:
+            reason = (done.stderr.strip().splitlines() or ["no .deb was written"])[-1]
+            raise PackageUnavailable(f"{name}: apt-get download failed ({reason}); run apt-get update first")
+    version = subprocess.run(["dpkg-deb", "-f", str(deb), "Version"], capture_output=True, text=True,
+                             check=True).stdout.strip()
+    root = Path(work_dir) / "unpacked" / f"{name}_{version.replace(':', '%')}"
+    done_marker = root / ".unpacked"
+    if not done_marker.exists():
+        shutil.rmtree(root, ignore_errors=True)          # a half-unpacked tree from an interrupted build
+        root.mkdir(parents=True)
+        unpacked = subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], capture_output=True, text=True)
+        if unpacked.returncode != 0:
+            raise PackageUnavailable(f"{name}: dpkg-deb -x failed: {unpacked.stderr.strip()[-500:]}")
+        done_marker.write_text(version + "\n", encoding="utf-8")
+    return Package(name, version, root)
+
+
+def fetch(names, work_dir, log=print) -> tuple[dict[str, Package], dict[str, str]]:
+    """Every package that can be had: ``({name: Package}, {name: why not})``."""
+    got, failed = {}, {}
+    for name in names:
+        try:
+            got[name] = fetch_one(name, work_dir, log)
+        except PackageUnavailable as err:
+            failed[name] = str(err)
+            log(f"left out: {err}")
+    return got, failed
