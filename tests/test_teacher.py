@@ -221,3 +221,16 @@ def test_teacher_cli_builds_and_resumes_a_store(tmp_path):
     assert store.count == 4 and store.complete
     assert main(["--sentences", str(text), "--out", str(tmp_path / "store")]) == 0     # nothing left to do
     shutil.rmtree(tmp_path / "store")
+
+
+def test_an_int8_store_keeps_each_vector_within_half_a_level(tmp_path):
+    sentences = [f"sentence {i}" for i in range(37)]
+    store = EmbeddingStore.create_or_resume(tmp_path, sentences, "fake", "0" * 64, dim=4, dtype="int8")
+    store.fill(sentences, _fake_embed, chunk=10, progress=False)
+    want = _fake_embed(sentences)
+    got = EmbeddingStore.open(tmp_path, sentences).load()
+    level = np.abs(want).max(axis=1, keepdims=True) / 127                       # one step of each row's scale
+    assert np.all(np.abs(got - want) <= level / 2 + 1e-7)
+    assert (tmp_path / "embeddings.npy").stat().st_size == 128 + 37 * 4          # 1 byte an entry after the header
+    with pytest.raises(ValueError, match="not int4"):
+        EmbeddingStore.create_or_resume(tmp_path / "x", sentences, "fake", "0" * 64, dim=4, dtype="int4")

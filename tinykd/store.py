@@ -2,7 +2,8 @@
 
 A store is a folder::
 
-    embeddings.npy    (count, dim) float16 or float32, row i is the vector of sentence i
+    embeddings.npy    (count, dim) float16, float32 or int8: row i is the vector of sentence i
+    scales.npy        (count,) float32, int8 stores only: row i is embeddings[i] * scales[i]
     manifest.json     what the rows are: the model, the sha256 of its weights file,
                       count, dim, dtype, the sha256 of the sentence list, and how many
                       rows are done
@@ -18,7 +19,10 @@ interrupted run continues where it stopped.
 Precision: float16 keeps ~3 significant digits. For unit-length 384-d vectors
 (entries ~0.05) that is an MSE of about 1e-10 against float32 (measured in
 tests/test_teacher.py), i.e. 1e-8 in the "MSE x 100" the field reports, far
-below any student's distance to its teacher.
+below any student's distance to its teacher. int8 halves the store again: each row
+is rounded to 255 levels of its own largest entry (a per-vector scale, symmetric
+quantisation), an error of at most half a level, |v|max / 254, in every entry;
+docs/experiments.md measures what that costs in MSE and in accuracy.
 """
 
 from __future__ import annotations
@@ -34,6 +38,21 @@ from tinykd.files import read_json, write_json
 
 MANIFEST = "manifest.json"
 ARRAY = "embeddings.npy"
+SCALES = "scales.npy"
+DTYPES = ("float16", "float32", "int8")
+
+
+def quantize_int8(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N, D) floats -> (N, D) int8 and (N,) float32 scales, with vectors ~= q * scale[:, None]."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    scale = np.abs(vectors).max(axis=1) / 127.0                                  # (N,)
+    scale = np.where(scale > 0, scale, 1.0).astype(np.float32)
+    q = np.clip(np.rint(vectors / scale[:, None]), -127, 127).astype(np.int8)    # (N, D)
+    return q, scale
+
+
+def dequantize_int8(q: np.ndarray, scale: np.ndarray, dtype=np.float32) -> np.ndarray:
+    return (q.astype(np.float32) * scale[:, None]).astype(dtype)
 
 
 class StoreMismatchError(ValueError):
@@ -71,6 +90,8 @@ class EmbeddingStore:
         overwritten: delete the folder to rebuild it.
         """
         folder = Path(folder)
+        if str(dtype) not in DTYPES and str(getattr(dtype, "__name__", "")) not in DTYPES:
+            raise ValueError(f"a store holds {' / '.join(DTYPES)}, not {dtype}")
         wanted = {"model": model, "weights_sha256": weights_sha256, "count": len(sentences), "dim": int(dim),
                   "dtype": str(np.dtype(dtype)), "sentences_sha256": sentences_sha256(sentences)}
         if (folder / MANIFEST).exists():
@@ -85,6 +106,8 @@ class EmbeddingStore:
         folder.mkdir(parents=True, exist_ok=True)
         np.lib.format.open_memmap(folder / ARRAY, mode="w+", dtype=wanted["dtype"],
                                   shape=(len(sentences), int(dim))).flush()
+        if wanted["dtype"] == "int8":
+            np.lib.format.open_memmap(folder / SCALES, mode="w+", dtype=np.float32, shape=(len(sentences),)).flush()
         manifest = {**wanted, "done": 0}
         write_json(folder / MANIFEST, manifest)
         return cls(folder, manifest)
@@ -96,6 +119,7 @@ class EmbeddingStore:
         if sentences_sha256(sentences) != self.manifest["sentences_sha256"]:
             raise StoreMismatchError(f"{self.folder}: these sentences are not the store's")
         array = np.load(self.folder / ARRAY, mmap_mode="r+")
+        scales = np.load(self.folder / SCALES, mmap_mode="r+") if self.dtype == "int8" else None
         bar = None
         if progress:
             bar = tqdm(total=self.count, initial=self.done, desc="teacher vectors", unit="sent")
@@ -106,7 +130,11 @@ class EmbeddingStore:
                 raise ValueError(f"embed returned {vectors.shape}, expected {(stop - start, self.dim)}")
             if not np.isfinite(vectors).all():
                 raise FloatingPointError(f"non-finite teacher vectors among sentences {start}..{stop - 1}")
-            array[start:stop] = vectors.astype(array.dtype)
+            if scales is not None:
+                array[start:stop], scales[start:stop] = quantize_int8(vectors)
+                scales.flush()
+            else:
+                array[start:stop] = vectors.astype(array.dtype)
             array.flush()                                   # rows on disk before the manifest says so
             self.manifest["done"] = stop
             write_json(self.folder / MANIFEST, self.manifest)
@@ -114,7 +142,7 @@ class EmbeddingStore:
                 bar.update(stop - start)
         if bar is not None:
             bar.close()
-        del array
+        del array, scales
 
     # -- reading -------------------------------------------------------------------
     @classmethod
@@ -142,4 +170,6 @@ class EmbeddingStore:
         if array.shape != (self.count, self.dim):
             raise StoreMismatchError(f"{self.folder / ARRAY} has shape {array.shape}, manifest says "
                                      f"{(self.count, self.dim)}")
+        if self.dtype == "int8":
+            return dequantize_int8(array, np.load(self.folder / SCALES), dtype)
         return array.astype(dtype)

@@ -27,7 +27,7 @@ from tinykd.files import read_json
 from tinykd.inference import SentenceEncoder
 from tinykd.modelfolder import load_folder
 from tinykd.paths import TEACHER_NAME, TEACHER_PACKAGE, default_data_dir, teacher_dir
-from tinykd.store import MANIFEST, EmbeddingStore, sentences_sha256
+from tinykd.store import DTYPES, MANIFEST, EmbeddingStore, sentences_sha256
 
 STORE_SUBDIR = "teacher"
 
@@ -104,7 +104,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=None, help="store folder (default: data/teacher)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--chunk", type=int, default=2048, help="sentences written per resumable step")
-    parser.add_argument("--dtype", choices=["float16", "float32"], default="float16")
+    parser.add_argument("--dtype", choices=DTYPES, default="float16",
+                        help="float16 (default), float32, or int8 with a scale per vector (half the size)")
     args = parser.parse_args(argv)
 
     if args.sentences:
