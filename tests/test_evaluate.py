@@ -62,3 +62,35 @@ def test_the_mse_is_measured_on_the_model_output_as_it_is():
     assert raw["acc"] == 100.0
     unit = evaluate(encoder.encode, pairs, teacher, spearman_pairs=0)["languages"]["de"]
     assert unit["mse_xx"] == pytest.approx(0.0)
+
+
+def test_every_corpus_folder_is_a_domain_and_gets_its_own_row(tmp_path):
+    import numpy as np
+
+    from tinykd.data.corpus import domain_folders, english_sentences, write_corpus
+    from tinykd.evaluate import evaluate_domains, format_domain_summary
+    from tinykd.store import EmbeddingStore
+
+    def folder(path, words):
+        pairs = [Pair("de", f"the {w}.", f"das {w}.") for w in words]
+        write_corpus({"train": pairs[:2], "test": pairs[2:]}, path)
+        sentences = english_sentences(path)
+        store = EmbeddingStore.create_or_resume(path / "teacher", sentences, "fake", "0", 8, "float32")
+        store.fill(sentences, lambda batch: np.stack([encode([s])[0] for s in batch]), progress=False)
+
+    def encode(texts):            # a model that reads only the last word: "the X." and "das X." agree
+        out = np.zeros((len(texts), 8), dtype=np.float32)
+        for i, t in enumerate(texts):
+            out[i, hash(t.split()[-1]) % 8] = 1.0
+        return out
+
+    folder(tmp_path, ["cat", "dog", "sun", "moon", "tree"])
+    folder(tmp_path / "gimp", ["layer", "brush", "mask", "path", "blur"])
+    folders = domain_folders(tmp_path)
+    assert list(folders) == ["libreoffice", "gimp"]
+    by_domain = evaluate_domains({"model": encode}, folders, log=lambda *a: None)
+    assert set(by_domain) == {"libreoffice", "gimp"}
+    assert [r["name"] for r in by_domain["gimp"]] == ["model", "char-3gram TF-IDF"]
+    assert by_domain["gimp"][0]["mean_mse_en"] == 0.0            # the teacher store holds the model's own vectors
+    summary = format_domain_summary(by_domain)
+    assert "| gimp | 1 |" in summary and "mean of domains" in summary

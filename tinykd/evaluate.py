@@ -14,7 +14,11 @@ For a split's pairs (English s, translation t) and the teacher's vectors T(s):
 Next to any model we can put two references: the teacher itself (English-only)
 and a character 3-gram TF-IDF bag of words, which needs no training at all.
 
-``python -m tinykd.evaluate RUN_DIR`` evaluates a trained run on the test split.
+Each corpus folder of the data directory is a domain (the help pages, the GIMP manual,
+Firefox's strings, dictionary words, ...): ``evaluate_domains`` runs the same evaluation on
+each, and ``format_domain_summary`` puts every model's mean per domain side by side.
+
+``python -m tinykd.evaluate [MODEL]`` evaluates a model on the test split of every domain.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinykd.data.corpus import load_corpus
+from tinykd.data.corpus import domain_folders, load_corpus
 from tinykd.files import atomic_write_text
 from tinykd.inference import unit
 from tinykd.loading import load
@@ -63,7 +67,8 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
     ra, rb = ranks(np.asarray(a, float)), ranks(np.asarray(b, float))
     ra -= ra.mean()
     rb -= rb.mean()
-    return float((ra @ rb) / np.sqrt((ra @ ra) * (rb @ rb)))
+    denominator = np.sqrt((ra @ ra) * (rb @ rb))
+    return float((ra @ rb) / denominator) if denominator > 0 else float("nan")   # nan: one side is constant
 
 
 def char_trigram_tfidf(texts: Sequence[str], dim: int = 1 << 15) -> np.ndarray:
@@ -222,40 +227,93 @@ def save_results(path, results: Sequence[dict], table: str) -> None:
     atomic_write_text(path.with_suffix(".md"), table + "\n")
 
 
+def evaluate_domains(models: dict, folders: dict, split: str = "test", max_per_lang: int | None = None,
+                     references: bool = True, log=print) -> dict[str, list[dict]]:
+    """``{domain: [result of each model, then the references]}`` on each corpus folder's ``split``.
+
+    ``models``: ``{name: encode}`` (pass :func:`model_output` of an encoder); ``folders``:
+    ``{domain: corpus folder}`` (``tinykd.data.corpus.domain_folders``). The references are the
+    English-only teacher (``{"teacher": encode}`` among ``models`` does the same) and the
+    character-trigram TF-IDF bag. A domain without pairs in ``split`` is left out."""
+    by_domain = {}
+    for domain, folder in folders.items():
+        pairs = load_corpus(split, folder)
+        if not pairs:
+            log(f"{domain}: no {split} pairs; left out")
+            continue
+        teacher_vectors = teacher_vectors_for(folder)
+        results = [evaluate(encode, pairs, teacher_vectors, max_per_lang, name=name) for name, encode in models.items()]
+        if references:
+            results.append(tfidf_reference(pairs, max_per_lang))
+        by_domain[domain] = results
+        log(f"{domain}: " + ", ".join(f"{r['name']} {r['mean_acc']:.1f}" for r in results))
+    return by_domain
+
+
+def format_domain_summary(by_domain: dict[str, list[dict]]) -> str:
+    """One row per domain: languages, and each model's mean accuracy (MSE x 100 en / xx where it has one)."""
+    names = list(dict.fromkeys(r["name"] for results in by_domain.values() for r in results))
+    lines = ["| domain | languages | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+    means = {name: [] for name in names}
+    for domain, results in by_domain.items():
+        cells = []
+        for name in names:
+            r = next((r for r in results if r["name"] == name), None)
+            if r is None:
+                cells.append("")
+                continue
+            means[name].append(r["mean_acc"])
+            mse = f" ({r['mean_mse_en']:.3f} / {r['mean_mse_xx']:.3f})" if "mean_mse_en" in r else ""
+            cells.append(f"{r['mean_acc']:.1f}{mse}")
+        lines.append(f"| {domain} | {len(results[0]['languages'])} | " + " | ".join(cells) + " |")
+    lines.append("| **mean of domains** | | " + " | ".join(f"**{np.mean(v):.1f}**" if v else "" for v in means.values())
+                 + " |")
+    return "\n".join(lines + ["", "accuracy: translation retrieval among sets of up to 1000 pairs, mean of both "
+                                   "directions and of the languages; in brackets: MSE x 100 to the teacher, "
+                                   "English / translations"])
+
+
 def main(argv=None) -> int:
-    """``python -m tinykd.evaluate RUN_DIR``: the test-split table of a run, with references."""
+    """``python -m tinykd.evaluate [MODEL]``: every domain's test table, with references."""
     parser = argparse.ArgumentParser(prog="python -m tinykd.evaluate",
-                                     description="Evaluate a trained student on a split, next to references.")
-    parser.add_argument("run_dir", nargs="?", default=None,
-                        help="a run directory or a sentence-transformers folder (default: the student shipped "
-                             "in the package)")
+                                     description="Evaluate a model on each domain's test (or dev) split, next to "
+                                                 "references.")
+    parser.add_argument("model", nargs="?", default=None,
+                        help="a run directory, a sentence-transformers folder, or 'teacher' (default: the student "
+                             "shipped in the package)")
     parser.add_argument("--split", default="test", choices=["test", "dev"])
-    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--data-dir", default=None, help="the data directory (default: data/); each corpus folder "
+                                                         "in it is a domain")
+    parser.add_argument("--domains", default=None,
+                        help="comma-separated domains to evaluate (default: all of the data directory's)")
     parser.add_argument("--max-per-lang", type=int, default=None, help="cap pairs per language (faster)")
-    parser.add_argument("--compare", nargs="*", default=[], metavar="RUN_DIR",
-                        help="more runs to put in the same table (e.g. the static student's run)")
-    parser.add_argument("--no-references", action="store_true", help="skip the teacher and TF-IDF rows")
+    parser.add_argument("--compare", nargs="*", default=[], metavar="MODEL",
+                        help="more models to put in the same tables (e.g. the static student's run)")
+    parser.add_argument("--no-references", action="store_true", help="skip the teacher and TF-IDF columns")
     parser.add_argument("--out", default=None, help="write the JSON results here "
-                                                    "(default: RUN_DIR/eval_<split>.json)")
+                                                    "(default: RUN_DIR/eval_<split>.json for a run)")
     args = parser.parse_args(argv)
 
-    pairs = load_corpus(args.split, args.data_dir)
-    teacher_vectors = teacher_vectors_for(args.data_dir)
-    student = load(args.run_dir)
-    results = [evaluate(model_output(student), pairs, teacher_vectors, args.max_per_lang,
-                        name=Path(args.run_dir).name if args.run_dir else "shipped student")]
+    folders = domain_folders(args.data_dir)
+    if args.domains:
+        wanted = [d.strip() for d in args.domains.split(",") if d.strip()]
+        unknown = [d for d in wanted if d not in folders]
+        if unknown:
+            parser.error(f"--domains: {unknown} not in {args.data_dir or 'data/'} (it has {sorted(folders)})")
+        folders = {d: folders[d] for d in wanted}
+    models = {Path(args.model).name if args.model else "shipped student": model_output(load(args.model))}
     for other in args.compare:
-        results.append(evaluate(model_output(load(other)), pairs, teacher_vectors, args.max_per_lang,
-                                name=Path(other).name))
+        models[Path(other).name] = model_output(load(other))
     if not args.no_references:
-        teacher = load_teacher()
-        results.append(evaluate(model_output(teacher), pairs, teacher_vectors, args.max_per_lang, name="teacher"))
-        results.append(tfidf_reference(pairs, args.max_per_lang))
-    table = format_table(results)
+        models["teacher"] = model_output(load_teacher())
+    by_domain = evaluate_domains(models, folders, args.split, args.max_per_lang, not args.no_references)
+    table = "\n\n".join([format_domain_summary(by_domain)]
+                         + [f"### {domain}\n\n{format_table(results)}" for domain, results in by_domain.items()])
     print(table)
-    if args.run_dir or args.out:
-        out = Path(args.out) if args.out else Path(args.run_dir) / f"eval_{args.split}.json"
-        save_results(out, results, table)
+    if args.out or (args.model and (Path(args.model) / "config.json").is_file()):
+        out = Path(args.out) if args.out else Path(args.model) / f"eval_{args.split}.json"
+        atomic_write_text(out, json.dumps(by_domain, indent=2) + "\n")
+        atomic_write_text(out.with_suffix(".md"), table + "\n")
         print(f"written to {out} and {out.with_suffix('.md')}")
     return 0
 

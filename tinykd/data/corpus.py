@@ -33,6 +33,7 @@ LANGS = ("de", "es", "fr", "it", "nl", "pt-BR", "ru", "ja", "zh-CN", "pl", "tr",
 CORPUS_SUBDIR = "corpus"
 ENGLISH_FILE = "english.txt.gz"
 BUILD_INFO_FILE = "build_info.json"   # what built the folder, and its report (write_build_info)
+MAIN_DOMAIN = "libreoffice"           # the data directory's own corpus: the LibreOffice help pages
 
 
 class Pair(NamedTuple):
@@ -50,6 +51,21 @@ class Pair(NamedTuple):
 
 def corpus_dir(data_dir=None) -> Path:
     return Path(data_dir or default_data_dir()) / CORPUS_SUBDIR
+
+
+def domain_folders(data_dir=None) -> dict[str, Path]:
+    """The corpus folders of a data directory, by domain: the directory's own corpus (named by
+    its report's ``source``, the help pages' being ``libreoffice``), then each subfolder that
+    holds one (``data/gimp``, ``data/bible``, ...), in name order."""
+    root = Path(data_dir or default_data_dir())
+    found = {}
+    if (corpus_dir(root) / ENGLISH_FILE).is_file():
+        info = corpus_dir(root) / BUILD_INFO_FILE
+        found[read_json(info).get("source", MAIN_DOMAIN) if info.is_file() else MAIN_DOMAIN] = root
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+        if (corpus_dir(folder) / ENGLISH_FILE).is_file():
+            found[folder.name] = folder
+    return found
 
 
 def corpus_folder(name, data_dir=None) -> Path:
