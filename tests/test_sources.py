@@ -105,3 +105,32 @@ def test_language_codes_get_one_spelling():
     assert is_english("en-GB") and is_english("en_US") and not is_english("eo")
     with pytest.raises(ValueError):
         canonical("../x")
+
+
+def test_the_mix_samples_each_full_build_and_keeps_held_out_text_out_of_training(tmp_path):
+    from tinykd.data import mix
+    from tinykd.data.corpus import Pair, write_corpus
+    full = tmp_path / "full"
+    a = [Pair(lang, f"Sentence {i}.", f"{lang} sentence {i}.") for i in range(40) for lang in ("de", "fr")]
+    write_corpus({"train": a[:60], "dev": a[60:70], "test": a[70:]}, full / "one")
+    b = [Pair("de", f"Other {i}.", f"Anderer {i}.") for i in range(30)]
+    b.append(Pair("de", a[75].english, "Ganz anders übersetzt."))        # test text of "one", trained in "two"
+    write_corpus({"train": b[20:], "test": b[:20]}, full / "two")
+    help_corpus = tmp_path / "data"
+    write_corpus({"train": [Pair("de", "Other 3.", "Anderer 3.")], "test": [Pair("de", "Help.", "Hilfe.")]},
+                 help_corpus)
+    reports = mix.mix(full, help_corpus, train_per_lang=25, eval_per_lang=4, log=lambda *x: None)
+    assert set(reports) == {"one", "two"}
+    one_train = corpus.load_corpus("train", help_corpus / "one")
+    assert {lang: sum(p.lang == lang for p in one_train) for lang in ("de", "fr")} == {"de": 25, "fr": 25}
+    assert len(corpus.load_corpus("test", help_corpus / "one")) == 8             # 4 per language
+    two_train = {p.english for p in corpus.load_corpus("train", help_corpus / "two")}
+    assert a[75].english not in two_train                                         # held out in "one"
+    assert "Other 3." not in {p.english for p in corpus.load_corpus("test", help_corpus / "two")}   # trained in data/
+    assert reports["two"]["mix"]["train_dropped_held_out_elsewhere"] == {"de": 1}
+    again = tmp_path / "again"
+    write_corpus({"train": [Pair("de", "Other 3.", "Anderer 3.")], "test": [Pair("de", "Help.", "Hilfe.")]}, again)
+    mix.mix(full, again, train_per_lang=25, eval_per_lang=4, log=lambda *x: None)
+    for name in ("train.tsv.gz", "test.tsv.gz", "english.txt.gz", "build_info.json"):
+        assert ((help_corpus / "one" / "corpus" / name).read_bytes()
+                == (again / "one" / "corpus" / name).read_bytes()) or name == "build_info.json"

@@ -1,0 +1,138 @@
+"""The shipped mix: a sample of every source's full build, small enough to live in git.
+
+A full build (``python -m tinykd.data gimp`` and the like) writes every pair of a source into
+``build/full/<source>`` (git-ignored). ``python -m tinykd.data mix`` samples each into
+``data/<source>/``, the folders a fresh clone trains and evaluates on::
+
+    test, dev     per language up to ``eval_per_lang`` pairs (default 1000, the size of one
+                  retrieval set), one per English sentence, from the full build's test/dev split
+    train         per language up to ``train_per_lang`` pairs from its train split, taken English
+                  sentence by English sentence, so that a sentence translated into many languages
+                  brings all its translations (one teacher vector serves them all)
+    held out      a training pair is dropped if its English or its translation occurs in the dev or
+                  test split of ANY source's full build, or of the help corpus in data/: no held-out
+                  text is trained on, whatever its source; and since the help corpus's training
+                  split is not resampled, a dev or test pair whose text occurs in it is dropped
+
+Choices are made in the order of a hash of the text, so the sample is the same on every machine
+and a rebuild writes the same bytes. The teacher's vectors of each folder's English sentences
+are added above this package (``python -m tinykd.data mix`` calls tinykd.teacher).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from . import corpus
+from .corpus import Pair
+
+EVAL_PER_LANG = 1000
+TRAIN_PER_LANG = 4000
+
+
+def _rank(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def held_out_text(folders: Iterable) -> tuple[set, set]:
+    """The English sentences and the translations of the dev and test splits of ``folders``."""
+    english, translations = set(), set()
+    for folder in folders:
+        for name in ("dev", "test"):
+            for p in corpus.load_corpus(name, folder):
+                english.add(p.english)
+                translations.add(p.translation)
+    return english, translations
+
+
+def sample_eval(pairs: Sequence[Pair], per_lang: int, trained_english: set = frozenset(),
+                trained_translations: set = frozenset(), drops: Counter | None = None) -> list[Pair]:
+    """Per language up to ``per_lang`` pairs, one per English sentence, in hash order, none whose
+    text occurs in ``trained_english`` / ``trained_translations`` (counted in ``drops``)."""
+    by_lang = defaultdict(dict)
+    for p in sorted(pairs, key=lambda p: (_rank(p.english + "\t" + p.translation))):
+        if p.english in trained_english or p.translation in trained_translations:
+            if drops is not None:
+                drops[p.lang] += 1
+        elif p.english.strip() and p.translation.strip():
+            by_lang[p.lang].setdefault(p.english, p)
+    return [p for lang in sorted(by_lang) for p in list(by_lang[lang].values())[:per_lang]]
+
+
+def sample_train(pairs: Sequence[Pair], per_lang: int, held_english: set, held_translations: set,
+                 drops: Counter) -> list[Pair]:
+    """Per language up to ``per_lang`` training pairs, English sentence by English sentence in hash order;
+    pairs with held-out text are dropped (counted in ``drops``)."""
+    by_english = defaultdict(list)
+    for p in pairs:
+        if p.english in held_english or p.translation in held_translations:
+            drops[p.lang] += 1
+        else:
+            by_english[p.english].append(p)
+    taken, out = Counter(), []
+    for english in sorted(by_english, key=_rank):
+        for p in sorted(by_english[english], key=lambda p: (p.lang, _rank(p.translation))):
+            if taken[p.lang] < per_lang:
+                taken[p.lang] += 1
+                out.append(p)
+    return out
+
+
+def mix_source(full: Path, out: Path, held_english: set, held_translations: set,
+               train_per_lang: int = TRAIN_PER_LANG, eval_per_lang: int = EVAL_PER_LANG,
+               trained: tuple[set, set] = (frozenset(), frozenset())) -> dict:
+    """Sample one full build into ``out/corpus``; returns its report (also in build_info.json).
+    ``trained``: the English and translations of a training split that is not resampled."""
+    info_path = corpus.corpus_dir(full) / corpus.BUILD_INFO_FILE
+    source = corpus.read_json(info_path) if info_path.is_file() else {}
+    drops, eval_drops = Counter(), Counter()
+    splits = {"test": sample_eval(corpus.load_corpus("test", full), eval_per_lang, *trained, eval_drops),
+              "dev": sample_eval(corpus.load_corpus("dev", full), eval_per_lang, *trained, eval_drops),
+              "train": sample_train(corpus.load_corpus("train", full), train_per_lang, held_english,
+                                    held_translations, drops)}
+    files = corpus.write_corpus(splits, out)
+    langs = sorted({p.lang for pairs in splits.values() for p in pairs})
+    report = {
+        "source": source.get("source", full.name),
+        "kind": source.get("kind", ""),
+        "info": source.get("info", {}),
+        "mix": {"full_build": str(full), "train_per_lang": train_per_lang, "eval_per_lang": eval_per_lang,
+                "train_dropped_held_out_elsewhere": dict(sorted(drops.items())),
+                "eval_dropped_trained_elsewhere": dict(sorted(eval_drops.items()))},
+        "languages": langs,
+        "files": files,
+        "pairs": {lang: {s: sum(p.lang == lang for p in splits[s]) for s in ("train", "dev", "test")}
+                  for lang in langs},
+    }
+    corpus.write_build_info(report, out)
+    return report
+
+
+def mix(full_root, data_dir=None, sources: Sequence[str] | None = None, train_per_lang: int = TRAIN_PER_LANG,
+        eval_per_lang: int = EVAL_PER_LANG, log=print) -> dict[str, dict]:
+    """Every full build in ``full_root`` (or those named in ``sources``) sampled into ``data_dir/<source>``."""
+    full_root, data_dir = Path(full_root), Path(data_dir or corpus.default_data_dir())
+    builds = {p.name: p for p in sorted(full_root.iterdir()) if (corpus.corpus_dir(p) / corpus.ENGLISH_FILE).is_file()}
+    if sources:
+        missing = [s for s in sources if s not in builds]
+        if missing:
+            raise FileNotFoundError(f"no full build of {missing} in {full_root} (build them first: "
+                                    f"python -m tinykd.data SOURCE)")
+        builds = {s: builds[s] for s in sources}
+    held, trained = list(builds.values()), (set(), set())
+    if (corpus.corpus_dir(data_dir) / corpus.ENGLISH_FILE).is_file():
+        held.append(data_dir)                                    # the help corpus's dev and test pages
+        help_train = corpus.load_corpus("train", data_dir)
+        trained = ({p.english for p in help_train}, {p.translation for p in help_train})
+    held_english, held_translations = held_out_text(held)
+    reports = {}
+    for name, full in builds.items():
+        reports[name] = mix_source(full, data_dir / name, held_english, held_translations, train_per_lang,
+                                   eval_per_lang, trained)
+        n = {s: sum(c[s] for c in reports[name]["pairs"].values()) for s in ("train", "dev", "test")}
+        log(f"{name}: {len(reports[name]['languages'])} languages, {n['train']} train / {n['dev']} dev / "
+            f"{n['test']} test pairs, {reports[name]['files'][corpus.ENGLISH_FILE]} English sentences")
+    return reports
