@@ -58,7 +58,7 @@ def _fmt_measure(m: dict, langs) -> str:
 
 def cmd_build(args) -> None:
     t0 = time.time()
-    langs = args.langs or list(corpus.LANGS)
+    langs = list(libreoffice.HELP_LANGUAGES) if args.langs == ["all"] else args.langs or list(corpus.LANGS)
     versions = {}
     if args.source_dir:
         source = args.source_dir
@@ -192,7 +192,8 @@ def main(argv=None) -> None:
     b.add_argument("--work-dir", default="build", help="git-ignored folder for .deb files and unpacked HTML")
     b.add_argument("--source-dir", default=None,
                    help="already-unpacked packages (folder containing usr/share/libreoffice/help); skips apt-get")
-    b.add_argument("--langs", nargs="*", default=None, help=f"default: {' '.join(corpus.LANGS)}")
+    b.add_argument("--langs", nargs="*", default=None,
+                   help=f"default: {' '.join(corpus.LANGS)}; 'all': {len(libreoffice.HELP_LANGUAGES)} languages")
     b.add_argument("--vocab-size", type=int, default=tokenizer.DEFAULT_VOCAB_SIZE)
     b.add_argument("--skip-tokenizer", action="store_true")
     b.set_defaults(func=cmd_build)

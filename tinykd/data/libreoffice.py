@@ -24,8 +24,10 @@ from pathlib import Path
 
 from . import clean, corpus, helpreader, split
 
-# Debian package suffix for each corpus language (Debian lowercases the region).
-DEBIAN_NAMES = {lang: lang.lower() for lang in corpus.LANGS}
+# Every language of the help in Debian 12 (packages libreoffice-help-<code, lowercased>); the
+# shipped corpus was built for the first twelve, corpus.LANGS.
+HELP_LANGUAGES = (*corpus.LANGS, "ca", "cs", "da", "dz", "el", "et", "eu", "fi", "gl", "hi", "hu", "id", "km", "om",
+                  "pt", "sk", "sl", "sv", "vi", "zh-TW")
 ENGLISH_PACKAGE = "libreoffice-help-en-us"
 # The version data/ was built from (Debian 12 "bookworm").  If the mirror has moved on,
 # the build falls back to the current version and says so; build_info.json records it.
@@ -43,7 +45,10 @@ or that help folder itself)."""
 
 
 def package_names(langs: Sequence[str]) -> list[str]:
-    return [ENGLISH_PACKAGE] + [f"libreoffice-help-{DEBIAN_NAMES[lang]}" for lang in langs]
+    unknown = [lang for lang in langs if lang not in HELP_LANGUAGES]
+    if unknown:
+        raise SystemExit(f"no LibreOffice help in {unknown}; the help has {' '.join(HELP_LANGUAGES)}")
+    return [ENGLISH_PACKAGE] + [f"libreoffice-help-{lang.lower()}" for lang in langs]
 
 
 def fetch_and_unpack(work_dir, langs: Sequence[str], log=print) -> dict[str, str]:
