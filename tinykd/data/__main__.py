@@ -9,6 +9,8 @@
                               [--dev-fraction 0.05] [--skip-teacher]
     python -m tinykd.data SOURCE [--out build/full/SOURCE] [--work-dir build] [--langs ...] [--teacher]
     python -m tinykd.data mix [--full build/full] [--sources ...] [--train-per-lang 4000] [--skip-teacher]
+    python -m tinykd.data tokenizer --out PATH [--vocab-size 15000] [--per-lang 20000]
+    python -m tinykd.data tokenizer-coverage [--tokenizer PATH] [--split dev]
 
 ``build`` runs everything from ``apt-get download`` to ``data/``; on a machine without
 apt, unpack the Debian packages elsewhere and pass ``--source-dir``.
@@ -81,6 +83,53 @@ def cmd_build(args) -> None:
         print(f"English dev sentences split exactly as the teacher does: {100 * m['en']['teacher_agreement']:.1f}%")
     report["build_seconds"] = round(time.time() - t0)
     print(f"\nwrote {corpus.write_build_info(report, args.data_dir)}; total {report['build_seconds']}s")
+
+
+def coverage(tok, data_dir=None, split_name: str = "dev") -> dict[str, dict]:
+    """``{domain: tokenizer.measure(...)}``: tokens per sentence and [UNK] share per language, on
+    each domain's ``split_name`` pairs."""
+    return {domain: tokenizer.measure(tok, corpus.load_corpus(split_name, folder))
+            for domain, folder in corpus.domain_folders(data_dir).items() if corpus.load_corpus(split_name, folder)}
+
+
+def format_coverage(by_domain: dict[str, dict]) -> str:
+    """Rows: languages; columns: domains; cells: [UNK] % / tokens per sentence."""
+    domains = list(by_domain)
+    langs = sorted({lang for m in by_domain.values() for lang in m} - {"en"})
+    lines = ["| lang | " + " | ".join(domains) + " |", "|---|" + "---|" * len(domains)]
+    for lang in ["en", *langs]:
+        cells = [f"{100 * m[lang]['unk_rate']:.2f} / {m[lang]['tokens_per_sentence']:.1f}" if lang in m else ""
+                 for m in by_domain.values()]
+        lines.append(f"| {lang} | " + " | ".join(cells) + " |")
+    lines.append("| en split as the teacher | " + " | ".join(
+        f"{100 * m['en']['teacher_agreement']:.1f}%" for m in by_domain.values()) + " |")
+    return "\n".join(lines + ["", "cells: [UNK] % of tokens / tokens per sentence (no special tokens)"])
+
+
+def cmd_tokenizer_coverage(args) -> None:
+    tok = tokenizer.load_tokenizer(args.tokenizer, max_length=None, pad=False)
+    print(format_coverage(coverage(tok, args.data_dir, args.split)))
+
+
+def cmd_tokenizer(args) -> None:
+    """A tokenizer for every language of every domain: the training English of all domains, and
+    up to ``--per-lang`` training translations per language and domain (in hash order), so that
+    a small language gets its pieces and a large one does not take them all."""
+    english, translations = set(), []
+    for folder in corpus.domain_folders(args.data_dir).values():
+        train = corpus.load_corpus("train", folder)
+        english |= {p.english for p in train}
+        by_lang: dict[str, list[str]] = {}
+        for p in train:
+            by_lang.setdefault(p.lang, []).append(p.translation)
+        for texts in by_lang.values():
+            translations += sorted(set(texts), key=mix.rank)[:args.per_lang]
+    t0 = time.time()
+    tok = tokenizer.build_tokenizer(sorted(english), translations, args.vocab_size)
+    tokenizer.save_tokenizer(tok, args.out)
+    print(f"tokenizer: {args.out}, vocab {tok.get_vocab_size()} from {len(english)} English sentences and "
+          f"{len(translations)} translations ({time.time() - t0:.0f}s); on each domain's dev split:")
+    print(format_coverage(coverage(tok, args.data_dir, "dev")))
 
 
 def cmd_stats(args) -> None:
@@ -228,6 +277,15 @@ def main(argv=None) -> None:
         src.add_argument("--langs", nargs="*", default=None, help="default: every language the source has")
         src.add_argument("--teacher", action="store_true", help="also store the teacher's vectors (slow)")
         src.set_defaults(func=cmd_source)
+    tc = sub.add_parser("tokenizer-coverage", help="[UNK] share and tokens per sentence per domain and language")
+    tc.add_argument("--tokenizer", default=None, help="a tokenizer.json (default: data/tokenizer.json)")
+    tc.add_argument("--split", default="dev", choices=list(split.SPLITS))
+    tc.set_defaults(func=cmd_tokenizer_coverage)
+    tk = sub.add_parser("tokenizer", help="train a tokenizer on every domain's training split")
+    tk.add_argument("--out", required=True, help="where to write the tokenizer.json")
+    tk.add_argument("--vocab-size", type=int, default=tokenizer.DEFAULT_VOCAB_SIZE)
+    tk.add_argument("--per-lang", type=int, default=20000, help="training translations per language and domain")
+    tk.set_defaults(func=cmd_tokenizer)
     mx = sub.add_parser("mix", help="sample every full build into data/SOURCE (the shipped mix) with teacher stores")
     mx.add_argument("--full", default=str(FULL_BUILDS), help=f"the full builds (default: {FULL_BUILDS})")
     mx.add_argument("--sources", default=None, help="comma-separated sources (default: every full build)")

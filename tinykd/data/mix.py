@@ -33,7 +33,8 @@ EVAL_PER_LANG = 1000
 TRAIN_PER_LANG = 4000
 
 
-def _rank(text: str) -> str:
+def rank(text: str) -> str:
+    """The order samples are taken in: a hash of the text, the same on every machine."""
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
@@ -53,7 +54,7 @@ def sample_eval(pairs: Sequence[Pair], per_lang: int, trained_english: set = fro
     """Per language up to ``per_lang`` pairs, one per English sentence, in hash order, none whose
     text occurs in ``trained_english`` / ``trained_translations`` (counted in ``drops``)."""
     by_lang = defaultdict(dict)
-    for p in sorted(pairs, key=lambda p: (_rank(p.english + "\t" + p.translation))):
+    for p in sorted(pairs, key=lambda p: (rank(p.english + "\t" + p.translation))):
         if p.english in trained_english or p.translation in trained_translations:
             if drops is not None:
                 drops[p.lang] += 1
@@ -73,8 +74,8 @@ def sample_train(pairs: Sequence[Pair], per_lang: int, held_english: set, held_t
         else:
             by_english[p.english].append(p)
     taken, out = Counter(), []
-    for english in sorted(by_english, key=_rank):
-        for p in sorted(by_english[english], key=lambda p: (p.lang, _rank(p.translation))):
+    for english in sorted(by_english, key=rank):
+        for p in sorted(by_english[english], key=lambda p: (p.lang, rank(p.translation))):
             if taken[p.lang] < per_lang:
                 taken[p.lang] += 1
                 out.append(p)
