@@ -24,10 +24,10 @@ from pathlib import Path
 
 from . import clean, corpus, helpreader, split
 
-# Every language of the help in Debian 12 (packages libreoffice-help-<code, lowercased>); the
-# shipped corpus was built for the first twelve, corpus.LANGS.
+# Every language of the help in Debian 12 (packages libreoffice-help-<code, lowercased>; the sk
+# package holds no pages); the shipped corpus was built for the first twelve, corpus.LANGS.
 HELP_LANGUAGES = (*corpus.LANGS, "ca", "cs", "da", "dz", "el", "et", "eu", "fi", "gl", "hi", "hu", "id", "km", "om",
-                  "pt", "sk", "sl", "sv", "vi", "zh-TW")
+                  "pt", "sl", "sv", "vi", "zh-TW")
 ENGLISH_PACKAGE = "libreoffice-help-en-us"
 # The version data/ was built from (Debian 12 "bookworm").  If the mirror has moved on,
 # the build falls back to the current version and says so; build_info.json records it.
