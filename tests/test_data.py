@@ -94,6 +94,7 @@ def test_normalize_text_removes_markup_remnants_and_whitespace():
     assert clean.normalize_text('  Click <ahelp hid=".">here</ahelp>\n\tnow\u200b ') == "Click here now"
     assert clean.normalize_text("cafe\u0301") == "café"  # NFC
     assert clean.normalize_text("a < b and c > d") == "a < b and c > d"  # not markup
+    assert clean.normalize_text("\ufeffمی\u200cخواهم") == "می\u200cخواهم"   # Persian keeps its ZWNJ; a BOM goes
 
 
 @pytest.mark.parametrize("text", ["SUM(Number 1; Number 2)", "=ROUND(A1;1)", "/usr/lib/libreoffice/program/",

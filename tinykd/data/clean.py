@@ -27,7 +27,9 @@ from collections.abc import Iterable, Sequence
 FILTERS = ("empty", "untranslated", "code", "length_ratio")
 
 _MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9_:-]*(\s+[^<>]{0,200})?/?>")
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# zero-width space, word joiner, BOM, soft hyphen; not the zero-width (non-)joiner U+200C/U+200D,
+# which are part of the spelling in Persian and the Indic scripts
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad"), None)
 _SPACES = re.compile(r"\s+")
 
 
