@@ -37,11 +37,25 @@ from pathlib import Path
 
 from tinykd import teacher
 
-from . import assemble, bible, corpus, debref, firefox, games, libreoffice, manpages, mix, split, tokenizer, tsv
+from . import (
+    assemble,
+    bible,
+    corpus,
+    debref,
+    firefox,
+    games,
+    gimp,
+    libreoffice,
+    manpages,
+    mix,
+    split,
+    tokenizer,
+    tsv,
+)
 
 # Sources of translated text with a builder of the tinykd.data.assemble kind: name -> module with
 # SOURCE, KIND, LICENCE, packages(langs) and build(out_dir, work_dir, langs, log).
-SOURCES: dict = {module.SOURCE: module for module in (debref, firefox, games, manpages)}
+SOURCES: dict = {module.SOURCE: module for module in (debref, firefox, games, gimp, manpages)}
 FULL_BUILDS = Path("build") / "full"
 
 
