@@ -237,7 +237,13 @@ def cmd_mix(args) -> None:
     data_dir = Path(args.data_dir or corpus.default_data_dir())
     sources = [s.strip() for s in args.sources.split(",") if s.strip()] if args.sources else None
     try:
-        reports = mix.mix(args.full, data_dir, sources, args.train_per_lang, args.eval_per_lang)
+        caps = {name: int(n) for name, n in (cap.split("=", 1) for cap in args.cap)}
+    except ValueError:
+        raise SystemExit(f"error: --cap takes SOURCE=N, got {args.cap}") from None
+    langs = [x.strip() for x in args.langs.split(",") if x.strip()] if args.langs else None
+    try:
+        reports = mix.mix(args.full, data_dir, sources, args.train_per_lang, args.eval_per_lang, caps=caps,
+                          langs=langs)
     except FileNotFoundError as err:
         raise SystemExit(f"error: {err}") from None
     for name, report in reports.items():
@@ -305,6 +311,9 @@ def main(argv=None) -> None:
     mx.add_argument("--sources", default=None, help="comma-separated sources (default: every full build)")
     mx.add_argument("--train-per-lang", type=int, default=mix.TRAIN_PER_LANG)
     mx.add_argument("--eval-per-lang", type=int, default=mix.EVAL_PER_LANG)
+    mx.add_argument("--cap", action="append", default=[], metavar="SOURCE=N",
+                    help="another --train-per-lang for one source (repeat it)")
+    mx.add_argument("--langs", default=None, help="comma-separated languages to keep (default: all)")
     mx.add_argument("--skip-teacher", action="store_true", help="write the corpora only, not the teacher stores")
     mx.set_defaults(func=cmd_mix)
     args = ap.parse_args(argv)

@@ -84,16 +84,21 @@ def sample_train(pairs: Sequence[Pair], per_lang: int, held_english: set, held_t
 
 def mix_source(full: Path, out: Path, held_english: set, held_translations: set,
                train_per_lang: int = TRAIN_PER_LANG, eval_per_lang: int = EVAL_PER_LANG,
-               trained: tuple[set, set] = (frozenset(), frozenset())) -> dict:
+               trained: tuple[set, set] = (frozenset(), frozenset()), langs: Iterable[str] | None = None) -> dict:
     """Sample one full build into ``out/corpus``; returns its report (also in build_info.json).
-    ``trained``: the English and translations of a training split that is not resampled."""
+    ``trained``: the English and translations of a training split that is not resampled;
+    ``langs``: keep only these languages (None: all)."""
     info_path = corpus.corpus_dir(full) / corpus.BUILD_INFO_FILE
     source = corpus.read_json(info_path) if info_path.is_file() else {}
     drops, eval_drops = Counter(), Counter()
-    splits = {"test": sample_eval(corpus.load_corpus("test", full), eval_per_lang, *trained, eval_drops),
-              "dev": sample_eval(corpus.load_corpus("dev", full), eval_per_lang, *trained, eval_drops),
-              "train": sample_train(corpus.load_corpus("train", full), train_per_lang, held_english,
-                                    held_translations, drops)}
+    wanted = None if langs is None else set(langs)
+
+    def load(name):
+        return [p for p in corpus.load_corpus(name, full) if wanted is None or p.lang in wanted]
+
+    splits = {"test": sample_eval(load("test"), eval_per_lang, *trained, eval_drops),
+              "dev": sample_eval(load("dev"), eval_per_lang, *trained, eval_drops),
+              "train": sample_train(load("train"), train_per_lang, held_english, held_translations, drops)}
     files = corpus.write_corpus(splits, out)
     langs = sorted({p.lang for pairs in splits.values() for p in pairs})
     report = {
@@ -101,6 +106,7 @@ def mix_source(full: Path, out: Path, held_english: set, held_translations: set,
         "kind": source.get("kind", ""),
         "info": source.get("info", {}),
         "mix": {"full_build": str(full), "train_per_lang": train_per_lang, "eval_per_lang": eval_per_lang,
+                "languages_kept": None if wanted is None else sorted(wanted),
                 "train_dropped_held_out_elsewhere": dict(sorted(drops.items())),
                 "eval_dropped_trained_elsewhere": dict(sorted(eval_drops.items()))},
         "languages": langs,
@@ -113,8 +119,10 @@ def mix_source(full: Path, out: Path, held_english: set, held_translations: set,
 
 
 def mix(full_root, data_dir=None, sources: Sequence[str] | None = None, train_per_lang: int = TRAIN_PER_LANG,
-        eval_per_lang: int = EVAL_PER_LANG, log=print) -> dict[str, dict]:
-    """Every full build in ``full_root`` (or those named in ``sources``) sampled into ``data_dir/<source>``."""
+        eval_per_lang: int = EVAL_PER_LANG, log=print, caps: dict[str, int] | None = None,
+        langs: Iterable[str] | None = None) -> dict[str, dict]:
+    """Every full build in ``full_root`` (or those named in ``sources``) sampled into ``data_dir/<source>``;
+    ``caps`` gives some sources another ``train_per_lang``; ``langs``: only these languages."""
     full_root, data_dir = Path(full_root), Path(data_dir or corpus.default_data_dir())
     builds = {p.name: p for p in sorted(full_root.iterdir()) if (corpus.corpus_dir(p) / corpus.ENGLISH_FILE).is_file()}
     if sources:
@@ -131,8 +139,8 @@ def mix(full_root, data_dir=None, sources: Sequence[str] | None = None, train_pe
     held_english, held_translations = held_out_text(held)
     reports = {}
     for name, full in builds.items():
-        reports[name] = mix_source(full, data_dir / name, held_english, held_translations, train_per_lang,
-                                   eval_per_lang, trained)
+        reports[name] = mix_source(full, data_dir / name, held_english, held_translations,
+                                   (caps or {}).get(name, train_per_lang), eval_per_lang, trained, langs)
         n = {s: sum(c[s] for c in reports[name]["pairs"].values()) for s in ("train", "dev", "test")}
         log(f"{name}: {len(reports[name]['languages'])} languages, {n['train']} train / {n['dev']} dev / "
             f"{n['test']} test pairs, {reports[name]['files'][corpus.ENGLISH_FILE]} English sentences")
