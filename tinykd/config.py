@@ -4,15 +4,21 @@
 
 Every field can be overridden with ``--name value`` (or ``--name=value``); the
 value is converted to the field's type and refused if it does not fit; an
-unknown name is refused. The resolved config is written to ``config.json`` in
-the run directory, seed included.
+unknown name is refused. Then every value is checked against what it may be
+(:func:`validate`: a learning rate > 0 and finite, ``max_length`` up to 256, ...),
+so a bad setting stops the trainer before its start-up, with a message that names
+it and the allowed range. The resolved config is written to ``config.json`` in
+the run directory, seed included; ``--resume`` reads it back through the same checks.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
+
+from tinykd.data.tokenizer import MAX_SEQ_LENGTH
 
 
 @dataclass
@@ -71,7 +77,7 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     def layer_list(self) -> list[int]:
-        return [int(x) for x in self.teacher_layers.split(",") if x.strip()]
+        return teacher_layer_list(self.teacher_layers)
 
 
 # Presets: a starting point that --key value overrides refine.
@@ -141,31 +147,93 @@ def make_config(argv: list[str] | None = None, **overrides) -> TrainConfig:
     return config
 
 
+# What each number may be; every range is also stated in the message that refuses a value.
+POSITIVE = ("lr", "translation_weight", "retrieval_scale", "align_ridge")                 # finite, > 0
+NOT_NEGATIVE = ("retrieval_weight", "weight_decay", "clip")                                # finite, >= 0
+FRACTIONS = ("dropout", "warmup")                                                          # in [0, 1)
+AT_LEAST_ONE = ("batch_size", "steps", "log_every", "pairs_per_english", "checkpoint_every", "eval_pairs",
+                "hidden_size", "num_heads", "intermediate_size")
+AT_LEAST_ZERO = ("eval_every", "retrieval_negatives", "num_layers", "seed")
+TEACHER_LAYERS = 6                       # all-MiniLM-L6-v2: layers 0..5
+
+
+def _check_types(c: TrainConfig) -> None:
+    """Each field holds a value of its type (a config.json or keyword overrides skip --key parsing)."""
+    kinds = {"int": int, "float": (int, float), "str": str, "bool": bool}
+    for f in dataclasses.fields(TrainConfig):
+        value = getattr(c, f.name)
+        if isinstance(value, bool) != (f.type == "bool") or not isinstance(value, kinds[f.type]):
+            raise ConfigError(f"--{f.name} expects {f.type}, got {value!r}")
+
+
+def teacher_layer_list(text: str) -> list[int]:
+    """``"0,5"`` -> ``[0, 5]``: a comma list of distinct teacher layers 0..5 ("" = none)."""
+    allowed = (f"--teacher_layers must be a comma list of distinct integers 0..{TEACHER_LAYERS - 1} "
+               f"(the teacher's layers; \"\" for none), got {text!r}")
+    try:
+        layers = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ConfigError(allowed) from None
+    if any(not 0 <= i < TEACHER_LAYERS for i in layers):
+        raise ConfigError(f"{allowed}: the teacher has layers 0..{TEACHER_LAYERS - 1}")
+    if len(set(layers)) != len(layers):
+        raise ConfigError(allowed)
+    return layers
+
+
 def validate(c: TrainConfig) -> None:
+    """Refuse a configuration that cannot train as asked, before anything starts: the message
+    names the setting and what it may be."""
+    _check_types(c)
     if c.init not in ("teacher", "random"):
         raise ConfigError(f"--init must be 'teacher' or 'random', got {c.init!r}")
     if c.embed_init not in ("aligned", "transfer"):
         raise ConfigError(f"--embed_init must be 'aligned' or 'transfer', got {c.embed_init!r}")
-    if c.pairs_per_english > c.batch_size:
-        raise ConfigError("--pairs_per_english cannot exceed --batch_size")
-    if c.translation_weight <= 0:
-        raise ConfigError("--translation_weight must be positive")
-    if c.retrieval_weight < 0 or c.retrieval_negatives < 0 or c.retrieval_scale <= 0:
-        raise ConfigError("--retrieval_weight and --retrieval_negatives cannot be negative, "
-                          "and --retrieval_scale must be positive")
-    if c.align_ridge <= 0:
-        raise ConfigError("--align_ridge must be positive")
-    if c.init == "teacher" and any(not 0 <= i < 6 for i in c.layer_list()):
-        raise ConfigError(f"--teacher_layers {c.teacher_layers!r}: the teacher has layers 0..5")
-    for name in ("batch_size", "steps", "max_length", "log_every", "pairs_per_english"):
+    for name in POSITIVE:
+        value = getattr(c, name)
+        if not (math.isfinite(value) and value > 0):
+            raise ConfigError(f"--{name} must be positive (a finite number > 0), got {value!r}")
+    for name in NOT_NEGATIVE:
+        value = getattr(c, name)
+        if not (math.isfinite(value) and value >= 0):
+            raise ConfigError(f"--{name} must be a finite number >= 0, got {value!r}")
+    for name in FRACTIONS:
+        value = getattr(c, name)
+        if not 0 <= value < 1:
+            what = "a fraction of the steps" if name == "warmup" else "a probability"
+            raise ConfigError(f"--{name} must be in [0, 1) ({what}), got {value!r}")
+    for name in AT_LEAST_ONE:
         if getattr(c, name) < 1:
-            raise ConfigError(f"--{name} must be at least 1")
-    if not 0 <= c.dropout < 1:
-        raise ConfigError("--dropout must be in [0, 1)")
-    if not 0 <= c.warmup < 1:
-        raise ConfigError("--warmup is a fraction of the steps, in [0, 1)")
-    if c.max_length < 3:
-        raise ConfigError("--max_length must leave room for [CLS] and [SEP]")
+            raise ConfigError(f"--{name} must be at least 1, got {getattr(c, name)}")
+    for name in AT_LEAST_ZERO:
+        if getattr(c, name) < 0:
+            raise ConfigError(f"--{name} must be at least 0, got {getattr(c, name)}")
+    if not 3 <= c.max_length <= MAX_SEQ_LENGTH:
+        raise ConfigError(f"--max_length must be 3..{MAX_SEQ_LENGTH} tokens ([CLS] and [SEP] included; "
+                          f"{MAX_SEQ_LENGTH} is the most a tinykd model reads), got {c.max_length}")
+    if c.pairs_per_english > c.batch_size:
+        raise ConfigError(f"--pairs_per_english cannot exceed --batch_size ({c.batch_size}), got {c.pairs_per_english}")
+    teacher_layer_list(c.teacher_layers)
+    if c.init == "random" and c.hidden_size % c.num_heads:
+        raise ConfigError(f"--hidden_size ({c.hidden_size}) must be divisible by --num_heads ({c.num_heads}) "
+                          "with --init random: each head gets hidden_size / num_heads dimensions")
+
+
+def config_from_file(values, where) -> TrainConfig:
+    """The TrainConfig a run saved (its config.json, read as ``values``), checked as a new one is;
+    ``where`` (the file) starts every message."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where} does not hold a training configuration (a JSON object)")
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"{where} has settings this tinykd does not know: {unknown}")
+    config = TrainConfig(**values)
+    try:
+        validate(config)
+    except ConfigError as err:
+        raise ConfigError(f"{where}: {err}") from None
+    return config
 
 
 def help_text() -> str:

@@ -51,9 +51,15 @@ def read_lines(source) -> list[str]:
     """Sentences of a file (a path; "-" or None: stdin), UTF-8, see :func:`split_lines`."""
     if source is None or str(source) == "-":
         data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        name = "standard input"
     else:
-        text = Path(source).read_bytes().decode("utf-8")
+        data = Path(source).read_bytes()
+        name = str(source)
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        raise ValueError(f"{name}:{line}: not UTF-8 text ({err.reason} at byte {err.start} of the input)") from None
     return split_lines(text)
 
 
@@ -69,17 +75,38 @@ def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return unit(a) @ unit(b).T
 
 
-def search(queries: np.ndarray, corpus: np.ndarray, top_k: int = 5) -> tuple[np.ndarray, np.ndarray]:
+def search(queries: np.ndarray, corpus: np.ndarray, top_k: int = 5,
+           block: int = 1024) -> tuple[np.ndarray, np.ndarray]:
     """For each query vector the ``top_k`` most similar corpus rows (cosine), best first.
 
     Returns (indices, scores), both (Q, min(top_k, len(corpus))); ties keep the corpus order.
+    The cosines are computed ``block`` queries by ``block`` corpus rows at a time, and each
+    query keeps a running top k: the memory is that of one block, not of the whole
+    queries x corpus matrix (100k x 100k would be 40 GB). The result is the full matrix's:
+    the k best so far (ordered by score, then corpus row) are followed by the next block's
+    rows (all later in the corpus), so a stable sort of the two puts ties in corpus order.
     """
     if top_k < 1:
         raise ValueError(f"top_k must be at least 1, got {top_k}")
+    if block < 1:
+        raise ValueError(f"block must be at least 1, got {block}")
     k = min(top_k, len(corpus))
-    sim = cosine_matrix(queries, corpus)                              # (Q, M)
-    order = np.argsort(-sim, axis=1, kind="stable")[:, :k]            # (Q, k)
-    return order, np.take_along_axis(sim, order, axis=1)
+    queries, corpus = unit(queries), unit(corpus)
+    dtype = np.result_type(queries, corpus)
+    indices, scores = np.empty((len(queries), k), dtype=np.int64), np.empty((len(queries), k), dtype=dtype)
+    for q in range(0, len(queries), block):
+        rows = queries[q:q + block]                                              # (b, D)
+        best_index = np.empty((len(rows), 0), dtype=np.int64)                    # (b, <= k)
+        best_score = np.empty((len(rows), 0), dtype=dtype)
+        for c in range(0, len(corpus), block):
+            sim = rows @ corpus[c:c + block].T                                   # (b, b')
+            index = np.broadcast_to(np.arange(c, c + sim.shape[1]), sim.shape)
+            candidates = np.concatenate([best_score, sim], axis=1)               # (b, k + b')
+            order = np.argsort(-candidates, axis=1, kind="stable")[:, :k]
+            best_score = np.take_along_axis(candidates, order, axis=1)
+            best_index = np.take_along_axis(np.concatenate([best_index, index], axis=1), order, axis=1)
+        indices[q:q + block], scores[q:q + block] = best_index, best_score
+    return indices, scores
 
 
 def _fmt(x: float) -> str:
@@ -148,6 +175,10 @@ def main(argv: Sequence[str] | None = None, stdout=None) -> int:
         parser.error("--top-k must be at least 1")
     if args.search and args.out == "-":
         parser.error("--search prints its results: --out - would mix them with binary output")
+    if args.out and args.out != "-" and Path(args.out).is_dir():
+        parser.error(f"--out {args.out} is a folder: give the file to write, such as {Path(args.out) / 'vectors.npy'}")
+    if args.out and args.out != "-" and any(p.exists() and not p.is_dir() for p in Path(args.out).parents):
+        parser.error(f"--out {args.out}: a part of that path is a file, not a folder")
 
     try:
         # read the input before loading the model: a missing file fails fast
@@ -190,7 +221,7 @@ def main(argv: Sequence[str] | None = None, stdout=None) -> int:
             if args.out != "-":
                 print(f"{vectors.shape[0]} x {vectors.shape[1]} vectors -> {args.out}", file=sys.stderr)
         return 0
-    except (ModelNotFound, ModelFolderError, TeacherNotInstalled, FileNotFoundError, UnicodeDecodeError, ValueError,
+    except (ModelNotFound, ModelFolderError, TeacherNotInstalled, OSError, UnicodeDecodeError, ValueError,
             KeyError) as err:
         print(f"tinykd.encode: error: {err}", file=sys.stderr)
         return 1

@@ -9,7 +9,8 @@ of :mod:`tinykd.modelfolder` (weights float32), and a model card (README.md) mad
 ``tinykd/templates/model_card.md`` with the run's languages, configuration and test table.
 
 The folder is written to a temporary sibling, checked (it is loaded back into tinykd
-and must give the run's vectors), and only then renamed into place.
+and must give the run's vectors), and only then renamed into place; the temporary
+siblings that an export killed with ``kill -9`` left are removed by the next export.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import numpy as np
 from tinykd import paths
 from tinykd.data.corpus import LANGS
 from tinykd.data.tokenizer import MAX_SEQ_LENGTH
-from tinykd.files import read_json
+from tinykd.files import read_json, remove_stale_temporaries, replace_folder
 from tinykd.model import Encoder
 from tinykd.modelfolder import ModelFolderError, load_folder, write_folder
 from tinykd.paths import TEACHER_NAME
@@ -119,12 +120,14 @@ def check_export(encoder, folder: Path, sentences=CHECK_SENTENCES, atol: float =
     return diff
 
 
-def export(run_dir, out_dir, force: bool = False, check: bool = True) -> Path:
+def export(run_dir, out_dir, force: bool = False, check: bool = True, log=print) -> Path:
     """Export the student of ``run_dir`` (``"pretrained"``: the shipped one) to a sentence-transformers
     folder ``out_dir``, atomically.
 
     ``force`` replaces an existing, non-empty ``out_dir``. With ``check`` the written folder
     is loaded back into tinykd and must give the run's vectors before it is moved into place.
+    The temporary folders of an export of ``out_dir`` that was killed (``.OUT.tmpPID``,
+    ``.OUT.oldPID`` of a process that no longer runs) are removed first (``log`` says so).
     """
     if str(run_dir) == "pretrained" and not Path(run_dir).exists():
         run_dir = paths.PRETRAINED
@@ -149,6 +152,7 @@ def export(run_dir, out_dir, force: bool = False, check: bool = True) -> Path:
     card = model_card(dst.name, encoder.model, max_seq_length, train_config, eval_table)
 
     dst.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(dst.parent, names={dst.name}, log=log)   # of an export killed before
     tmp = dst.with_name(f".{dst.name}.tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
@@ -158,13 +162,7 @@ def export(run_dir, out_dir, force: bool = False, check: bool = True) -> Path:
             raise ExportError(f"cannot export {run_dir}: {err}") from err
         if check:
             check_export(encoder, tmp)
-        if dst.exists():
-            old = dst.with_name(f".{dst.name}.old{os.getpid()}")
-            os.replace(dst, old)                 # rename: the old folder is kept until the new one is in
-            os.replace(tmp, dst)
-            shutil.rmtree(old) if old.is_dir() else old.unlink()
-        else:
-            os.replace(tmp, dst)
+        replace_folder(tmp, dst)                 # renames: the old folder is kept until the new one is in
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out_dir

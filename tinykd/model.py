@@ -19,7 +19,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from safetensors import safe_open
+import numpy as np
+from safetensors import SafetensorError, safe_open
 from safetensors.numpy import load_file
 
 from tinykd.files import atomic_save_safetensors
@@ -122,14 +123,37 @@ class Encoder(Module):
 
     @classmethod
     def load(cls, path) -> Encoder:
-        """Build an encoder from a file written by :meth:`save`."""
+        """Build an encoder from a file written by :meth:`save`; a file that is damaged, that does
+        not fit its own config, or whose weights hold NaN or infinite values is refused, named."""
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"no model file at {path}")
-        with safe_open(str(path), framework="np") as f:
-            metadata = f.metadata() or {}
+        try:
+            with safe_open(str(path), framework="np") as f:
+                metadata = f.metadata() or {}
+            state = load_file(str(path))
+        except (SafetensorError, OSError) as err:
+            raise ValueError(f"{path} is not a readable safetensors file (damaged or cut short?): {err}") from err
         if "config" not in metadata:
             raise ValueError(f"{path} has no tinykd config in its metadata: it was not written by Encoder.save")
-        model = cls(EncoderConfig.from_dict(json.loads(metadata["config"])))
-        model.load_state_dict(load_file(str(path)))
+        try:
+            config = EncoderConfig.from_dict(json.loads(metadata["config"]))
+        except (ValueError, TypeError) as err:                 # json.JSONDecodeError is a ValueError
+            raise ValueError(f"{path}: its config metadata is not a valid EncoderConfig: {err}") from err
+        check_finite(state, path)
+        model = cls(config)
+        try:
+            model.load_state_dict(state)
+        except (KeyError, ValueError) as err:
+            raise ValueError(f"{path}: the weights do not fit the file's own config: {err}") from err
         return model
+
+
+def check_finite(state: dict, path) -> None:
+    """Refuse weights that hold NaN or infinite values (a model whose training diverged): every
+    vector it gave would be NaN. ``path`` names the file in the message."""
+    bad = [name for name, value in state.items()
+           if np.issubdtype(value.dtype, np.floating) and not np.isfinite(value).all()]
+    if bad:
+        raise ValueError(f"{path}: the weights {bad[:5]}{' ...' if len(bad) > 5 else ''} hold NaN or infinite "
+                         "values; this model cannot be used (did its training diverge?)")

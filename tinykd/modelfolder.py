@@ -42,9 +42,9 @@ from safetensors.numpy import load_file
 from tokenizers import AddedToken, Tokenizer
 
 from tinykd.data.tokenizer import MAX_SEQ_LENGTH, SPECIAL_TOKENS
-from tinykd.files import atomic_save_safetensors, read_json, write_json
+from tinykd.files import atomic_save_safetensors, read_json, read_tokenizer, write_json
 from tinykd.inference import SentenceEncoder
-from tinykd.model import Encoder, EncoderConfig
+from tinykd.model import Encoder, EncoderConfig, check_finite
 from tinykd.version import __version__
 
 MODULES_FILE = "modules.json"
@@ -63,11 +63,15 @@ def is_model_folder(folder) -> bool:
 
 # === reading ==================================================================================
 
-def _read_json(folder: Path, name: str) -> dict:
+def _read_json(folder: Path, name: str, kind: type = dict):
+    """The JSON file ``folder/name``, which must hold a ``kind`` (an object; modules.json: a list)."""
     path = folder / name
     if not path.is_file():
         raise ModelFolderError(f"{folder} is not a complete sentence-transformers folder: {name} is missing")
-    return read_json(path, ModelFolderError)
+    value = read_json(path, ModelFolderError)
+    if not isinstance(value, kind):
+        raise ModelFolderError(f"{path} holds a JSON {type(value).__name__}, not the {kind.__name__} it should")
+    return value
 
 
 def _require(folder: Path, name: str) -> Path:
@@ -88,12 +92,17 @@ def bert_config(config: dict, where: Path) -> EncoderConfig:
     pos = config.get("position_embedding_type", "absolute")
     if pos != "absolute":
         raise ModelFolderError(f"{where}: position_embedding_type {pos!r} is not supported (absolute only)")
-    return EncoderConfig(
-        vocab_size=config["vocab_size"], hidden_size=config["hidden_size"],
-        num_layers=config["num_hidden_layers"], num_heads=config["num_attention_heads"],
-        intermediate_size=config["intermediate_size"], max_position=config["max_position_embeddings"],
-        type_vocab_size=config.get("type_vocab_size", 2), layer_norm_eps=config.get("layer_norm_eps", 1e-12),
-        dropout=config.get("hidden_dropout_prob", 0.1), output_size=None, normalize=False)
+    try:
+        return EncoderConfig(
+            vocab_size=config["vocab_size"], hidden_size=config["hidden_size"],
+            num_layers=config["num_hidden_layers"], num_heads=config["num_attention_heads"],
+            intermediate_size=config["intermediate_size"], max_position=config["max_position_embeddings"],
+            type_vocab_size=config.get("type_vocab_size", 2), layer_norm_eps=config.get("layer_norm_eps", 1e-12),
+            dropout=config.get("hidden_dropout_prob", 0.1), output_size=None, normalize=False)
+    except KeyError as err:
+        raise ModelFolderError(f"{where}: {err} is missing") from None
+    except (TypeError, ValueError) as err:
+        raise ModelFolderError(f"{where}: not a BERT configuration tinykd can build: {err}") from None
 
 
 def _bert_state(path: Path) -> dict:
@@ -109,10 +118,27 @@ def _bert_state(path: Path) -> dict:
 
 
 def _load_weights(path: Path) -> dict:
+    """The arrays of a safetensors file; a damaged file, or weights that hold NaN or infinite
+    values, are refused, named."""
     try:
-        return load_file(str(path))
+        state = load_file(str(path))
     except (SafetensorError, OSError) as err:
-        raise ModelFolderError(f"{path} is not a readable safetensors file: {err}") from err
+        raise ModelFolderError(f"{path} is not a readable safetensors file (damaged or cut short?): {err}") from err
+    try:
+        check_finite(state, path)
+    except ValueError as err:
+        raise ModelFolderError(str(err)) from None
+    return state
+
+
+def module_folder(folder: Path, module: dict) -> Path:
+    """The folder of one module of modules.json: its ``path``, which must stay inside ``folder``
+    (an absolute path or a ``..`` would read files elsewhere on the machine)."""
+    path = module.get("path", "")
+    if not isinstance(path, str) or Path(path).is_absolute() or ".." in Path(path).parts:
+        raise ModelFolderError(f"{folder / MODULES_FILE}: the module path {path!r} leads outside the model folder; "
+                               "a module's path must be a folder inside it, such as 1_Pooling")
+    return folder / path
 
 
 def pooling_modes(pooling: dict) -> list[str]:
@@ -132,7 +158,11 @@ def _max_seq_length(folder: Path, st_config: dict, max_position: int) -> int:
     """sentence_bert_config.json's max_seq_length; sentence-transformers >= 5 may leave it out
     and keep it as the tokenizer's model_max_length; else the model's positions."""
     if st_config.get("max_seq_length"):
-        return int(st_config["max_seq_length"])
+        length = st_config["max_seq_length"]
+        if not isinstance(length, int) or isinstance(length, bool):
+            raise ModelFolderError(f"{folder}/sentence_bert_config.json: max_seq_length must be a whole number, "
+                                   f"got {length!r}")
+        return length
     path = folder / "tokenizer_config.json"
     if path.is_file():
         try:
@@ -157,7 +187,10 @@ def load_folder(folder, name: str | None = None) -> SentenceEncoder:
     folder = Path(folder)
     if not folder.is_dir():
         raise ModelFolderError(f"model folder {folder} does not exist")
-    modules = _read_json(folder, MODULES_FILE)
+    modules = _read_json(folder, MODULES_FILE, list)
+    if not all(isinstance(m, dict) and isinstance(m.get("type", ""), str) for m in modules):
+        raise ModelFolderError(f"{folder / MODULES_FILE} is not a list of modules ({{\"path\": ..., \"type\": ...}})")
+    module_dirs = [module_folder(folder, m) for m in modules]
     kinds = [m.get("type", "").rsplit(".", 1)[-1] for m in modules]
     if not kinds or kinds[0] != "Transformer" or "Pooling" not in kinds:
         raise ModelFolderError(f"{folder}/modules.json lists {kinds}; tinykd needs Transformer, Pooling, "
@@ -170,27 +203,32 @@ def load_folder(folder, name: str | None = None) -> SentenceEncoder:
     st_config = _read_json(folder, "sentence_bert_config.json")
     max_seq_length = _max_seq_length(folder, st_config, config.max_position)
 
-    pooling_dir = next(m.get("path", "") for m in modules if m["type"].endswith("Pooling"))
-    pooling = _read_json(folder / pooling_dir, "config.json")
+    pooling_dir = module_dirs[kinds.index("Pooling")]
+    pooling = _read_json(pooling_dir, "config.json")
     modes = pooling_modes(pooling)
     if modes != ["mean"]:
-        raise ModelFolderError(f"{folder / pooling_dir}/config.json asks for {modes}; tinykd implements "
+        raise ModelFolderError(f"{pooling_dir}/config.json asks for {modes}; tinykd implements "
                                "mean pooling only")
 
     dense_state = {}
-    dense = [m for m in modules if m["type"].endswith("Dense")]
+    dense = [d for d, kind in zip(module_dirs, kinds) if kind == "Dense"]
     if len(dense) > 1:
         raise ModelFolderError(f"{folder}: more than one Dense module is not supported")
     if dense:
-        dense_dir = folder / dense[0].get("path", "")
+        dense_dir = dense[0]
         dense_config = _read_json(dense_dir, "config.json")
         activation = dense_config.get("activation_function", "")
-        if not activation.endswith("Identity"):
+        if not isinstance(activation, str) or not activation.endswith("Identity"):
             raise ModelFolderError(f"{dense_dir}/config.json: Dense activation {activation!r} is not supported "
                                    "(identity only)")
-        weights = _load_weights(_require(dense_dir, "model.safetensors"))
-        config.output_size = int(dense_config["out_features"])
-        dense_state = {"projection.weight": weights["linear.weight"]}
+        weights_file = _require(dense_dir, "model.safetensors")
+        weights = _load_weights(weights_file)
+        try:
+            config.output_size = int(dense_config["out_features"])
+            dense_state = {"projection.weight": weights["linear.weight"]}
+        except (KeyError, TypeError, ValueError) as err:
+            raise ModelFolderError(f"{dense_dir}: config.json and model.safetensors do not describe a Dense "
+                                   f"layer ({err!r} missing or wrong)") from None
         if "linear.bias" in weights:
             dense_state["projection.bias"] = weights["linear.bias"]
     config.normalize = "Normalize" in kinds
@@ -203,7 +241,15 @@ def load_folder(folder, name: str | None = None) -> SentenceEncoder:
     except (KeyError, ValueError) as err:
         raise ModelFolderError(f"{weights_path} does not fit its config.json: {err}") from err
 
-    tokenizer = Tokenizer.from_file(str(_require(folder, "tokenizer.json")))
+    tokenizer_path = _require(folder, "tokenizer.json")
+    tokenizer = read_tokenizer(tokenizer_path, ModelFolderError)
+    tokens = tokenizer.get_vocab_size(with_added_tokens=True)
+    if tokens > config.vocab_size:
+        raise ModelFolderError(f"{tokenizer_path} has {tokens} tokens but {weights_path} only {config.vocab_size} "
+                               "embeddings: they do not belong together")
+    if not 1 <= max_seq_length <= config.max_position:
+        raise ModelFolderError(f"{folder}/sentence_bert_config.json: max_seq_length {max_seq_length} is not "
+                               f"within the model's 1..{config.max_position} positions")
     encoder = SentenceEncoder(model, tokenizer, max_seq_length, name=name or folder.name)
     encoder.weights_sha256 = sha256_file(weights_path)
     encoder.folder = folder

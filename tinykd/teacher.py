@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from tinykd.data.corpus import english_sentences
-from tinykd.files import read_json
+from tinykd.files import read_json, remove_stale_temporaries
 from tinykd.inference import SentenceEncoder
 from tinykd.modelfolder import load_folder
 from tinykd.paths import TEACHER_NAME, TEACHER_PACKAGE, default_data_dir, teacher_dir
-from tinykd.store import DTYPES, MANIFEST, EmbeddingStore, sentences_sha256
+from tinykd.store import DTYPES, MANIFEST, EmbeddingStore, StoreMismatchError, sentences_sha256
 
 STORE_SUBDIR = "teacher"
 
@@ -69,7 +69,13 @@ def teacher_vectors_for(data_dir=None) -> np.ndarray:
     """The teacher's vectors of a corpus folder's English sentences (row i: english_sentences()[i]),
     float32, refused if the store does not match the sentences."""
     store = EmbeddingStore.open(store_dir(data_dir), english_sentences(data_dir))
-    return store.load(np.float32)
+    try:
+        return store.load(np.float32)
+    except (OSError, EOFError, ValueError) as err:                        # a .npy cut short or overwritten
+        if isinstance(err, StoreMismatchError):
+            raise
+        raise StoreMismatchError(f"the teacher store {store_dir(data_dir)} cannot be read ({type(err).__name__}: "
+                                 f"{err}): rebuild it with python -m tinykd.teacher") from err
 
 
 def remove_stale_store(data_dir, log=print) -> None:
@@ -102,19 +108,26 @@ def main(argv=None) -> int:
                         help="a UTF-8 text file, one sentence a line (default: the English side of the "
                              "shipped corpus in data/)")
     parser.add_argument("--out", default=None, help="store folder (default: data/teacher)")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--chunk", type=int, default=2048, help="sentences written per resumable step")
+    parser.add_argument("--batch-size", type=int, default=64, help="sentences per forward pass (at least 1)")
+    parser.add_argument("--chunk", type=int, default=2048, help="sentences written per resumable step (at least 1)")
     parser.add_argument("--dtype", choices=DTYPES, default="float16",
                         help="float16 (default), float32, or int8 with a scale per vector (half the size)")
     args = parser.parse_args(argv)
+    for name, value in (("--batch-size", args.batch_size), ("--chunk", args.chunk)):
+        if value < 1:
+            parser.error(f"{name} must be at least 1, got {value}")
 
     if args.sentences:
-        sentences = Path(args.sentences).read_text(encoding="utf-8").split("\n")
+        try:
+            sentences = Path(args.sentences).read_text(encoding="utf-8").split("\n")
+        except (OSError, UnicodeDecodeError) as err:
+            parser.error(f"--sentences {args.sentences} cannot be read as UTF-8 text: {err}")
         if sentences and sentences[-1] == "":
             sentences.pop()
     else:
         sentences = english_sentences()
     out = Path(args.out) if args.out else store_dir()
+    remove_stale_temporaries(out)                 # a manifest.json half-written by a killed run
     store = build_store(sentences, out, model_dir=args.model_dir, batch_size=args.batch_size,
                         chunk=args.chunk, dtype=args.dtype)
     print(f"done: {store.count} x {store.dim} {store.dtype} in {out}")

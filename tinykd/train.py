@@ -13,9 +13,16 @@ in which the U distinct English sentences are encoded once each (up to
 
 Around it: a run directory (config.json, log.jsonl, checkpoints, the final
 model), dev evaluations, a progress bar, ``--resume RUN_DIR`` (on NumPy the
-resumed run ends with exactly the weights of an uninterrupted one, and its log
-reads as one run), Ctrl-C or SIGTERM that saves a checkpoint, and a stop with a message
-when the loss is NaN or inf.
+resumed run ends with exactly the weights of an uninterrupted one, even after
+``kill -9``, and its log reads as one run), Ctrl-C or SIGTERM that saves a checkpoint,
+and a stop with a message when the loss is NaN or inf.
+
+Before the slow start-up (tokenising, fitting the student) every setting is checked
+(tinykd.config.validate), the run folder is locked for this process (a second training of
+it is refused: tinykd.runs.locked) and must be writable, and a batch larger than the
+training pairs is refused; a damaged corpus file, teacher store, tokenizer, config.json or
+checkpoint is named in the message. ``--resume`` of a run that stopped before its first
+checkpoint is refused; ``--resume RUN_DIR --restart`` starts it again from step 0.
 
     python -m tinykd.train                    # the default student, ~15 min on 2 cores
     python -m tinykd.train --preset tiny      # a minute
@@ -36,16 +43,22 @@ from tokenizers import Tokenizer
 from tqdm.auto import tqdm
 
 from tinykd import backend, runs
-from tinykd.config import ConfigError, TrainConfig, help_text, make_config
+from tinykd.config import ConfigError, TrainConfig, help_text
 from tinykd.data.corpus import check_languages, corpus_folder, load_corpus
 from tinykd.data.pairs import epoch_batches, in_languages, stack_batch, tokenize_pairs
-from tinykd.data.tokenizer import MAX_SEQ_LENGTH, default_tokenizer_path, load_tokenizer
+from tinykd.data.tokenizer import MAX_SEQ_LENGTH, configure, default_tokenizer_path
 from tinykd.evaluate import evaluate, format_table, model_output, save_results, tfidf_reference
+from tinykd.files import read_tokenizer
 from tinykd.inference import SentenceEncoder, unit
 from tinykd.loss import distillation_loss_direction_length, distillation_loss_grouped, retrieval_loss
 from tinykd.optim import AdamW, clip_grad_norm, learning_rate
 from tinykd.student import build_student
 from tinykd.teacher import teacher_vectors_for
+
+
+def warn(message: str) -> None:
+    """A message beside the progress bar: on stderr."""
+    print(message, file=sys.stderr)
 
 
 class TrainingDiverged(RuntimeError):
@@ -70,23 +83,29 @@ def training_pairs(config: TrainConfig):
 
 class Trainer:
     def __init__(self, config: TrainConfig, run_dir: Path, progress: bool = True, resuming: bool = False):
-        """``resuming``: a checkpoint will replace the weights, so the student's start is not fitted."""
+        """``resuming``: a checkpoint will replace the weights, so the student's start is not fitted.
+
+        What can be refused is checked first (a damaged file, a batch larger than the training
+        pairs), before the slow part: tokenising the pairs and building the student."""
         self.config, self.run_dir, self.progress = config, Path(run_dir), progress
         data_dir = config.data_dir or None
         langs = [x.strip() for x in config.langs.split(",") if x.strip()] or None
-        self.tokenizer = load_tokenizer(default_tokenizer_path(data_dir), max_length=config.max_length, pad=False)
+        self.tokenizer = configure(read_tokenizer(default_tokenizer_path(data_dir)), config.max_length, pad=False)
         train_pairs, self.teacher_vectors = training_pairs(config)
         check_languages(langs or (), train_pairs, "--langs: ")   # an --extra_data folder may bring its own
         train_pairs = in_languages(train_pairs, langs)
-        self.unit_teacher = (unit(self.teacher_vectors).astype(np.float32, copy=False)   # the retrieval term's
-                             if config.retrieval_weight > 0 else None)                  # candidates
-        self.train_items = tokenize_pairs(train_pairs, self.tokenizer, config.max_length)
+        if len(train_pairs) < config.batch_size:
+            raise ValueError(f"--batch_size {config.batch_size} is more than the {len(train_pairs)} training pairs"
+                             f"{f' of --langs {config.langs}' if langs else ''}: a batch must be at most that")
         self.dev_pairs = in_languages(load_corpus("dev", data_dir), langs)
         self.test_pairs = in_languages(load_corpus("test", data_dir), langs) if config.test_eval else []
         if not self.dev_pairs:
             print(f"--langs {config.langs}: the dev and test splits have none of these languages; "
                   f"no evaluation (python -m tinykd.evaluate RUN_DIR --split dev --data-dir FOLDER "
                   f"evaluates on a folder's own dev split)", file=sys.stderr)
+        self.unit_teacher = (unit(self.teacher_vectors).astype(np.float32, copy=False)   # the retrieval term's
+                             if config.retrieval_weight > 0 else None)                  # candidates
+        self.train_items = tokenize_pairs(train_pairs, self.tokenizer, config.max_length)
         self.batches_per_epoch = len(epoch_batches(self.train_items, config.batch_size, config.seed, 0,
                                                    config.pairs_per_english))
         if self.batches_per_epoch == 0:
@@ -112,10 +131,12 @@ class Trainer:
 
     def resume(self) -> None:
         """Load the checkpoint and make the log that of the run it continues: the records of
-        steps after the checkpoint (work that was lost) are dropped, and a ``resume`` record
-        marks the seam. Times in the log count training seconds, not the pause between."""
+        steps after the checkpoint (work that was lost) are dropped, and so is a line cut short
+        by the crash; a ``resume`` record marks the seam. Times in the log count training
+        seconds, not the pause between."""
         self.step, self.elapsed_before = runs.load_checkpoint(self.run_dir, self.model, self.optimizer)
-        dropped = runs.trim_log(self.run_dir, self.step)
+        finishing = self.step >= self.config.steps       # stopped in finish(), which logs its evaluations again
+        dropped = runs.trim_log(self.run_dir, self.step, log=warn, redone=("dev", "test") if finishing else ())
         self.log(kind="resume", step=self.step, time=self.elapsed(), dropped_records=dropped)
 
     def elapsed(self) -> float:
@@ -278,47 +299,37 @@ def main(argv=None) -> int:
     if "-h" in argv or "--help" in argv:
         print(__doc__.strip() + "\n\n" + help_text())
         print("  --out DIR             the run directory (default: runs/<date-time>)\n"
-              "  --resume RUN_DIR      continue an interrupted run with its own config")
+              "  --resume RUN_DIR      continue an interrupted run with its own config\n"
+              "  --restart             with --resume: start a run that has no checkpoint again from step 0")
         return 0
-    out, resume = None, None
-    rest = []
-    i = 0
-    while i < len(argv):
-        if argv[i] in ("--out", "--resume") and i + 1 < len(argv):
-            if argv[i] == "--out":
-                out = argv[i + 1]
-            else:
-                resume = argv[i + 1]
-            i += 2
-        else:
-            rest.append(argv[i])
-            i += 1
     try:
-        if resume:
-            if rest:
-                raise ConfigError(f"--resume continues a run with its saved config; drop {rest}")
-            run_dir = Path(resume)
-            if not runs.is_run(run_dir):
-                raise ConfigError(f"{run_dir} is not a run directory (config.json missing)")
-            config = TrainConfig(**runs.read_config(run_dir))
-        else:
-            config = make_config(rest)
-            run_dir = Path(out) if out else runs.new_run_dir()
-            if runs.is_run(run_dir):
-                raise ConfigError(f"{run_dir} already holds a run: --resume it or choose another --out")
+        config, run_dir, action = runs.choose_run(argv)
     except ConfigError as err:
         print(f"error: {err}\n(python -m tinykd.train --help lists the options)", file=sys.stderr)
         return 2
+    try:
+        with runs.locked(run_dir, log=warn):
+            return run_training(config, run_dir, action)
+    except (ConfigError, runs.RunFolderError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
 
+
+def run_training(config: TrainConfig, run_dir: Path, action: str) -> int:
+    """Start (or continue) the run in ``run_dir``, whose lock the caller holds, and train it."""
+    runs.check_start(run_dir, action)
+    if action == "restart":
+        runs.clear_log(run_dir)
     backend.keep_freed_memory()
-    resuming = bool(resume) and runs.has_checkpoint(run_dir)
+    resuming = action == "resume"
     try:
         trainer = Trainer(config, run_dir, resuming=resuming)
-    except FileNotFoundError as err:                  # data, extra data or the teacher missing
+        if resuming:
+            trainer.resume()
+    except (OSError, ValueError) as err:        # data, extra data or the teacher missing or damaged, a bad batch
         print(f"error: {err}", file=sys.stderr)
         return 2
     if resuming:
-        trainer.resume()
         print(f"resuming {run_dir} at step {trainer.step}")
     print(f"run {run_dir}: {trainer.model.num_parameters() / 1e6:.2f}M parameters, "
           f"{len(trainer.train_items.lang)} training pairs, {trainer.batches_per_epoch} batches an epoch, "

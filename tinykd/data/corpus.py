@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import zlib
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -141,13 +142,21 @@ def markdown_table(rows: dict[str, dict[str, int]], columns: Sequence[str], firs
 
 # --- reading ---------------------------------------------------------------------------
 
+class CorpusDamaged(ValueError):
+    """A corpus file that exists but cannot be read."""
+
+
 def _read_gzip_lines(path: Path) -> list[str]:
     if not path.exists():
         raise FileNotFoundError(
             f"{path} not found: build the corpus with `python -m tinykd.data build` "
             "(or set TINYKD_DATA / pass data_dir)")
-    with gzip.open(path, "rt", encoding="utf-8", newline="\n") as f:
-        return f.read().split("\n")[:-1]
+    try:
+        with gzip.open(path, "rt", encoding="utf-8", newline="\n") as f:
+            return f.read().split("\n")[:-1]
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as err:       # cut short, not gzip, not UTF-8
+        raise CorpusDamaged(f"{path} cannot be read ({type(err).__name__}: {err}): the corpus folder is damaged; "
+                            "rebuild it (or restore the file)") from err
 
 
 @lru_cache(maxsize=4)
@@ -167,11 +176,15 @@ def english_sentences(data_dir=None) -> list[str]:
 @lru_cache(maxsize=8)
 def _load_split(split: str, data_dir) -> tuple:
     english = load_english(data_dir)
+    path = corpus_dir(data_dir) / f"{split}.tsv.gz"
     out = []
-    for line in _read_gzip_lines(corpus_dir(data_dir) / f"{split}.tsv.gz"):
-        lang, i, translation = line.split("\t")
-        i = int(i)
-        out.append(Pair(lang, english[i], translation, i))
+    for number, line in enumerate(_read_gzip_lines(path), start=1):
+        try:
+            lang, i, translation = line.split("\t")
+            out.append(Pair(lang, english[int(i)], translation, int(i)))
+        except (ValueError, IndexError):
+            raise CorpusDamaged(f"{path}:{number}: not lang<TAB>english index<TAB>translation with an index below "
+                                f"{len(english)}: the corpus folder is damaged; rebuild it") from None
     return tuple(out)
 
 

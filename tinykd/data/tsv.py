@@ -8,6 +8,8 @@ That is the common shape of OPUS and Tatoeba exports, one file per language.  Th
 gets the layout of ``data/`` (tinykd.data.corpus) and the teacher's vectors of its English
 sentences (tinykd.store), so the trainer and the evaluator take it as they take the Bible's.
 
+    check the languages             one spelling each (pt_BR is pt-BR, DE is de: tinykd.data.languages);
+                                    English in any spelling (en, EN, en-US) is refused
     read every file                 a malformed line stops the build, naming file and line,
                                     before anything is written
     drop                            pairs whose two sides are the same text (untranslated),
@@ -19,26 +21,34 @@ sentences (tinykd.store), so the trainer and the evaluator take it as they take 
                                     in this folder's dev split, or in the shipped corpus's dev and
                                     test splits (training on your text cannot leak into the
                                     numbers tinykd reports)
-    write OUT/corpus/               (``python -m tinykd.data tsv`` then fills OUT/teacher)
+    write OUT/corpus/               into a temporary folder beside it, renamed into place when whole
+                                    (``python -m tinykd.data tsv`` then fills OUT/teacher)
 
 There is no test split: dev is the held-out set of your text.
 
-The reader: empty (or all-whitespace) lines are skipped; any other line must have exactly
-two non-empty, tab-separated fields, or a :class:`CorpusFormatError` names the file and the
-line number.  Long sentences are let through: truncation happens at tokenisation.
+The reader: UTF-8, lines ending in "\\n" or "\\r\\n", a byte-order mark before the first line
+dropped; empty (or all-whitespace) lines are skipped; any other line must have exactly two
+non-empty, tab-separated fields and no carriage return inside, or a :class:`CorpusFormatError`
+names the file and the line number.  Long sentences are let through: truncation happens at
+tokenisation.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
-import re
+import os
+import shutil
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from tinykd.files import remove_stale_temporaries, replace_folder
+
 from . import corpus
 from .corpus import Pair
+from .languages import canonical, is_english
 
 # --- reading a file -------------------------------------------------------------------------
 
@@ -51,27 +61,54 @@ class CorpusFormatError(ValueError):
 
 
 def _open(path):
+    """The file's bytes: gzip'd for a name that ends in .gz."""
     if str(path).endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8", newline="\n")
-    return open(path, encoding="utf-8", newline="\n")
+        return gzip.open(path, "rb")
+    return open(path, "rb")
+
+
+def _lines(path) -> Iterator[tuple[int, bytes]]:
+    """``(line number, line)`` of a file, split at "\\n" only; a damaged gzip file is named."""
+    line_number = 0
+    with _open(path) as f:
+        try:
+            for line_number, line in enumerate(f, start=1):
+                yield line_number, line
+        except (OSError, EOFError, zlib.error) as err:        # gzip.BadGzipFile is an OSError
+            message = f"the file cannot be read (a damaged gzip file?): {err}"
+            raise CorpusFormatError(path, line_number + 1, message) from None
 
 
 def iter_tsv(path) -> Iterator[tuple[str, str]]:
-    """Yield ``(english, translation)`` for each non-empty line of ``path`` (``.gz`` allowed)."""
-    with _open(path) as f:
-        for line_number, line in enumerate(f, start=1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                continue
-            fields = line.split("\t")
-            if len(fields) != 2:
-                raise CorpusFormatError(
-                    path, line_number, f"expected 2 tab-separated fields (english, translation), got {len(fields)}")
-            english, translation = fields[0].strip(), fields[1].strip()
-            if not english or not translation:
-                side = "english" if not english else "translation"
-                raise CorpusFormatError(path, line_number, f"the {side} field is empty")
-            yield english, translation
+    """Yield ``(english, translation)`` for each non-empty line of ``path`` (``.gz`` allowed).
+
+    Lines end in "\\n" or "\\r\\n"; a byte-order mark before the first line is dropped. Text
+    that is not UTF-8, or a carriage return inside a line (which the corpus files cannot hold),
+    is refused with the file and line named.
+    """
+    for line_number, raw in _lines(path):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise CorpusFormatError(path, line_number, f"not UTF-8 text ({err.reason} at byte {err.start} "
+                                                       "of the line)") from None
+        if line_number == 1:
+            line = line.removeprefix("\ufeff")                 # a BOM, as some editors write
+        line = line.removesuffix("\n").removesuffix("\r")
+        if not line.strip():
+            continue
+        if "\r" in line:
+            raise CorpusFormatError(path, line_number, "a carriage return (CR) inside the line: a line ends in "
+                                                       "\\n or \\r\\n, and a sentence cannot hold a CR")
+        fields = line.split("\t")
+        if len(fields) != 2:
+            raise CorpusFormatError(
+                path, line_number, f"expected 2 tab-separated fields (english, translation), got {len(fields)}")
+        english, translation = fields[0].strip(), fields[1].strip()
+        if not english or not translation:
+            side = "english" if not english else "translation"
+            raise CorpusFormatError(path, line_number, f"the {side} field is empty")
+        yield english, translation
 
 
 def read_tsv(path) -> list[tuple[str, str]]:
@@ -82,7 +119,6 @@ def read_tsv(path) -> list[tuple[str, str]]:
 # --- building a corpus folder ----------------------------------------------------------------
 
 SOURCE = "tsv files"
-LANG_CODE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")     # de, pt-BR, zh-CN, yue, sr-Latn
 
 
 def split_of_english(english: str, dev_fraction: float) -> str:
@@ -91,17 +127,33 @@ def split_of_english(english: str, dev_fraction: float) -> str:
     return "dev" if position < dev_fraction else "train"
 
 
-def check_inputs(files: Sequence[tuple[str, str]], dev_fraction: float) -> None:
+def language_code(lang: str, path) -> str:
+    """The one spelling of a translated side's language (``pt_BR`` -> ``pt-BR``, ``DE`` -> ``de``,
+    tinykd.data.languages); English, in any spelling, and what is not a language code are refused."""
+    allowed = "such as de, pt-BR or zh-CN (English is the other side of every line)"
+    try:
+        code = canonical(lang) if lang == lang.strip() else None
+    except ValueError:
+        code = None
+    if code is None:
+        raise ValueError(f"{lang!r} (for {path}) is not a language code for the translated side {allowed}")
+    if is_english(code):
+        raise ValueError(f"{lang!r} (for {path}) is English, not a language code for the translated side {allowed}")
+    return code
+
+
+def check_inputs(files: Sequence[tuple[str, str]], dev_fraction: float) -> list[tuple[str, str]]:
+    """The files with their languages spelled one way, or a ValueError that names what is wrong."""
     if not files:
         raise ValueError("no input: give at least one language and file (--pairs LANG FILE)")
+    checked = []
     for lang, path in files:
-        if lang == "en" or not LANG_CODE.match(lang):
-            raise ValueError(f"{lang!r} (for {path}) is not a language code for the translated side "
-                             f"such as de, pt-BR or zh-CN (English is the other side of every line)")
+        checked.append((language_code(lang, path), path))
         if not Path(path).is_file():
             raise FileNotFoundError(f"{path}: no such file")
     if not 0.0 <= dev_fraction < 1.0:
         raise ValueError(f"dev_fraction must be in [0, 1), got {dev_fraction}")
+    return checked
 
 
 def shipped_held_out(data_dir=None) -> tuple[set, set]:
@@ -121,7 +173,7 @@ def build_tsv_corpus(files: Sequence[tuple[str, str]], out_dir, dev_fraction: fl
     ``shipped_dir``: the corpus whose held-out text must stay out of train (default:
     the shipped ``data/``).  Returns a report (pairs and drops per language).
     """
-    check_inputs(files, dev_fraction)
+    files = check_inputs(files, dev_fraction)
     other = corpus.built_by_another(out_dir, SOURCE)
     if other:
         raise ValueError(f"{out_dir} holds another corpus ({other}); choose another --out")
@@ -153,16 +205,25 @@ def build_tsv_corpus(files: Sequence[tuple[str, str]], out_dir, dev_fraction: fl
             train.append(p)
     by_split["train"] = train
 
-    written = corpus.write_corpus(by_split, data_dir=out_dir)
-    langs = list(dict.fromkeys(lang for lang, _ in files))
-    report = {
-        "source": f"{SOURCE}: " + ", ".join(f"{lang} {path}" for lang, path in files),
-        "dev_fraction": dev_fraction,
-        "files": written,
-        "pairs": {lang: {s: sum(p.lang == lang for p in by_split[s]) for s in ("train", "dev")} for lang in langs},
-        "drops": {lang: dict(sorted(drops[lang].items())) for lang in langs},
-    }
-    corpus.write_build_info(report, out_dir)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out_dir, names={corpus.CORPUS_SUBDIR})    # of a build that was killed
+    staging = out_dir / f".{corpus.CORPUS_SUBDIR}.tmp{os.getpid()}"    # the new corpus, until it is whole
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        written = corpus.write_corpus(by_split, data_dir=staging)
+        langs = list(dict.fromkeys(lang for lang, _ in files))
+        report = {
+            "source": f"{SOURCE}: " + ", ".join(f"{lang} {path}" for lang, path in files),
+            "dev_fraction": dev_fraction,
+            "files": written,
+            "pairs": {lang: {s: sum(p.lang == lang for p in by_split[s]) for s in ("train", "dev")} for lang in langs},
+            "drops": {lang: dict(sorted(drops[lang].items())) for lang in langs},
+        }
+        corpus.write_build_info(report, staging)
+        replace_folder(corpus.corpus_dir(staging), corpus.corpus_dir(out_dir))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return report
 
 
