@@ -34,6 +34,9 @@ from tinykd.nn import (
 )
 
 LAYER_TOL = 1e-7
+BLOCK_TOL = 1e-6      # a whole encoder block, attention then feed-forward: centred differences through two
+                      # residual sub-blocks reach 1.3e-7 on some shapes hypothesis draws (seen: B=3, T=4, H=1,
+                      # C=3); a wrong backward is off by 1e-2 or more
 MODEL_TOL = 1e-5
 
 
@@ -187,7 +190,7 @@ def test_encoder_block(on_backend, float64, shape, seed):
     x, mask = randn(B, T, C, seed=seed), padding_mask(lengths, T)
     errors = check_gradients(layer, lambda x: layer(x, mask), {"x": x}, wrt=("x",), seed=seed)
     assert len(errors) == 17                                # 16 parameters + the input
-    assert_all_small(errors, LAYER_TOL, zero_gradient=("key.bias",))
+    assert_all_small(errors, BLOCK_TOL, zero_gradient=("key.bias",))
 
 
 def test_encoder_stack(on_backend, float64):
