@@ -40,9 +40,11 @@ from tinykd import teacher
 from . import (
     assemble,
     bible,
+    cldr,
     corpus,
     debref,
     firefox,
+    freedict,
     games,
     gimp,
     libreoffice,
@@ -55,7 +57,7 @@ from . import (
 
 # Sources of translated text with a builder of the tinykd.data.assemble kind: name -> module with
 # SOURCE, KIND, LICENCE, packages(langs) and build(out_dir, work_dir, langs, log).
-SOURCES: dict = {module.SOURCE: module for module in (debref, firefox, games, gimp, manpages)}
+SOURCES: dict = {module.SOURCE: module for module in (cldr, debref, firefox, freedict, games, gimp, manpages)}
 FULL_BUILDS = Path("build") / "full"
 
 
@@ -238,12 +240,15 @@ def cmd_mix(args) -> None:
     sources = [s.strip() for s in args.sources.split(",") if s.strip()] if args.sources else None
     try:
         caps = {name: int(n) for name, n in (cap.split("=", 1) for cap in args.cap)}
+        eval_caps = {name: int(n) for name, n in (cap.split("=", 1) for cap in args.eval_cap)}
+        source_langs = {name: [x for x in codes.split(",") if x]
+                        for name, codes in (x.split("=", 1) for x in args.source_langs)}
     except ValueError:
-        raise SystemExit(f"error: --cap takes SOURCE=N, got {args.cap}") from None
+        raise SystemExit("error: --cap and --eval-cap take SOURCE=N, --source-langs SOURCE=LANG,LANG,...") from None
     langs = [x.strip() for x in args.langs.split(",") if x.strip()] if args.langs else None
     try:
         reports = mix.mix(args.full, data_dir, sources, args.train_per_lang, args.eval_per_lang, caps=caps,
-                          langs=langs)
+                          langs=langs, source_langs=source_langs, eval_caps=eval_caps)
     except FileNotFoundError as err:
         raise SystemExit(f"error: {err}") from None
     for name, report in reports.items():
@@ -313,7 +318,11 @@ def main(argv=None) -> None:
     mx.add_argument("--eval-per-lang", type=int, default=mix.EVAL_PER_LANG)
     mx.add_argument("--cap", action="append", default=[], metavar="SOURCE=N",
                     help="another --train-per-lang for one source (repeat it)")
+    mx.add_argument("--eval-cap", action="append", default=[], metavar="SOURCE=N",
+                    help="another --eval-per-lang for one source (repeat it)")
     mx.add_argument("--langs", default=None, help="comma-separated languages to keep (default: all)")
+    mx.add_argument("--source-langs", action="append", default=[], metavar="SOURCE=LANG,LANG",
+                    help="the only languages to keep from one source (repeat it)")
     mx.add_argument("--skip-teacher", action="store_true", help="write the corpora only, not the teacher stores")
     mx.set_defaults(func=cmd_mix)
     args = ap.parse_args(argv)

@@ -5,7 +5,8 @@ A full build (``python -m tinykd.data gimp`` and the like) writes every pair of 
 ``data/<source>/``, the folders a fresh clone trains and evaluates on::
 
     test, dev     per language up to ``eval_per_lang`` pairs (default 1000, the size of one
-                  retrieval set), one per English sentence, from the full build's test/dev split
+                  retrieval set), one per English sentence, from the full build's test/dev split,
+                  English sentence by English sentence as for train
     train         per language up to ``train_per_lang`` pairs from its train split, taken English
                   sentence by English sentence, so that a sentence translated into many languages
                   brings all its translations (one teacher vector serves them all)
@@ -51,16 +52,24 @@ def held_out_text(folders: Iterable) -> tuple[set, set]:
 
 def sample_eval(pairs: Sequence[Pair], per_lang: int, trained_english: set = frozenset(),
                 trained_translations: set = frozenset(), drops: Counter | None = None) -> list[Pair]:
-    """Per language up to ``per_lang`` pairs, one per English sentence, in hash order, none whose
-    text occurs in ``trained_english`` / ``trained_translations`` (counted in ``drops``)."""
-    by_lang = defaultdict(dict)
-    for p in sorted(pairs, key=lambda p: (rank(p.english + "\t" + p.translation))):
+    """Per language up to ``per_lang`` pairs, one per English sentence, none whose text occurs in
+    ``trained_english`` / ``trained_translations`` (counted in ``drops``). English sentences are
+    taken in hash order with their pair in every language, so that the languages' sets share their
+    English (one teacher vector serves them all) where the source translates one text into many."""
+    by_english = defaultdict(dict)                             # english -> lang -> its first pair
+    for p in sorted(pairs, key=lambda p: (p.lang, rank(p.english + "\t" + p.translation))):
         if p.english in trained_english or p.translation in trained_translations:
             if drops is not None:
                 drops[p.lang] += 1
         elif p.english.strip() and p.translation.strip():
-            by_lang[p.lang].setdefault(p.english, p)
-    return [p for lang in sorted(by_lang) for p in list(by_lang[lang].values())[:per_lang]]
+            by_english[p.english].setdefault(p.lang, p)
+    taken, out = Counter(), []
+    for english in sorted(by_english, key=rank):
+        for lang, p in sorted(by_english[english].items()):
+            if taken[lang] < per_lang:
+                taken[lang] += 1
+                out.append(p)
+    return out
 
 
 def sample_train(pairs: Sequence[Pair], per_lang: int, held_english: set, held_translations: set,
@@ -120,9 +129,12 @@ def mix_source(full: Path, out: Path, held_english: set, held_translations: set,
 
 def mix(full_root, data_dir=None, sources: Sequence[str] | None = None, train_per_lang: int = TRAIN_PER_LANG,
         eval_per_lang: int = EVAL_PER_LANG, log=print, caps: dict[str, int] | None = None,
-        langs: Iterable[str] | None = None) -> dict[str, dict]:
+        langs: Iterable[str] | None = None, source_langs: dict[str, Iterable[str]] | None = None,
+        eval_caps: dict[str, int] | None = None) -> dict[str, dict]:
     """Every full build in ``full_root`` (or those named in ``sources``) sampled into ``data_dir/<source>``;
-    ``caps`` gives some sources another ``train_per_lang``; ``langs``: only these languages."""
+    ``caps`` / ``eval_caps`` give some sources another ``train_per_lang`` / ``eval_per_lang``; ``langs``:
+    only these languages; ``source_langs``: only these for one source (e.g. those whose licence allows
+    shipping them together)."""
     full_root, data_dir = Path(full_root), Path(data_dir or corpus.default_data_dir())
     builds = {p.name: p for p in sorted(full_root.iterdir()) if (corpus.corpus_dir(p) / corpus.ENGLISH_FILE).is_file()}
     if sources:
@@ -139,8 +151,12 @@ def mix(full_root, data_dir=None, sources: Sequence[str] | None = None, train_pe
     held_english, held_translations = held_out_text(held)
     reports = {}
     for name, full in builds.items():
+        kept = None if langs is None else set(langs)
+        if name in (source_langs or {}):
+            kept = set(source_langs[name]) if kept is None else kept & set(source_langs[name])
         reports[name] = mix_source(full, data_dir / name, held_english, held_translations,
-                                   (caps or {}).get(name, train_per_lang), eval_per_lang, trained, langs)
+                                   (caps or {}).get(name, train_per_lang), (eval_caps or {}).get(name, eval_per_lang),
+                                   trained, kept)
         n = {s: sum(c[s] for c in reports[name]["pairs"].values()) for s in ("train", "dev", "test")}
         log(f"{name}: {len(reports[name]['languages'])} languages, {n['train']} train / {n['dev']} dev / "
             f"{n['test']} test pairs, {reports[name]['files'][corpus.ENGLISH_FILE]} English sentences")
