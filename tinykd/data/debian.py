@@ -16,6 +16,8 @@ import subprocess
 from pathlib import Path
 from typing import NamedTuple
 
+from tqdm.auto import tqdm
+
 
 class PackageUnavailable(RuntimeError):
     """A Debian package could not be downloaded or unpacked."""
@@ -69,12 +71,17 @@ def fetch_one(name: str, work_dir, log=print) -> Package:
     return Package(name, version, root)
 
 
-def fetch(names, work_dir, log=print) -> tuple[dict[str, Package], dict[str, str]]:
-    """Every package that can be had: ``({name: Package}, {name: why not})``."""
+def fetch(names, work_dir, log=print, progress: bool | None = None) -> tuple[dict[str, Package], dict[str, str]]:
+    """Every package that can be had: ``({name: Package}, {name: why not})``, with a progress bar
+    over the packages (by default when there are more than two)."""
+    names = list(names)
     got, failed = {}, {}
-    for name in names:
+    show = len(names) > 2 if progress is None else progress
+    bar = tqdm(names, desc="Debian packages", unit="pkg", disable=not show)
+    for name in bar:
+        bar.set_postfix_str(name)
         try:
-            got[name] = fetch_one(name, work_dir, log)
+            got[name] = fetch_one(name, work_dir, lambda message: bar.write(message) if log is print else log(message))
         except PackageUnavailable as err:
             failed[name] = str(err)
             log(f"left out: {err}")
