@@ -563,3 +563,24 @@ def test_a_unit_length_student_trains_and_answers_with_unit_vectors(tiny_data, t
     assert trainer.run() == 0
     vectors = load_run(tmp_path / "run").encode(["a sentence", "another one, a little longer"], normalize=False)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+
+
+def test_every_extra_folder_is_evaluated_as_a_domain_of_its_own(tiny_data, tmp_path):
+    """--extra_data folders with dev or test pairs get their own dev curves and test table, with their
+    own teacher vectors (a copy of the data folder here, so both domains score the same)."""
+    import shutil
+
+    from tinykd.train import Trainer
+    shutil.copytree(tiny_data, tmp_path / "copy")
+    trainer = Trainer(_config(tiny_data, extra_data=str(tmp_path / "copy"), steps=4, eval_every=2),
+                      tmp_path / "run", progress=False)
+    assert [d.name for d in trainer.domains] == ["libreoffice", "copy"]
+    assert trainer.run() == 0
+    records = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    dev = [(r["domain"], r["step"], r["mean_acc"]) for r in records if r["kind"] == "dev"]
+    assert [(d, s) for d, s, _ in dev] == [(d, s) for s in (0, 2, 4) for d in ("libreoffice", "copy")]
+    assert all(dev[i][2] == dev[i + 1][2] for i in range(0, len(dev), 2))
+    results = json.loads((tmp_path / "run" / "eval_test.json").read_text())
+    assert list(results) == ["libreoffice", "copy"]
+    assert results["copy"][0]["mean_acc"] == results["libreoffice"][0]["mean_acc"]
+    assert "| copy |" in (tmp_path / "run" / "eval_test.md").read_text()

@@ -220,7 +220,7 @@ def format_table(results: Sequence[dict]) -> str:
     return "\n".join(lines + [""] + summary)
 
 
-def save_results(path, results: Sequence[dict], table: str) -> None:
+def save_results(path, results: Sequence[dict] | dict, table: str) -> None:
     """``results`` as JSON at ``path`` and ``table`` beside it as ``.md``, each written atomically."""
     path = Path(path)
     atomic_write_text(path, json.dumps(results, indent=2) + "\n")

@@ -37,6 +37,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from tokenizers import Tokenizer
@@ -44,10 +45,10 @@ from tqdm.auto import tqdm
 
 from tinykd import backend, runs
 from tinykd.config import ConfigError, TrainConfig, help_text
-from tinykd.data.corpus import check_languages, corpus_folder, load_corpus
+from tinykd.data.corpus import check_languages, corpus_folder, domain_name, load_corpus
 from tinykd.data.pairs import epoch_batches, in_languages, stack_batch, tokenize_pairs
 from tinykd.data.tokenizer import MAX_SEQ_LENGTH, configure, default_tokenizer_path
-from tinykd.evaluate import evaluate, format_table, model_output, save_results, tfidf_reference
+from tinykd.evaluate import evaluate, format_domain_summary, format_table, model_output, save_results, tfidf_reference
 from tinykd.files import read_tokenizer
 from tinykd.inference import SentenceEncoder, unit
 from tinykd.loss import distillation_loss_direction_length, distillation_loss_grouped, retrieval_loss
@@ -65,20 +66,34 @@ class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
 
 
+def extra_folders(config: TrainConfig) -> list[Path]:
+    """The ``--extra_data`` corpus folders (a bare name is a folder in the data directory)."""
+    try:
+        return [corpus_folder(x.strip(), config.data_dir or None) for x in config.extra_data.split(",") if x.strip()]
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"--extra_data {err}") from None
+
+
 def training_pairs(config: TrainConfig):
     """The training pairs of the data folder and of every ``--extra_data`` folder, and the
     teacher vectors their ``english_index`` rows point to (each extra folder's rows follow)."""
     data_dir = config.data_dir or None
-    try:
-        extra = [corpus_folder(x.strip(), data_dir) for x in config.extra_data.split(",") if x.strip()]
-    except FileNotFoundError as err:
-        raise FileNotFoundError(f"--extra_data {err}") from None
+    extra = extra_folders(config)
     pairs, vectors = load_corpus("train", data_dir), teacher_vectors_for(data_dir)
     for folder in extra:
         offset = len(vectors)                                        # their English rows follow ours
         pairs += [p._replace(english_index=p.english_index + offset) for p in load_corpus("train", folder)]
         vectors = np.concatenate([vectors, teacher_vectors_for(folder)])
     return pairs, vectors
+
+
+class Domain(NamedTuple):
+    """A corpus folder evaluated on its own: its dev and test pairs, and its teacher vectors."""
+
+    name: str
+    dev: list
+    test: list
+    vectors: np.ndarray            # (its English sentences, D): row p.english_index of its pairs
 
 
 class Trainer:
@@ -99,6 +114,12 @@ class Trainer:
                              f"{f' of --langs {config.langs}' if langs else ''}: a batch must be at most that")
         self.dev_pairs = in_languages(load_corpus("dev", data_dir), langs)
         self.test_pairs = in_languages(load_corpus("test", data_dir), langs) if config.test_eval else []
+        self.domains = [Domain(domain_name(data_dir), self.dev_pairs, self.test_pairs, self.teacher_vectors)]
+        for folder in extra_folders(config):         # each --extra_data folder is evaluated as a domain of its own
+            dev = in_languages(load_corpus("dev", folder), langs)
+            test = in_languages(load_corpus("test", folder), langs) if config.test_eval else []
+            if dev or test:
+                self.domains.append(Domain(folder.name, dev, test, teacher_vectors_for(folder)))
         if not self.dev_pairs:
             print(f"--langs {config.langs}: the dev and test splits have none of these languages; "
                   f"no evaluation (python -m tinykd.evaluate RUN_DIR --split dev --data-dir FOLDER "
@@ -268,28 +289,41 @@ class Trainer:
         return 0
 
     def _dev(self, bar) -> None:
-        if not self.dev_pairs:
-            return
-        result = self.evaluate_dev()
-        self.log(kind="dev", step=self.step, time=self.elapsed(), mean_acc=result["mean_acc"],
-                 mean_mse_en=result["mean_mse_en"], mean_mse_xx=result["mean_mse_xx"],
-                 spearman=result.get("spearman"), languages=result["languages"])
-        message = (f"step {self.step}: dev accuracy {result['mean_acc']:.1f}%, MSE x100 en "
-                   f"{result['mean_mse_en']:.3f} xx {result['mean_mse_xx']:.3f}")
-        (bar.write if bar is not None else print)(message)
+        """A dev evaluation of every domain: one log record and one line each (the learning curves)."""
+        encode = model_output(self.encoder())
+        for domain in self.domains:
+            if not domain.dev:
+                continue
+            result = evaluate(encode, domain.dev, domain.vectors, max_per_lang=self.config.eval_pairs,
+                              spearman_pairs=1000, name="student")
+            self.log(kind="dev", domain=domain.name, step=self.step, time=self.elapsed(),
+                     mean_acc=result["mean_acc"], mean_mse_en=result["mean_mse_en"],
+                     mean_mse_xx=result["mean_mse_xx"], spearman=result.get("spearman"),
+                     languages=result["languages"])
+            message = (f"step {self.step}: {domain.name} dev accuracy {result['mean_acc']:.1f}%, MSE x100 en "
+                       f"{result['mean_mse_en']:.3f} xx {result['mean_mse_xx']:.3f}")
+            (bar.write if bar is not None else print)(message)
+        self.model.train()
 
     def finish(self) -> None:
-        """The final model, a dev evaluation, and the test table."""
+        """The final model, a dev evaluation, and the test table of every domain."""
         self.model.eval()
         self.model.save(self.run_dir / "model.safetensors")
         self._dev(None)
-        if self.test_pairs:
-            results = [evaluate(model_output(self.encoder()), self.test_pairs, self.teacher_vectors, name="student"),
-                       tfidf_reference(self.test_pairs)]
-            table = format_table(results)
-            save_results(self.run_dir / "eval_test.json", results, table)
-            self.log(kind="test", step=self.step, time=self.elapsed(), mean_acc=results[0]["mean_acc"],
-                     mean_mse_en=results[0]["mean_mse_en"], mean_mse_xx=results[0]["mean_mse_xx"])
+        self.model.eval()
+        encode, by_domain = model_output(self.encoder()), {}
+        for domain in self.domains:
+            if domain.test:
+                by_domain[domain.name] = [evaluate(encode, domain.test, domain.vectors, name="student"),
+                                          tfidf_reference(domain.test)]
+                self.log(kind="test", domain=domain.name, step=self.step, time=self.elapsed(),
+                         mean_acc=by_domain[domain.name][0]["mean_acc"],
+                         mean_mse_en=by_domain[domain.name][0]["mean_mse_en"],
+                         mean_mse_xx=by_domain[domain.name][0]["mean_mse_xx"])
+        if by_domain:
+            table = "\n\n".join([format_domain_summary(by_domain)]
+                                 + [f"### {name}\n\n{format_table(results)}" for name, results in by_domain.items()])
+            save_results(self.run_dir / "eval_test.json", by_domain, table)
             print(table)
         print(f"done: {self.run_dir}/model.safetensors ({self.model.num_parameters() / 1e6:.2f}M parameters)")
 

@@ -54,6 +54,12 @@ def corpus_dir(data_dir=None) -> Path:
     return Path(data_dir or default_data_dir()) / CORPUS_SUBDIR
 
 
+def domain_name(data_dir=None) -> str:
+    """The domain of a data directory's own corpus: its report's ``source``, else ``libreoffice``."""
+    info = corpus_dir(data_dir) / BUILD_INFO_FILE
+    return read_json(info).get("source", MAIN_DOMAIN) if info.is_file() else MAIN_DOMAIN
+
+
 def domain_folders(data_dir=None) -> dict[str, Path]:
     """The corpus folders of a data directory, by domain: the directory's own corpus (named by
     its report's ``source``, the help pages' being ``libreoffice``), then each subfolder that
@@ -61,8 +67,7 @@ def domain_folders(data_dir=None) -> dict[str, Path]:
     root = Path(data_dir or default_data_dir())
     found = {}
     if (corpus_dir(root) / ENGLISH_FILE).is_file():
-        info = corpus_dir(root) / BUILD_INFO_FILE
-        found[read_json(info).get("source", MAIN_DOMAIN) if info.is_file() else MAIN_DOMAIN] = root
+        found[domain_name(root)] = root
     for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
         if (corpus_dir(folder) / ENGLISH_FILE).is_file():
             found[folder.name] = folder
