@@ -584,3 +584,18 @@ def test_every_extra_folder_is_evaluated_as_a_domain_of_its_own(tiny_data, tmp_p
     assert list(results) == ["libreoffice", "copy"]
     assert results["copy"][0]["mean_acc"] == results["libreoffice"][0]["mean_acc"]
     assert "| copy |" in (tmp_path / "run" / "eval_test.md").read_text()
+
+
+def test_temperature_sampling_gives_small_groups_a_larger_share():
+    from tinykd.data.pairs import temperature_sample
+    groups = np.array(["big"] * 900 + ["mid"] * 90 + ["small"] * 10)
+    assert temperature_sample(groups, 1.0, seed=0).tolist() == list(range(1000))      # every pair once
+    even = temperature_sample(groups, 0.0, seed=0)
+    assert len(even) == 1000 and sorted(np.unique(groups[even], return_counts=True)[1].tolist()) == [333, 333, 334]
+    small = np.flatnonzero(groups == "small")
+    assert np.isin(small, even).all() and np.bincount(even, minlength=1000)[small].min() >= 33   # repeated
+    half = temperature_sample(groups, 0.5, seed=0)
+    counts = dict(zip(*np.unique(groups[half], return_counts=True)))
+    assert len(half) == 1000 and counts["small"] > 10 and counts["big"] < 900                  # 30^2 : 9.5^2 : 3.2^2
+    np.testing.assert_array_equal(half, temperature_sample(groups, 0.5, seed=0))              # the same every time
+    assert not np.array_equal(half, temperature_sample(groups, 0.5, seed=1))

@@ -69,6 +69,9 @@ class TrainConfig:
     data_dir: str = ""               # "" = the shipped data/
     extra_data: str = ""             # comma-separated corpus folders whose training pairs join the shipped
                                      # ones; a bare name is a folder in the data dir ("bible": data/bible)
+    sample_alpha: float = 1.0        # temperature sampling over the (corpus folder, language) groups of training
+                                     # pairs: a group of n pairs gets a share of the epoch proportional to
+                                     # n^alpha (1: every pair once; 0.3: small groups seen far more often)
     langs: str = ""                  # comma-separated subset of languages; "" = all (an --extra_data
                                      # folder's own languages included)
     preset: str = "default"
@@ -208,6 +211,8 @@ def validate(c: TrainConfig) -> None:
     for name in AT_LEAST_ZERO:
         if getattr(c, name) < 0:
             raise ConfigError(f"--{name} must be at least 0, got {getattr(c, name)}")
+    if not (math.isfinite(c.sample_alpha) and 0 <= c.sample_alpha <= 1):
+        raise ConfigError(f"--sample_alpha must be in [0, 1] (1: every pair once), got {c.sample_alpha!r}")
     if not 3 <= c.max_length <= MAX_SEQ_LENGTH:
         raise ConfigError(f"--max_length must be 3..{MAX_SEQ_LENGTH} tokens ([CLS] and [SEP] included; "
                           f"{MAX_SEQ_LENGTH} is the most a tinykd model reads), got {c.max_length}")

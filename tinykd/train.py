@@ -46,7 +46,7 @@ from tqdm.auto import tqdm
 from tinykd import backend, runs
 from tinykd.config import ConfigError, TrainConfig, help_text
 from tinykd.data.corpus import check_languages, corpus_folder, domain_name, load_corpus
-from tinykd.data.pairs import epoch_batches, in_languages, stack_batch, tokenize_pairs
+from tinykd.data.pairs import epoch_batches, in_languages, stack_batch, temperature_sample, tokenize_pairs
 from tinykd.data.tokenizer import MAX_SEQ_LENGTH, configure, default_tokenizer_path
 from tinykd.evaluate import evaluate, format_domain_summary, format_table, model_output, save_results, tfidf_reference
 from tinykd.files import read_tokenizer
@@ -75,16 +75,19 @@ def extra_folders(config: TrainConfig) -> list[Path]:
 
 
 def training_pairs(config: TrainConfig):
-    """The training pairs of the data folder and of every ``--extra_data`` folder, and the
-    teacher vectors their ``english_index`` rows point to (each extra folder's rows follow)."""
+    """The training pairs of the data folder and of every ``--extra_data`` folder, the teacher
+    vectors their ``english_index`` rows point to (each extra folder's rows follow), and the
+    number of each pair's folder (0: the data folder), resampled by ``--sample_alpha``."""
     data_dir = config.data_dir or None
     extra = extra_folders(config)
     pairs, vectors = load_corpus("train", data_dir), teacher_vectors_for(data_dir)
-    for folder in extra:
+    folder_of = [0] * len(pairs)
+    for k, folder in enumerate(extra, start=1):
         offset = len(vectors)                                        # their English rows follow ours
-        pairs += [p._replace(english_index=p.english_index + offset) for p in load_corpus("train", folder)]
+        more = [p._replace(english_index=p.english_index + offset) for p in load_corpus("train", folder)]
+        pairs, folder_of = pairs + more, folder_of + [k] * len(more)
         vectors = np.concatenate([vectors, teacher_vectors_for(folder)])
-    return pairs, vectors
+    return pairs, vectors, np.array(folder_of, dtype=np.int64)
 
 
 class Domain(NamedTuple):
@@ -106,9 +109,14 @@ class Trainer:
         data_dir = config.data_dir or None
         langs = [x.strip() for x in config.langs.split(",") if x.strip()] or None
         self.tokenizer = configure(read_tokenizer(default_tokenizer_path(data_dir)), config.max_length, pad=False)
-        train_pairs, self.teacher_vectors = training_pairs(config)
+        train_pairs, self.teacher_vectors, folder_of = training_pairs(config)
         check_languages(langs or (), train_pairs, "--langs: ")   # an --extra_data folder may bring its own
-        train_pairs = in_languages(train_pairs, langs)
+        if langs is not None:
+            kept = [i for i, p in enumerate(train_pairs) if p.lang in langs]
+            train_pairs, folder_of = [train_pairs[i] for i in kept], folder_of[kept]
+        if config.sample_alpha != 1:                    # small (folder, language) groups seen more often
+            groups = [f"{k}/{p.lang}" for k, p in zip(folder_of, train_pairs)]
+            train_pairs = [train_pairs[i] for i in temperature_sample(groups, config.sample_alpha, config.seed)]
         if len(train_pairs) < config.batch_size:
             raise ValueError(f"--batch_size {config.batch_size} is more than the {len(train_pairs)} training pairs"
                              f"{f' of --langs {config.langs}' if langs else ''}: a batch must be at most that")
