@@ -228,8 +228,9 @@ def cmd_tsv(args) -> None:
 def cmd_source(args) -> None:
     builder = SOURCES[args.command]
     out = Path(args.out or FULL_BUILDS / args.command)
+    parts = {"parts": args.parts.split(",")} if getattr(args, "parts", None) else {}
     try:
-        report = builder.build(out, args.work_dir, args.langs)
+        report = builder.build(out, args.work_dir, args.langs, **parts)
     except (ValueError, FileNotFoundError) as err:
         raise SystemExit(f"error: {err}") from None
     finish_build(out, report["files"], assemble.format_report(report), skip_teacher=not args.teacher)
@@ -301,6 +302,8 @@ def main(argv=None) -> None:
         src.add_argument("--work-dir", default="build", help="git-ignored folder for downloads and unpacked files")
         src.add_argument("--langs", nargs="*", default=None, help="default: every language the source has")
         src.add_argument("--teacher", action="store_true", help="also store the teacher's vectors (slow)")
+        if hasattr(builder, "PARTS"):
+            src.add_argument("--parts", default=None, help=f"only some of {', '.join(builder.PARTS)} (comma-separated)")
         src.set_defaults(func=cmd_source)
     tc = sub.add_parser("tokenizer-coverage", help="[UNK] share and tokens per sentence per domain and language")
     tc.add_argument("--tokenizer", default=None, help="a tokenizer.json (default: data/tokenizer.json)")

@@ -78,6 +78,7 @@ LICENCE = ("FreeOrion string tables: CC-BY-SA-3.0; Widelands and Warzone 2100 tr
 
 # game -> its Debian package, and the licence its copyright file gives the translated text
 GAMES = {"freeorion": "freeorion-data", "widelands": "widelands-data", "warzone2100": "warzone2100-data"}
+PARTS = tuple(GAMES)                         # what `python -m tinykd.data games --parts ...` may choose
 LICENCES = {"freeorion-data": "CC-BY-SA-3.0", "widelands-data": "GPL-2+", "warzone2100-data": "GPL-2+"}
 # Every clean.FILTERS applies: the texts are prose, a few are placeholders only ("%1$s: %2$s",
 # dropped as code) and some are left untranslated (copies of the English).
@@ -553,10 +554,17 @@ def format_per_game(report: dict) -> str:
     return "\n".join(lines)
 
 
-def build(out_dir, work_dir="build", langs: list[str] | None = None, log=print) -> dict:
-    """Fetch the packages, read the pairs, and assemble ``out_dir/corpus``; returns the report."""
+def build(out_dir, work_dir="build", langs: list[str] | None = None, log=print,
+          parts: list[str] | None = None) -> dict:
+    """Fetch the packages, read the pairs, and assemble ``out_dir/corpus``; returns the report.
+    ``parts``: only these games (keys of GAMES; the shipped mix takes the GPL-2+ ones, whose
+    texts may be redistributed together)."""
     start = time.time()
-    got, failed = debian.fetch(packages(langs), work_dir, log)
+    unknown = sorted(set(parts or ()) - set(GAMES))
+    if unknown:
+        raise ValueError(f"no game {unknown}; the games are {sorted(GAMES)}")
+    wanted = [GAMES[g] for g in parts] if parts else None
+    got, failed = debian.fetch([p for p in packages(langs) if wanted is None or p in wanted], work_dir, log)
     raw = list(read({name: package.root for name, package in got.items()}, langs))
     log(f"{SOURCE}: read {len(raw)} pairs in {time.time() - start:.0f}s")
     info = {

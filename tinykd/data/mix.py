@@ -137,13 +137,14 @@ def mix(full_root, data_dir=None, sources: Sequence[str] | None = None, train_pe
     shipping them together)."""
     full_root, data_dir = Path(full_root), Path(data_dir or corpus.default_data_dir())
     builds = {p.name: p for p in sorted(full_root.iterdir()) if (corpus.corpus_dir(p) / corpus.ENGLISH_FILE).is_file()}
-    if sources:
+    held = list(builds.values())                                 # every source's held-out text, even when
+    if sources:                                                  # only some are sampled again
         missing = [s for s in sources if s not in builds]
         if missing:
             raise FileNotFoundError(f"no full build of {missing} in {full_root} (build them first: "
                                     f"python -m tinykd.data SOURCE)")
         builds = {s: builds[s] for s in sources}
-    held, trained = list(builds.values()), (set(), set())
+    trained = (set(), set())
     if (corpus.corpus_dir(data_dir) / corpus.ENGLISH_FILE).is_file():
         held.append(data_dir)                                    # the help corpus's dev and test pages
         help_train = corpus.load_corpus("train", data_dir)
