@@ -238,15 +238,17 @@ def cmd_source(args) -> None:
 
 def cmd_mix(args) -> None:
     data_dir = Path(args.data_dir or corpus.default_data_dir())
-    sources = [s.strip() for s in args.sources.split(",") if s.strip()] if args.sources else None
+    sources = [s.strip() for s in args.sources.split(",") if s.strip()] if args.sources else mix.SHIPPED_SOURCES
     try:
-        caps = {name: int(n) for name, n in (cap.split("=", 1) for cap in args.cap)}
-        eval_caps = {name: int(n) for name, n in (cap.split("=", 1) for cap in args.eval_cap)}
-        source_langs = {name: [x for x in codes.split(",") if x]
-                        for name, codes in (x.split("=", 1) for x in args.source_langs)}
+        caps = {**mix.SHIPPED_CAPS, **{name: int(n) for name, n in (cap.split("=", 1) for cap in args.cap)}}
+        eval_caps = {**mix.SHIPPED_EVAL_CAPS,
+                     **{name: int(n) for name, n in (cap.split("=", 1) for cap in args.eval_cap)}}
+        source_langs = {**mix.SHIPPED_SOURCE_LANGS, **{name: [x for x in codes.split(",") if x]
+                                                       for name, codes in (x.split("=", 1) for x in args.source_langs)}}
     except ValueError:
         raise SystemExit("error: --cap and --eval-cap take SOURCE=N, --source-langs SOURCE=LANG,LANG,...") from None
-    langs = [x.strip() for x in args.langs.split(",") if x.strip()] if args.langs else None
+    langs = ([x.strip() for x in args.langs.split(",") if x.strip()] if args.langs
+             else None if args.langs == "" else mix.SHIPPED_LANGS)
     try:
         reports = mix.mix(args.full, data_dir, sources, args.train_per_lang, args.eval_per_lang, caps=caps,
                           langs=langs, source_langs=source_langs, eval_caps=eval_caps)
@@ -316,14 +318,16 @@ def main(argv=None) -> None:
     tk.set_defaults(func=cmd_tokenizer)
     mx = sub.add_parser("mix", help="sample every full build into data/SOURCE (the shipped mix) with teacher stores")
     mx.add_argument("--full", default=str(FULL_BUILDS), help=f"the full builds (default: {FULL_BUILDS})")
-    mx.add_argument("--sources", default=None, help="comma-separated sources (default: every full build)")
+    mx.add_argument("--sources", default=None,
+                    help=f"comma-separated sources (default: the shipped ones, {','.join(mix.SHIPPED_SOURCES)})")
     mx.add_argument("--train-per-lang", type=int, default=mix.TRAIN_PER_LANG)
     mx.add_argument("--eval-per-lang", type=int, default=mix.EVAL_PER_LANG)
     mx.add_argument("--cap", action="append", default=[], metavar="SOURCE=N",
                     help="another --train-per-lang for one source (repeat it)")
     mx.add_argument("--eval-cap", action="append", default=[], metavar="SOURCE=N",
                     help="another --eval-per-lang for one source (repeat it)")
-    mx.add_argument("--langs", default=None, help="comma-separated languages to keep (default: all)")
+    mx.add_argument("--langs", default=None,
+                    help="comma-separated languages to keep (default: the shipped 52; '' for every language)")
     mx.add_argument("--source-langs", action="append", default=[], metavar="SOURCE=LANG,LANG",
                     help="the only languages to keep from one source (repeat it)")
     mx.add_argument("--skip-teacher", action="store_true", help="write the corpora only, not the teacher stores")

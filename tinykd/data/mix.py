@@ -31,7 +31,24 @@ from . import corpus
 from .corpus import Pair
 
 EVAL_PER_LANG = 1000
-TRAIN_PER_LANG = 4000
+TRAIN_PER_LANG = 2000
+
+# The shipped mix, what `python -m tinykd.data mix` samples when given no options (data/README.md):
+# the sources whose licences allow shipping them (FreeOrion, the CC-BY-SA and GPL-2-only dictionaries
+# and the manual pages are built on demand only; the games' full build is `--parts widelands,warzone2100`),
+# the 31 languages of the LibreOffice help and those that at least three of the eight sources have.
+SHIPPED_SOURCES = ("firefox", "gimp", "debref", "games", "freedict", "cldr")
+SHIPPED_LANGS = (
+    "af", "ar", "bg", "br", "ca", "cs", "cy", "da", "de", "dz", "el", "eo", "es", "et", "eu", "fi", "fr", "fy", "ga",
+    "gd", "gl", "he", "hi", "hr", "hu", "id", "is", "it", "ja", "km", "ko", "lt", "mk", "ms", "nb", "nl", "nn", "om",
+    "pl", "pt", "pt-BR", "ro", "ru", "sk", "sl", "sr", "sv", "tr", "uk", "vi", "zh-CN", "zh-TW",
+)
+SHIPPED_CAPS = {"freedict": 1500}                     # words: shorter than sentences, many more English texts
+SHIPPED_EVAL_CAPS = {"freedict": 500}
+SHIPPED_SOURCE_LANGS = {"freedict": (                  # only the dictionaries under GPL-2+ or GPL-3+
+    "af", "ar", "cs", "cy", "da", "de", "fr", "ga", "hi", "hr", "is", "it", "kha", "ku", "la", "lt", "nl", "pt-BR",
+    "ro", "ru", "sk", "sl", "es", "sr", "sv", "sw", "tr",
+)}
 
 
 def rank(text: str) -> str:
