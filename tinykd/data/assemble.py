@@ -97,18 +97,8 @@ def assemble(raw: Iterable[SourcePair], out_dir, source: str, kind: str, info: d
     normalised_train = [p._replace(english=clean.normalize_text(p.english),
                                    translation=clean.normalize_text(p.translation))
                         for p in raw if split.split_of_document(p.doc) == "train"]
-    train_english, train_translations = split.training_text(normalised_train)
-    by_split: dict[str, list] = {s: [] for s in split.SPLITS}
-    for p in kept:
-        by_split[split.split_of_document(p.doc)].append(p)
-    for name in ("dev", "test"):
-        by_split[name], overlap = split.drop_train_overlap(by_split[name], train_english, train_translations)
-        for lang, n in overlap.items():
-            drops[lang][f"overlap_{name}"] += n
-    for name in split.SPLITS:
-        by_split[name], duplicates = clean.dedupe(by_split[name])
-        for lang, n in duplicates.items():
-            drops[lang]["duplicate"] += n
+    by_split = split.split_and_hold_out(kept, lambda p: split.split_of_document(p.doc),
+                                        *split.training_text(normalised_train), drops)
 
     samples = {lang: [[p.english, p.translation] for p in sorted((p for p in by_split["train"] if p.lang == lang),
                                                                   key=_sample_key)[:SAMPLES]] for lang in langs}

@@ -107,16 +107,8 @@ def build_corpus(source_dir, data_dir=None, langs: Sequence[str] = corpus.LANGS,
     normalised_train = [p._replace(english=clean.normalize_text(p.english),
                                    translation=clean.normalize_text(p.translation))
                         for p in raw if split.split_of_page(p.page) == "train"]
-    train_en, train_tr = split.training_text(normalised_train)
-    by_split = split.split_by_page(kept)
-    for s in ("dev", "test"):
-        by_split[s], overlap = split.drop_train_overlap(by_split[s], train_en, train_tr)
-        for lang, n in overlap.items():
-            drops[lang][f"overlap_{s}"] += n
-    for s in split.SPLITS:
-        by_split[s], dup = clean.dedupe(by_split[s])
-        for lang, n in dup.items():
-            drops[lang]["duplicate"] += n
+    by_split = split.split_and_hold_out(kept, lambda p: split.split_of_page(p.page),
+                                        *split.training_text(normalised_train), drops)
     counts = corpus.write_corpus(by_split, data_dir)
 
     per_lang = {lang: {"raw": 0, **{s: 0 for s in split.SPLITS}} for lang in langs}

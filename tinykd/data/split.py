@@ -19,6 +19,8 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable
 
+from .clean import dedupe
+
 SPLITS = ("train", "dev", "test")
 
 
@@ -67,3 +69,23 @@ def drop_train_overlap(pairs: Iterable, train_english: set, train_translations: 
         else:
             kept.append(p)
     return kept, dropped
+
+
+def split_and_hold_out(pairs: Iterable, split_of, train_english: set, train_translations: set,
+                       drops: dict[str, Counter]) -> dict[str, list]:
+    """The split every builder makes: pairs to train/dev/test by ``split_of(pair)`` (their
+    document's split), then dev and test without the text of training documents
+    (:func:`drop_train_overlap`, counted as ``overlap_dev`` / ``overlap_test``), then each split
+    without repeats (``clean.dedupe``, counted as ``duplicate``) in ``drops[lang]``."""
+    by_split: dict[str, list] = {s: [] for s in SPLITS}
+    for p in pairs:
+        by_split[split_of(p)].append(p)
+    for name in ("dev", "test"):
+        by_split[name], overlap = drop_train_overlap(by_split[name], train_english, train_translations)
+        for lang, n in overlap.items():
+            drops[lang][f"overlap_{name}"] += n
+    for name in SPLITS:
+        by_split[name], duplicates = dedupe(by_split[name])
+        for lang, n in duplicates.items():
+            drops[lang]["duplicate"] += n
+    return by_split
