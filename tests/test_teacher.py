@@ -74,7 +74,7 @@ def test_encode_edge_cases(teacher):
     assert teacher.encode([]).shape == (0, 384)
     raw = teacher.encode(["Tabs\tand\nnewlines"], normalize=False)
     assert np.isclose(np.linalg.norm(raw), 1.0, atol=1e-6)          # all-MiniLM-L6-v2 ends with Normalize
-    assert teacher.encode("one string").shape == (1, 384)
+    assert teacher.encode("one string").shape == (384,)          # one string, one vector, as sentence-transformers
 
 
 # -- folder errors (no teacher package needed: we build folders) -----------------

@@ -24,22 +24,72 @@ def unit(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
 
+PRECISIONS = ("float32", "int8", "uint8", "binary", "ubinary")
+
+
+def quantize(vectors: np.ndarray, precision: str) -> np.ndarray:
+    """Vectors (N, D) float32 in a smaller type, as sentence-transformers' ``precision=`` gives them:
+
+    int8 / uint8      each dimension's range over these vectors cut into 256 levels
+    binary / ubinary  the sign of each dimension, 8 to a byte: (N, ceil(D / 8)), int8 (offset by
+                      -128) or uint8; compare them with the Hamming distance
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision == "float32":
+        return vectors
+    if precision in ("binary", "ubinary"):
+        bits = np.packbits(vectors > 0, axis=-1)                                  # (N, ceil(D / 8)) uint8
+        return bits if precision == "ubinary" else (bits.astype(np.int16) - 128).astype(np.int8)
+    low, high = vectors.min(axis=0), vectors.max(axis=0)                          # (D,) the range of each dimension
+    step = np.where(high > low, (high - low) / 255, 1.0)
+    levels = np.clip(np.rint((vectors - low) / step), 0, 255)                     # (N, D) in 0..255
+    return levels.astype(np.uint8) if precision == "uint8" else (levels - 128).astype(np.int8)
+
+
 class SentenceEncoder:
-    """An :class:`~tinykd.model.Encoder` with its tokenizer: ``encode(sentences) -> (N, D)``."""
+    """An :class:`~tinykd.model.Encoder` with its tokenizer: ``encode(sentences) -> (N, D)``.
+
+    It answers to what code written for sentence-transformers calls: ``encode`` with
+    ``batch_size``, ``show_progress_bar``, ``convert_to_numpy``, ``normalize_embeddings`` and
+    ``precision`` (a single string gives one vector, (D,)), ``similarity`` and
+    ``similarity_pairwise`` on embeddings, ``max_seq_length`` and
+    ``get_sentence_embedding_dimension()``.
+    """
 
     def __init__(self, model: Encoder, tokenizer, max_seq_length: int = MAX_SEQ_LENGTH, name: str = ""):
-        if max_seq_length > model.config.max_position:
-            raise ValueError(f"max_seq_length {max_seq_length} exceeds the model's "
-                             f"{model.config.max_position} positions")
         self.model = model.eval()
-        self.tokenizer = configure(tokenizer, max_seq_length, pad=False)
+        self.tokenizer = tokenizer
         self.max_seq_length = max_seq_length
         self.name = name
         self.pad_id = tokenizer.token_to_id("[PAD]") or 0
 
     @property
+    def max_seq_length(self) -> int:
+        """Tokens a sentence is cut to, [CLS] and [SEP] included; setting it changes the tokenizer's truncation."""
+        return self._max_seq_length
+
+    @max_seq_length.setter
+    def max_seq_length(self, value: int) -> None:
+        if not 3 <= int(value) <= self.model.config.max_position:
+            raise ValueError(f"max_seq_length must be 3..{self.model.config.max_position} (the model's positions), "
+                             f"got {value}")
+        self._max_seq_length = int(value)
+        configure(self.tokenizer, self._max_seq_length, pad=False)
+
+    @property
     def embedding_size(self) -> int:
         return self.model.config.embedding_size
+
+    def get_sentence_embedding_dimension(self) -> int:
+        """The width of the vectors (sentence-transformers' name for ``embedding_size``)."""
+        return self.embedding_size
+
+    def __repr__(self) -> str:
+        c = self.model.config
+        return (f"SentenceEncoder(name={self.name!r}, layers={c.num_layers}, width={c.hidden_size}, "
+                f"dimension={self.embedding_size}, vocabulary={c.vocab_size}, max_seq_length={self.max_seq_length}, "
+                f"parameters={self.model.num_parameters() / 1e6:.2f}M)")
 
     def tokenize(self, sentences: Sequence[str]) -> list[list[int]]:
         """Token ids of each sentence, with [CLS] ... [SEP], truncated at max_seq_length,
@@ -47,20 +97,31 @@ class SentenceEncoder:
         return list(token_ids(self.tokenizer, sentences))
 
     def encode(self, sentences: Sequence[str] | str, batch_size: int = 64,
-               normalize: bool = True, progress: bool | None = None, max_tokens: int = 64 * 64) -> np.ndarray:
-        """Sentence vectors (N, D) float32 on the host, in the order of ``sentences``.
+               normalize: bool = True, progress: bool | None = None, max_tokens: int = 64 * 64, *,
+               show_progress_bar: bool | None = None, normalize_embeddings: bool | None = None,
+               convert_to_numpy: bool = True, precision: str = "float32"):
+        """Sentence vectors (N, D) float32 on the host, in the order of ``sentences``; for a
+        single string, its vector (D,).
 
-        ``normalize``: scale every vector to unit length (the cosine then is a dot
-        product); with False, the model's output as it is.
-        ``progress``: a tqdm bar; by default shown for more than 5 batches.
+        ``normalize`` (or ``normalize_embeddings``): scale every vector to unit length (the
+        cosine then is a dot product); with False, the model's output as it is.
+        ``progress`` (or ``show_progress_bar``): a tqdm bar; by default shown for more than 5 batches.
         ``batch_size`` rows a batch at most, and ``max_tokens`` padded tokens at most
         (``tinykd.data.batching.inference_batches``): long sentences go fewer at a time, so
         the memory a batch takes does not grow with the longest sentence.
+        ``precision``: float32, or int8 / uint8 / binary / ubinary (:func:`quantize`).
+        ``convert_to_numpy=False``: a list of one array a sentence, as sentence-transformers gives.
         """
+        normalize = normalize if normalize_embeddings is None else normalize_embeddings
+        progress = progress if show_progress_bar is None else show_progress_bar
         if isinstance(sentences, str):
-            sentences = [sentences]
+            return self.encode([sentences], batch_size, normalize, progress, max_tokens, precision=precision)[0]
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        if not convert_to_numpy:
+            return list(self.encode(sentences, batch_size, normalize, progress, max_tokens, precision=precision))
         if len(sentences) == 0:
-            return np.zeros((0, self.embedding_size), dtype=np.float32)
+            return quantize(np.zeros((0, self.embedding_size), dtype=np.float32), precision)
         token_ids = self.tokenize(sentences)
         batches = inference_batches([len(ids) for ids in token_ids], batch_size, max_tokens)
         out = np.empty((len(sentences), self.embedding_size), dtype=np.float32)
@@ -73,8 +134,22 @@ class SentenceEncoder:
             vectors = self.model(backend.asarray(input_ids), backend.asarray(attention_mask),
                                  keep_cache=False)                  # no backward: hold one block's activations
             out[rows] = backend.to_numpy(vectors)
-        return unit(out) if normalize else out
+        return quantize(unit(out) if normalize else out, precision)
 
-    def similarity(self, a: Sequence[str] | str, b: Sequence[str] | str) -> np.ndarray:
-        """Cosine similarity matrix (len(a), len(b))."""
-        return self.encode(a, normalize=True) @ self.encode(b, normalize=True).T
+    def _vectors(self, x) -> np.ndarray:
+        """Embeddings as they are, or sentences encoded: (N, D)."""
+        if isinstance(x, str) or (len(x) and isinstance(x[0], str)) or (isinstance(x, list) and not x):
+            return self.encode([x] if isinstance(x, str) else list(x))
+        return np.atleast_2d(np.asarray(x, dtype=np.float32))
+
+    def similarity(self, a, b) -> np.ndarray:
+        """Cosine similarity matrix (len(a), len(b)) of embeddings (as sentence-transformers'
+        ``model.similarity``) or of sentences, which are encoded first."""
+        return unit(self._vectors(a)) @ unit(self._vectors(b)).T
+
+    def similarity_pairwise(self, a, b) -> np.ndarray:
+        """Cosine of row i of ``a`` with row i of ``b``: (N,), embeddings or sentences."""
+        a, b = unit(self._vectors(a)), unit(self._vectors(b))
+        if a.shape != b.shape:
+            raise ValueError(f"pairwise similarity needs as many rows on both sides: {a.shape} vs {b.shape}")
+        return np.einsum("nd,nd->n", a, b)
