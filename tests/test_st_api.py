@@ -90,3 +90,11 @@ def test_quantized_vectors_keep_their_order_and_signs():
                                   quantize(vectors, "ubinary").astype(int) - 128)
     with pytest.raises(ValueError, match="precision must be one of"):
         quantize(vectors, "int4")
+
+
+def test_every_command_takes_both_spellings_of_a_flag(tmp_path, capsys):
+    from tinykd.cli import dashed
+    from tinykd.evaluate import main as evaluate_main
+    assert dashed(["--batch_size", "8", "--top_k=3", "x_y", "-"]) == ["--batch-size", "8", "--top-k=3", "x_y", "-"]
+    assert evaluate_main(["--data_dir", str(tmp_path)]) == 2                       # accepted, and a clear message
+    assert f"no corpus in {tmp_path}" in capsys.readouterr().err

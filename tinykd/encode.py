@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tinykd import cli
 from tinykd.inference import unit
 from tinykd.loading import ModelNotFound, load
 from tinykd.modelfolder import ModelFolderError
@@ -159,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, stdout=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = cli.parse(parser, argv)
     stdout = stdout if stdout is not None else sys.stdout
     if args.similarity and args.search:
         parser.error("choose one of --similarity and --search")

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import sys
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -33,10 +34,12 @@ from pathlib import Path
 
 import numpy as np
 
+from tinykd import cli
 from tinykd.data.corpus import domain_folders, load_corpus
 from tinykd.files import atomic_write_text
 from tinykd.inference import unit
 from tinykd.loading import load
+from tinykd.paths import default_data_dir
 from tinykd.teacher import load_teacher, teacher_vectors_for
 
 SET_SIZE = 1000
@@ -292,9 +295,14 @@ def main(argv=None) -> int:
     parser.add_argument("--no-references", action="store_true", help="skip the teacher and TF-IDF columns")
     parser.add_argument("--out", default=None, help="write the JSON results here "
                                                     "(default: RUN_DIR/eval_<split>.json for a run)")
-    args = parser.parse_args(argv)
+    args = cli.parse(parser, argv)
 
     folders = domain_folders(args.data_dir)
+    if not folders:
+        print(f"tinykd.evaluate: error: no corpus in {args.data_dir or default_data_dir()}: the test sets ship in "
+              "the repository's data/ (run from a clone, or set TINYKD_DATA or --data-dir to a data folder)",
+              file=sys.stderr)
+        return 2
     if args.domains:
         wanted = [d.strip() for d in args.domains.split(",") if d.strip()]
         unknown = [d for d in wanted if d not in folders]

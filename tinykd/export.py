@@ -25,7 +25,7 @@ from string import Template
 
 import numpy as np
 
-from tinykd import paths
+from tinykd import cli, paths
 from tinykd.data.corpus import LANGS
 from tinykd.data.tokenizer import MAX_SEQ_LENGTH
 from tinykd.files import read_json, remove_stale_temporaries, replace_folder
@@ -178,7 +178,7 @@ def main(argv=None) -> int:
     parser.add_argument("--force", action="store_true", help="replace out_dir if it exists")
     parser.add_argument("--no-check", dest="check", action="store_false",
                         help="skip loading the export back into tinykd to compare vectors")
-    args = parser.parse_args(argv)
+    args = cli.parse(parser, argv)
     try:
         out = export(args.run_dir, args.out_dir, force=args.force, check=args.check)
     except (ExportError, ModelFolderError) as err:

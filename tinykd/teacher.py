@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tinykd import cli
 from tinykd.data.corpus import english_sentences
 from tinykd.files import read_json, remove_stale_temporaries
 from tinykd.inference import SentenceEncoder
@@ -112,7 +113,7 @@ def main(argv=None) -> int:
     parser.add_argument("--chunk", type=int, default=2048, help="sentences written per resumable step (at least 1)")
     parser.add_argument("--dtype", choices=DTYPES, default="float16",
                         help="float16 (default), float32, or int8 with a scale per vector (half the size)")
-    args = parser.parse_args(argv)
+    args = cli.parse(parser, argv)
     for name, value in (("--batch-size", args.batch_size), ("--chunk", args.chunk)):
         if value < 1:
             parser.error(f"{name} must be at least 1, got {value}")

@@ -35,7 +35,7 @@ import sys
 import time
 from pathlib import Path
 
-from tinykd import teacher
+from tinykd import cli, teacher
 
 from . import (
     assemble,
@@ -332,7 +332,7 @@ def main(argv=None) -> None:
                     help="the only languages to keep from one source (repeat it)")
     mx.add_argument("--skip-teacher", action="store_true", help="write the corpora only, not the teacher stores")
     mx.set_defaults(func=cmd_mix)
-    args = ap.parse_args(argv)
+    args = cli.parse(ap, argv)
     args.func(args)
 
 
