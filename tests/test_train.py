@@ -334,6 +334,11 @@ def test_training_writes_a_complete_run(tiny_data, tmp_path):
     train = [r for r in records if r["kind"] == "train"]
     assert [r["step"] for r in train] == [2, 4, 6, 8, 10, 12]
     assert {r["kind"] for r in records} == {"train", "dev", "test"}
+    try:
+        import matplotlib  # noqa: F401  (the plot extra)
+    except ImportError:
+        return
+    assert (run / "curves.png").exists() and (run / "test_by_language.png").exists()   # tinykd.plot at the end
 
 
 @pytest.mark.parametrize("pairs_per_english, retrieval_weight", [(1, 0.0), (2, 0.0), (2, 0.01)])

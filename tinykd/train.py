@@ -53,6 +53,7 @@ from tinykd.files import read_tokenizer
 from tinykd.inference import SentenceEncoder, unit
 from tinykd.loss import distillation_loss_direction_length, distillation_loss_grouped, retrieval_loss
 from tinykd.optim import AdamW, clip_grad_norm, learning_rate
+from tinykd.plot import save_pictures
 from tinykd.student import build_student
 from tinykd.teacher import teacher_vectors_for
 
@@ -333,6 +334,12 @@ class Trainer:
                                  + [f"### {name}\n\n{format_table(results)}" for name, results in by_domain.items()])
             save_results(self.run_dir / "eval_test.json", by_domain, table)
             print(table)
+        try:
+            pictures = save_pictures(self.run_dir)
+            print("learning curves: " + ", ".join(str(p) for p in pictures))
+        except ImportError:
+            print(f"learning curves: pip install -e '.[plot]' for pictures; as text: python -m tinykd.plot "
+                  f"{self.run_dir} --terminal")
         print(f"done: {self.run_dir}/model.safetensors ({self.model.num_parameters() / 1e6:.2f}M parameters)")
 
 
