@@ -192,7 +192,7 @@ def main(argv: Sequence[str] | None = None, stdout=None) -> int:
             lines = read_lines(args.input)
             corpus = read_lines(args.search) if args.search else None
         model = load(args.model)
-        encode = lambda s: model.encode(s, batch_size=args.batch_size, progress=False)   # noqa: E731
+        encode = lambda s: model.encode(s, batch_size=args.batch_size)   # noqa: E731  (a bar past 5 batches)
 
         if args.similarity:
             a, b = encode(lines_a), encode(lines_b)

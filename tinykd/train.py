@@ -110,6 +110,7 @@ class Trainer:
         data_dir = config.data_dir or None
         langs = [x.strip() for x in config.langs.split(",") if x.strip()] or None
         self.tokenizer = configure(read_tokenizer(default_tokenizer_path(data_dir)), config.max_length, pad=False)
+        self.say("start-up: reading the corpus and the teacher's vectors")
         train_pairs, self.teacher_vectors, folder_of = training_pairs(config)
         check_languages(langs or (), train_pairs, "--langs: ")   # an --extra_data folder may bring its own
         if langs is not None:
@@ -135,12 +136,16 @@ class Trainer:
                   f"evaluates on a folder's own dev split)", file=sys.stderr)
         self.unit_teacher = (unit(self.teacher_vectors).astype(np.float32, copy=False)   # the retrieval term's
                              if config.retrieval_weight > 0 else None)                  # candidates
+        self.say(f"start-up: tokenising {len(train_pairs):,} training pairs")
         self.train_items = tokenize_pairs(train_pairs, self.tokenizer, config.max_length)
         self.batches_per_epoch = len(epoch_batches(self.train_items, config.batch_size, config.seed, 0,
                                                    config.pairs_per_english))
         if self.batches_per_epoch == 0:
             raise ValueError(f"{len(self.train_items.lang)} training pairs do not make one batch of "
                              f"{config.batch_size}")
+        self.say("start-up: building the student from the teacher" + (", fitting its new tokens by least squares"
+                                                                      if config.embed_init == "aligned" and not resuming
+                                                                      and config.init == "teacher" else ""))
         self.model = build_student(config, self.tokenizer, None if resuming else self.train_items)
         self.optimizer = AdamW(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.step = 0
@@ -151,6 +156,11 @@ class Trainer:
         self._epoch_cache = (None, None)
         if not runs.is_run(self.run_dir):                   # a new run: what load_run and --resume read
             runs.start_run(self.run_dir, config.to_dict(), self.tokenizer)
+
+    def say(self, message: str) -> None:
+        """What the start-up is doing, so that its first minute is not silent (with a progress bar only)."""
+        if self.progress:
+            warn(message)
 
     # -- files (tinykd.runs) --------------------------------------------------------------
     def log(self, **record) -> None:
