@@ -42,6 +42,7 @@ from . import (
     bible,
     cldr,
     corpus,
+    debian,
     debref,
     firefox,
     freedict,
@@ -231,7 +232,7 @@ def cmd_source(args) -> None:
     parts = {"parts": args.parts.split(",")} if getattr(args, "parts", None) else {}
     try:
         report = builder.build(out, args.work_dir, args.langs, **parts)
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, FileNotFoundError, debian.PackageUnavailable) as err:
         raise SystemExit(f"error: {err}") from None
     finish_build(out, report["files"], assemble.format_report(report), skip_teacher=not args.teacher)
 

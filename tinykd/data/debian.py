@@ -86,3 +86,12 @@ def fetch(names, work_dir, log=print, progress: bool | None = None) -> tuple[dic
             failed[name] = str(err)
             log(f"left out: {err}")
     return got, failed
+
+
+def require(names, got: dict[str, Package], failed: dict[str, str], source: str, what: str) -> None:
+    """Refuse to build ``source`` without the packages ``names`` (the English side, which every pair
+    is aligned to; ``what`` says what they hold): a PackageUnavailable naming them and why each failed."""
+    missing = [name for name in names if name not in got]
+    if missing:
+        raise PackageUnavailable(f"{source}: {what}, package {' '.join(missing)}, could not be fetched: "
+                                 + "; ".join(failed.get(name, "unknown reason") for name in missing))

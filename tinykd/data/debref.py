@@ -311,9 +311,7 @@ def read(roots: Iterable, counts: dict[str, Counter] | None = None, log=print) -
 def build(out_dir, work_dir="build", langs: list[str] | None = None, log=print) -> dict:
     """Fetch the packages, read and align them, and assemble ``out_dir/corpus``; returns the report."""
     got, failed = debian.fetch(packages(langs), work_dir, log)
-    if ENGLISH_PACKAGE not in got:
-        raise RuntimeError(f"{SOURCE}: the English package {ENGLISH_PACKAGE} could not be fetched: "
-                           f"{failed.get(ENGLISH_PACKAGE, 'unknown reason')}")
+    debian.require([ENGLISH_PACKAGE], got, failed, SOURCE, "the English Debian Reference")
     counts: dict[str, Counter] = {}
     pairs = list(read([p.root for p in got.values()], counts, log))
     info = {

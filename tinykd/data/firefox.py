@@ -763,9 +763,7 @@ def build(out_dir, work_dir="build", langs: list[str] | None = None, log=print) 
     t0 = time.time()
     names = packages(langs)
     got, failed = debian.fetch(names, work_dir, log)
-    if ENGLISH_PACKAGE not in got:
-        raise RuntimeError(f"{SOURCE}: the English strings come from the package {ENGLISH_PACKAGE}, which could "
-                           f"not be fetched: {failed.get(ENGLISH_PACKAGE, 'unknown reason')}")
+    debian.require([ENGLISH_PACKAGE], got, failed, SOURCE, "the English strings")
     english_version = got[ENGLISH_PACKAGE].version
     for name, package in got.items():
         if package.version != english_version:

@@ -406,14 +406,12 @@ def build(out_dir, work_dir="build", langs: list[str] | None = None, log=print) 
     """Fetch the packages, read and align them, and write ``out_dir/corpus``; returns the report.
 
     A language package that cannot be fetched is left out and named in the report's ``info``;
-    without the English package there is nothing to align to, and a RuntimeError says so. The
+    without the English package there is nothing to align to, and debian.PackageUnavailable says so. The
     report holds no time, so a rebuild from the same packages writes the same bytes.
     """
     t0 = time.time()
     got, failed = debian.fetch(packages(langs), work_dir, log=log)
-    if ENGLISH_PACKAGE not in got:
-        raise RuntimeError(f"{SOURCE}: the English manual, package {ENGLISH_PACKAGE}, could not be fetched: "
-                           f"{failed.get(ENGLISH_PACKAGE, 'unknown reason')}")
+    debian.require([ENGLISH_PACKAGE], got, failed, SOURCE, "the English manual")
     copyright_text = got[COMMON_PACKAGE].copyright() if COMMON_PACKAGE in got else ""
     stats: dict[str, Counter] = {}
     raw = list(read([p.root for name, p in got.items() if name != COMMON_PACKAGE], stats, log=log))

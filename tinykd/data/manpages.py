@@ -402,10 +402,7 @@ def read(roots: Iterable, counts: dict[str, Counter] | None = None, log=print) -
 def build(out_dir, work_dir="build", langs: list[str] | None = None, log=print) -> dict:
     """Fetch the packages, read and align them, and assemble ``out_dir/corpus``; returns the report."""
     got, failed = debian.fetch(packages(langs), work_dir, log)
-    missing = [name for name in ENGLISH_PACKAGES if name not in got]
-    if missing:
-        raise RuntimeError(f"{SOURCE}: the English packages {' '.join(missing)} could not be fetched: "
-                           + "; ".join(failed.get(name, "unknown reason") for name in missing))
+    debian.require(ENGLISH_PACKAGES, got, failed, SOURCE, "the English manual pages")
     counts: dict[str, Counter] = {}
     pairs = list(read([p.root for p in got.values()], counts, log))
     info = {
