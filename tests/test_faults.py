@@ -24,12 +24,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from safetensors.numpy import load_file
+from tiny_corpus import make_tiny_data
 
-from tinykd.data.corpus import Pair, write_corpus
 from tinykd.files import TEMPORARY
 from tinykd.model import Encoder
-from tinykd.paths import default_data_dir
-from tinykd.store import EmbeddingStore
 
 pytestmark = pytest.mark.slow
 
@@ -39,26 +37,6 @@ KILLS = 24                        # at least 20 are required; the schedule below
 RUN = dict(init="random", hidden_size=16, num_layers=1, num_heads=2, intermediate_size=32, max_length=16,
            batch_size=8, steps=STEPS, eval_every=20, eval_pairs=10, checkpoint_every=2, log_every=1,
            test_eval="true", lr=3e-3, seed=3, dropout=0.1, retrieval_negatives=16)
-
-
-def make_data(root: Path) -> Path:
-    """The tiny corpus of tests/test_train.py: the shipped tokenizer, German and Japanese pairs, a fake teacher."""
-    root.mkdir(parents=True)
-    (root / "tokenizer.json").write_bytes((default_data_dir() / "tokenizer.json").read_bytes())
-    words = ["open the file", "close the dialog", "select a cell", "insert a chart", "save the document",
-             "print the page", "copy the text", "format the cells", "sort the table", "delete the row"]
-    langs = {"de": "Datei {} öffnen", "ja": "ファイル{}を開きます"}
-    write_corpus({split: [Pair(lang, f"{words[i % 10]} number {i}.", pattern.format(i))
-                          for i in numbers for lang, pattern in langs.items()]
-                  for split, numbers in (("train", range(60)), ("dev", range(60, 70)), ("test", range(70, 80)))},
-                 str(root))
-    from tinykd.data import english_sentences
-    sentences = english_sentences(str(root))
-    rng = np.random.default_rng(0)
-    store = EmbeddingStore.create_or_resume(root / "teacher", sentences, "fake", "0", 384)
-    store.fill(sentences, lambda b: (lambda v: v / np.linalg.norm(v, axis=1, keepdims=True))(
-        rng.standard_normal((len(b), 384))), progress=False)
-    return root
 
 
 def command(run: Path, data: Path) -> list[str]:
@@ -148,7 +126,7 @@ def segment(run: Path, data: Path, log: Path, mode: str, rng: random.Random) -> 
 
 def test_sigkill_at_random_moments_then_resume_gives_the_weights_of_an_uninterrupted_run(tmp_path):
     started = time.time()
-    data = make_data(tmp_path / "data")
+    data = make_tiny_data(tmp_path / "data")
     straight, run, log = tmp_path / "straight", tmp_path / "run", tmp_path / "stderr.txt"
     done = subprocess.run(command(straight, data), cwd=ROOT, capture_output=True, timeout=300)
     assert done.returncode == 0, done.stderr.decode()[-3000:]

@@ -23,11 +23,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tiny_corpus import make_tiny_data
 from tokenizers import Tokenizer
 
 from tinykd import Encoder, EncoderConfig, runs
 from tinykd.config import ConfigError, make_config
-from tinykd.data.corpus import Pair, load_english, write_corpus
+from tinykd.data.corpus import load_english
 from tinykd.data.tsv import CorpusFormatError, build_tsv_corpus
 from tinykd.encode import main as encode_main
 from tinykd.encode import search
@@ -35,8 +36,6 @@ from tinykd.export import export
 from tinykd.files import atomic_save_safetensors, remove_stale_temporaries
 from tinykd.loading import load
 from tinykd.modelfolder import ModelFolderError, load_folder
-from tinykd.paths import default_data_dir
-from tinykd.store import EmbeddingStore
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKENIZER = ROOT / "data" / "tokenizer.json"
@@ -45,26 +44,6 @@ TOKENIZER = ROOT / "data" / "tokenizer.json"
 TINY = dict(init="random", hidden_size=16, num_layers=1, num_heads=2, intermediate_size=32, max_length=16,
             batch_size=8, steps=12, eval_every=6, eval_pairs=10, checkpoint_every=4, log_every=2,
             test_eval=False, lr=3e-3, seed=3)
-
-
-def make_tiny_data(root: Path) -> Path:
-    """A data folder: the shipped tokenizer, 60/10/10 pages of German and Japanese pairs, a fake teacher store."""
-    root.mkdir(parents=True, exist_ok=True)
-    shutil.copy(default_data_dir() / "tokenizer.json", root / "tokenizer.json")
-    words = ["open the file", "close the dialog", "select a cell", "insert a chart", "save the document",
-             "print the page", "copy the text", "format the cells", "sort the table", "delete the row"]
-    langs = {"de": "Datei {} öffnen", "ja": "ファイル{}を開きます"}
-    splits = {split: [Pair(lang, f"{words[i % 10]} number {i}.", pattern.format(i))
-                      for i in numbers for lang, pattern in langs.items()]
-              for split, numbers in (("train", range(0, 60)), ("dev", range(60, 70)), ("test", range(70, 80)))}
-    write_corpus(splits, str(root))
-    from tinykd.data import english_sentences
-    sentences = english_sentences(str(root))
-    rng = np.random.default_rng(0)
-    store = EmbeddingStore.create_or_resume(root / "teacher", sentences, "fake", "0", 384)
-    store.fill(sentences, lambda b: (lambda v: v / np.linalg.norm(v, axis=1, keepdims=True))(
-        rng.standard_normal((len(b), 384))), progress=False)
-    return root
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from tiny_corpus import make_tiny_data
 
 from tinykd import backend, runs
 from tinykd.config import ConfigError, TrainConfig, make_config, parse_overrides
@@ -277,31 +278,8 @@ def test_the_shipped_student_is_the_default_config():
 
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory):
-    """A data dir with real shipped tokenizer, a small corpus, and a fake teacher store."""
-    import shutil
-
-    from tinykd.data.corpus import Pair, write_corpus
-    from tinykd.paths import default_data_dir
-    from tinykd.store import EmbeddingStore
-
-    shipped_tokenizer = f"{default_data_dir()}/tokenizer.json"
-    root = tmp_path_factory.mktemp("data")
-    shutil.copy(shipped_tokenizer, root / "tokenizer.json")
-    words = ["open the file", "close the dialog", "select a cell", "insert a chart", "save the document",
-             "print the page", "copy the text", "format the cells", "sort the table", "delete the row"]
-    langs = {"de": "Datei {} öffnen", "ja": "ファイル{}を開きます"}
-    splits = {}
-    for split, rng in (("train", range(0, 60)), ("dev", range(60, 70)), ("test", range(70, 80))):
-        splits[split] = [Pair(lang, f"{words[i % 10]} number {i}.", pattern.format(i))
-                         for i in rng for lang, pattern in langs.items()]
-    write_corpus(splits, str(root))
-    from tinykd.data import english_sentences
-    sentences = english_sentences(str(root))
-    rng = np.random.default_rng(0)
-    store = EmbeddingStore.create_or_resume(root / "teacher", sentences, "fake", "0", 384)
-    store.fill(sentences, lambda b: (lambda v: v / np.linalg.norm(v, axis=1, keepdims=True))(
-        rng.standard_normal((len(b), 384))), progress=False)
-    return root
+    """A data dir with the real shipped tokenizer, a small corpus, and a fake teacher store."""
+    return make_tiny_data(tmp_path_factory.mktemp("data"))
 
 
 def _config(data_dir, **kw):
