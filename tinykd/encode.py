@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from tinykd import cli
-from tinykd.inference import unit
+from tinykd.inference import cosine_matrix, paired_cosine, unit
 from tinykd.loading import ModelNotFound, load
 from tinykd.modelfolder import ModelFolderError
 from tinykd.paths import TeacherNotInstalled
@@ -62,18 +62,6 @@ def read_lines(source) -> list[str]:
         line = data[:err.start].count(b"\n") + 1
         raise ValueError(f"{name}:{line}: not UTF-8 text ({err.reason} at byte {err.start} of the input)") from None
     return split_lines(text)
-
-
-def paired_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Cosine of row i of ``a`` with row i of ``b``: (N,)."""
-    if a.shape != b.shape:
-        raise ValueError(f"paired similarity needs as many rows on both sides: {a.shape} vs {b.shape}")
-    return np.einsum("nd,nd->n", unit(a), unit(b))
-
-
-def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Cosine of every row of ``a`` with every row of ``b``: (N, M)."""
-    return unit(a) @ unit(b).T
 
 
 def search(queries: np.ndarray, corpus: np.ndarray, top_k: int = 5,

@@ -24,6 +24,18 @@ def unit(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
 
+def paired_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cosine of row i of ``a`` with row i of ``b``: (N,)."""
+    if a.shape != b.shape:
+        raise ValueError(f"paired similarity needs as many rows on both sides: {a.shape} vs {b.shape}")
+    return np.einsum("nd,nd->n", unit(a), unit(b))
+
+
+def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cosine of every row of ``a`` with every row of ``b``: (N, M)."""
+    return unit(a) @ unit(b).T
+
+
 PRECISIONS = ("float32", "int8", "uint8", "binary", "ubinary")
 
 
@@ -145,11 +157,8 @@ class SentenceEncoder:
     def similarity(self, a, b) -> np.ndarray:
         """Cosine similarity matrix (len(a), len(b)) of embeddings (as sentence-transformers'
         ``model.similarity``) or of sentences, which are encoded first."""
-        return unit(self._vectors(a)) @ unit(self._vectors(b)).T
+        return cosine_matrix(self._vectors(a), self._vectors(b))
 
     def similarity_pairwise(self, a, b) -> np.ndarray:
         """Cosine of row i of ``a`` with row i of ``b``: (N,), embeddings or sentences."""
-        a, b = unit(self._vectors(a)), unit(self._vectors(b))
-        if a.shape != b.shape:
-            raise ValueError(f"pairwise similarity needs as many rows on both sides: {a.shape} vs {b.shape}")
-        return np.einsum("nd,nd->n", a, b)
+        return paired_cosine(self._vectors(a), self._vectors(b))
