@@ -276,6 +276,12 @@ def format_domain_summary(by_domain: dict[str, list[dict]]) -> str:
                                    "English / translations"])
 
 
+def format_domains(by_domain: dict[str, list[dict]]) -> str:
+    """The summary row per domain, then each domain's per-language table (Markdown)."""
+    return "\n\n".join([format_domain_summary(by_domain)]
+                       + [f"### {domain}\n\n{format_table(results)}" for domain, results in by_domain.items()])
+
+
 def main(argv=None) -> int:
     """``python -m tinykd.evaluate [MODEL]``: every domain's test table, with references."""
     parser = argparse.ArgumentParser(prog="python -m tinykd.evaluate",
@@ -315,13 +321,11 @@ def main(argv=None) -> int:
     if not args.no_references:
         models["teacher"] = model_output(load_teacher())
     by_domain = evaluate_domains(models, folders, args.split, args.max_per_lang, not args.no_references)
-    table = "\n\n".join([format_domain_summary(by_domain)]
-                         + [f"### {domain}\n\n{format_table(results)}" for domain, results in by_domain.items()])
+    table = format_domains(by_domain)
     print(table)
     if args.out or (args.model and (Path(args.model) / "config.json").is_file()):
         out = Path(args.out) if args.out else Path(args.model) / f"eval_{args.split}.json"
-        atomic_write_text(out, json.dumps(by_domain, indent=2) + "\n")
-        atomic_write_text(out.with_suffix(".md"), table + "\n")
+        save_results(out, by_domain, table)
         print(f"written to {out} and {out.with_suffix('.md')}")
     return 0
 

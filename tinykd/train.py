@@ -45,10 +45,10 @@ from tqdm.auto import tqdm
 
 from tinykd import backend, runs
 from tinykd.config import ConfigError, TrainConfig, help_text
-from tinykd.data.corpus import check_languages, corpus_folder, domain_name, load_corpus
+from tinykd.data.corpus import check_languages, corpus_folder, domain_name, english_sentences, load_corpus
 from tinykd.data.pairs import epoch_batches, in_languages, stack_batch, temperature_sample, tokenize_pairs
 from tinykd.data.tokenizer import MAX_SEQ_LENGTH, configure, default_tokenizer_path
-from tinykd.evaluate import evaluate, format_domain_summary, format_table, model_output, save_results, tfidf_reference
+from tinykd.evaluate import evaluate, format_domains, model_output, save_results, tfidf_reference
 from tinykd.files import read_tokenizer
 from tinykd.inference import SentenceEncoder, unit
 from tinykd.loss import distillation_loss_direction_length, distillation_loss_grouped, retrieval_loss
@@ -125,11 +125,14 @@ class Trainer:
         self.dev_pairs = in_languages(load_corpus("dev", data_dir), langs)
         self.test_pairs = in_languages(load_corpus("test", data_dir), langs) if config.test_eval else []
         self.domains = [Domain(domain_name(data_dir), self.dev_pairs, self.test_pairs, self.teacher_vectors)]
-        for folder in extra_folders(config):         # each --extra_data folder is evaluated as a domain of its own
+        offset = len(english_sentences(data_dir))     # each --extra_data folder is evaluated as a domain of its own,
+        for folder in extra_folders(config):          # with its rows of the teacher vectors training_pairs joined
+            rows = len(english_sentences(folder))
             dev = in_languages(load_corpus("dev", folder), langs)
             test = in_languages(load_corpus("test", folder), langs) if config.test_eval else []
             if dev or test:
-                self.domains.append(Domain(folder.name, dev, test, teacher_vectors_for(folder)))
+                self.domains.append(Domain(folder.name, dev, test, self.teacher_vectors[offset:offset + rows]))
+            offset += rows
         if not self.dev_pairs:
             print(f"--langs {config.langs}: the dev and test splits have none of these languages; "
                   f"no evaluation (python -m tinykd.evaluate RUN_DIR --split dev --data-dir FOLDER "
@@ -340,8 +343,7 @@ class Trainer:
                          mean_mse_en=by_domain[domain.name][0]["mean_mse_en"],
                          mean_mse_xx=by_domain[domain.name][0]["mean_mse_xx"])
         if by_domain:
-            table = "\n\n".join([format_domain_summary(by_domain)]
-                                 + [f"### {name}\n\n{format_table(results)}" for name, results in by_domain.items()])
+            table = format_domains(by_domain)
             save_results(self.run_dir / "eval_test.json", by_domain, table)
             print(table)
         try:
