@@ -47,9 +47,8 @@ from tinykd import backend, runs
 from tinykd.config import ConfigError, TrainConfig, help_text
 from tinykd.data.corpus import check_languages, corpus_folder, domain_name, english_sentences, load_corpus
 from tinykd.data.pairs import epoch_batches, in_languages, stack_batch, temperature_sample, tokenize_pairs
-from tinykd.data.tokenizer import MAX_SEQ_LENGTH, configure, default_tokenizer_path
+from tinykd.data.tokenizer import MAX_SEQ_LENGTH, default_tokenizer_path, load_tokenizer
 from tinykd.evaluate import evaluate, format_domains, model_output, save_results, tfidf_reference
-from tinykd.files import read_tokenizer
 from tinykd.inference import SentenceEncoder, unit
 from tinykd.loss import distillation_loss_direction_length, distillation_loss_grouped, retrieval_loss
 from tinykd.optim import AdamW, clip_grad_norm, learning_rate
@@ -109,7 +108,7 @@ class Trainer:
         self.config, self.run_dir, self.progress = config, Path(run_dir), progress
         data_dir = config.data_dir or None
         langs = [x.strip() for x in config.langs.split(",") if x.strip()] or None
-        self.tokenizer = configure(read_tokenizer(default_tokenizer_path(data_dir)), config.max_length, pad=False)
+        self.tokenizer = load_tokenizer(default_tokenizer_path(data_dir), config.max_length, pad=False)
         self.say("start-up: reading the corpus and the teacher's vectors")
         train_pairs, self.teacher_vectors, folder_of = training_pairs(config)
         check_languages(langs or (), train_pairs, "--langs: ")   # an --extra_data folder may bring its own

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
+from tinykd.files import read_tokenizer
 from tinykd.paths import default_data_dir, teacher_dir
 
 # The special tokens by their role (the names transformers gives them), in the order of their ids.
@@ -206,11 +207,12 @@ def default_tokenizer_path(data_dir=None) -> Path:
 
 def load_tokenizer(path=None, max_length: int | None = MAX_SEQ_LENGTH, pad: bool = True) -> Tokenizer:
     """The shipped student tokenizer (``data/tokenizer.json``), truncating at ``max_length``
-    tokens ([CLS] and [SEP] included; use 128 for training) and padding to the batch's longest."""
+    tokens ([CLS] and [SEP] included; use 128 for training) and padding to the batch's longest.
+    A damaged file is named (a ValueError, ``tinykd.files.read_tokenizer``)."""
     path = Path(path or default_tokenizer_path())
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: build it with `python -m tinykd.data build`")
-    return configure(Tokenizer.from_file(str(path)), max_length, pad)
+    return configure(read_tokenizer(path), max_length, pad)
 
 
 # --- helping the student start from the teacher --------------------------------------------
