@@ -244,9 +244,13 @@ class Trainer:
         tok = Tokenizer.from_str(self.tokenizer.to_str())
         return SentenceEncoder(self.model, tok, min(MAX_SEQ_LENGTH, self.model.config.max_position), name="student")
 
+    def _evaluate_dev(self, domain: Domain, encode) -> dict:
+        return evaluate(encode, domain.dev, domain.vectors, max_per_lang=self.config.eval_pairs, spearman_pairs=1000,
+                        name="student")
+
     def evaluate_dev(self) -> dict:
-        result = evaluate(model_output(self.encoder()), self.dev_pairs, self.teacher_vectors,
-                          max_per_lang=self.config.eval_pairs, spearman_pairs=1000, name="student")
+        """The dev evaluation of the data folder's domain; the model goes back to training."""
+        result = self._evaluate_dev(self.domains[0], model_output(self.encoder()))
         self.model.train()
         return result
 
@@ -315,8 +319,7 @@ class Trainer:
         for domain in self.domains:
             if not domain.dev:
                 continue
-            result = evaluate(encode, domain.dev, domain.vectors, max_per_lang=self.config.eval_pairs,
-                              spearman_pairs=1000, name="student")
+            result = self._evaluate_dev(domain, encode)         # the model stays in eval mode for every domain
             self.log(kind="dev", domain=domain.name, step=self.step, time=self.elapsed(),
                      mean_acc=result["mean_acc"], mean_mse_en=result["mean_mse_en"],
                      mean_mse_xx=result["mean_mse_xx"], spearman=result.get("spearman"),
