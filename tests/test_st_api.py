@@ -18,16 +18,23 @@ TOKENIZER = Path(__file__).resolve().parents[1] / "data" / "tokenizer.json"
 SENTENCES = ["The weather is lovely today.", "Das Wetter ist heute schön.", "He drove to the stadium."]
 
 
-@pytest.fixture
-def model(tmp_path):
-    """A tiny random student (projection to 12 dimensions, 64 positions) with the shipped tokenizer, as a run folder."""
+def tiny_run(folder: Path, normalize: bool = False) -> Path:
+    """A tiny random student (projection to 12 dimensions, 64 positions) with the shipped tokenizer, as a run
+    folder; ``normalize``: it ends in an L2 normalisation (else its vectors are of free length, as the shipped
+    student's)."""
     tokenizer = Tokenizer.from_file(str(TOKENIZER))
     encoder = Encoder(EncoderConfig(vocab_size=tokenizer.get_vocab_size(), hidden_size=16, num_layers=2, num_heads=2,
-                                    intermediate_size=32, max_position=64, output_size=12, init_std=0.5))
-    (tmp_path / "run").mkdir()
-    encoder.save(tmp_path / "run" / "model.safetensors")
-    tokenizer.save(str(tmp_path / "run" / "tokenizer.json"))
-    return load(tmp_path / "run")
+                                    intermediate_size=32, max_position=64, output_size=12, normalize=normalize,
+                                    init_std=0.5))
+    folder.mkdir(parents=True)
+    encoder.save(folder / "model.safetensors")
+    tokenizer.save(str(folder / "tokenizer.json"))
+    return folder
+
+
+@pytest.fixture
+def model(tmp_path):
+    return load(tiny_run(tmp_path / "run"))
 
 
 def test_encode_as_sentence_transformers_code_calls_it(model):
@@ -42,6 +49,30 @@ def test_encode_as_sentence_transformers_code_calls_it(model):
     np.testing.assert_allclose(unit(raw), embeddings, atol=1e-6)
     listed = model.encode(SENTENCES, convert_to_numpy=False)
     assert isinstance(listed, list) and len(listed) == 3 and listed[0].shape == (12,)
+
+
+def test_encode_gives_the_model_output_unless_asked_to_normalise(model, tmp_path):
+    # sentence-transformers: normalize_embeddings=False by default; unit vectors come from a Normalize module
+    embeddings = model.encode(SENTENCES)
+    np.testing.assert_array_equal(embeddings, model.encode(SENTENCES, normalize_embeddings=False))
+    lengths = np.linalg.norm(embeddings, axis=1)
+    assert np.all(np.abs(lengths - 1) > 1e-3), lengths                     # free length, as the model gives it
+    np.testing.assert_allclose(model.encode(SENTENCES, normalize=True), unit(embeddings), atol=1e-6)
+    normalising = load(tiny_run(tmp_path / "unit", normalize=True))        # a model that ends in a normalisation
+    np.testing.assert_allclose(np.linalg.norm(normalising.encode(SENTENCES), axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(normalising.encode(SENTENCES[0])), 1.0, rtol=1e-5)
+
+
+def test_the_encode_command_writes_the_model_output_or_unit_vectors(model, tmp_path, capsys):
+    from tinykd.encode import main as encode_main
+    (tmp_path / "s.txt").write_text("\n".join(SENTENCES) + "\n", encoding="utf-8")
+    run = str(tmp_path / "run")
+    assert encode_main([str(tmp_path / "s.txt"), "--model", run, "--out", str(tmp_path / "raw.npy")]) == 0
+    assert encode_main([str(tmp_path / "s.txt"), "--model", run, "--out", str(tmp_path / "unit.npy"),
+                        "--normalize"]) == 0
+    raw = model.encode(SENTENCES)
+    np.testing.assert_allclose(np.load(tmp_path / "raw.npy"), raw, atol=1e-6)
+    np.testing.assert_allclose(np.load(tmp_path / "unit.npy"), unit(raw), atol=1e-6)
 
 
 def test_similarity_takes_embeddings_and_sentences(model):

@@ -1,6 +1,7 @@
 """Use a trained model: sentences in, vectors, similarities or search results out.
 
     python -m tinykd.encode [INPUT] --out vectors.npy          # one vector a line of INPUT (default: stdin)
+    python -m tinykd.encode [INPUT] --out vectors.npy --normalize   # the same, scaled to unit length
     python -m tinykd.encode --similarity A.txt B.txt           # cosine of line i of A with line i of B
     python -m tinykd.encode --similarity A.txt B.txt --matrix  # every line of A with every line of B
     python -m tinykd.encode [QUERIES] --search CORPUS.txt --top-k 5   # nearest corpus lines, TSV
@@ -143,6 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "query_index, rank, score, corpus line (indices from 0, ranks from 1)")
     p.add_argument("--top-k", type=int, default=5, help="results per query with --search (default 5)")
     p.add_argument("--batch-size", type=int, default=64, help="sentences per forward pass (default 64)")
+    p.add_argument("--normalize", action="store_true",
+                   help="--out: scale every vector to unit length (default: the model's own vectors, as "
+                        "SentenceEncoder.encode and sentence-transformers give them; the shipped student's are "
+                        "of free length); similarities and search are cosines either way")
     return p
 
 
@@ -180,7 +185,8 @@ def main(argv: Sequence[str] | None = None, stdout=None) -> int:
             lines = read_lines(args.input)
             corpus = read_lines(args.search) if args.search else None
         model = load(args.model)
-        encode = lambda s: model.encode(s, batch_size=args.batch_size)   # noqa: E731  (a bar past 5 batches)
+        encode = lambda s: model.encode(s, batch_size=args.batch_size,   # noqa: E731  (a bar past 5 batches)
+                                        normalize=args.normalize)
 
         if args.similarity:
             a, b = encode(lines_a), encode(lines_b)

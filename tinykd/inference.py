@@ -64,7 +64,9 @@ class SentenceEncoder:
 
     It answers to what code written for sentence-transformers calls: ``encode`` with
     ``batch_size``, ``show_progress_bar``, ``convert_to_numpy``, ``normalize_embeddings`` and
-    ``precision`` (a single string gives one vector, (D,)), ``similarity`` and
+    ``precision`` (a single string gives one vector, (D,); the vectors are the model's own,
+    unit length only where the model ends in a normalisation or ``normalize_embeddings=True``
+    asks for it, as sentence-transformers does), ``similarity`` and
     ``similarity_pairwise`` on embeddings, ``max_seq_length`` and
     ``get_sentence_embedding_dimension()``.
     """
@@ -109,14 +111,19 @@ class SentenceEncoder:
         return list(token_ids(self.tokenizer, sentences))
 
     def encode(self, sentences: Sequence[str] | str, batch_size: int = 64,
-               normalize: bool = True, progress: bool | None = None, max_tokens: int = 64 * 64, *,
+               normalize: bool = False, progress: bool | None = None, max_tokens: int = 64 * 64, *,
                show_progress_bar: bool | None = None, normalize_embeddings: bool | None = None,
                convert_to_numpy: bool = True, precision: str = "float32"):
         """Sentence vectors (N, D) float32 on the host, in the order of ``sentences``; for a
         single string, its vector (D,).
 
-        ``normalize`` (or ``normalize_embeddings``): scale every vector to unit length (the
-        cosine then is a dot product); with False, the model's output as it is.
+        ``normalize`` (or ``normalize_embeddings``), False by default as in sentence-transformers:
+        the model's output as it is; True scales every vector to unit length (the cosine then is
+        a dot product). A model that ends in an L2 normalisation (``config.normalize``: a run
+        trained with ``--normalize true``, a sentence-transformers folder with a Normalize module,
+        such as the teacher) gives unit vectors either way; the shipped student does not, and
+        its vectors' length carries its confidence (a short vector: a sentence it is unsure of).
+        Cosine similarity (:meth:`similarity`, ``tinykd.evaluate``'s accuracies) does not depend on it.
         ``progress`` (or ``show_progress_bar``): a tqdm bar; by default shown for more than 5 batches.
         ``batch_size`` rows a batch at most, and ``max_tokens`` padded tokens at most
         (``tinykd.data.batching.inference_batches``): long sentences go fewer at a time, so
