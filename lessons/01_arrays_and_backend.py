@@ -21,17 +21,17 @@ import subprocess
 import sys
 
 import numpy as np
-from _common import FAST, section, table
+from _common import FAST, exercises, section, table
 
 import tinykd
 from tinykd import backend
 from tinykd.backend import xp
 
+exercises(__file__)        # with --check: grade the exercises at the end of this file instead of running it
 print(__doc__)
 
-# ---------------------------------------------------------------------------
+# %% 1. xp: NumPy or CuPy, chosen in one place
 section("1. xp: NumPy or CuPy, chosen in one place")
-# ---------------------------------------------------------------------------
 print("Every layer in tinykd writes `from tinykd.backend import xp` and then xp.tanh, xp.exp, ...")
 print("xp forwards each attribute to whichever module is in use, looked up at call time:")
 print(f"  xp                      = {xp!r}")
@@ -40,9 +40,8 @@ print(f"  backend.default_dtype() = {backend.default_dtype()}   (parameters and 
 print("The default backend is NumPy; the environment variable TINYKD_BACKEND=cupy selects CuPy")
 print("when tinykd is imported, and backend.use('cupy') switches later (build models after switching).")
 
-# ---------------------------------------------------------------------------
+# %% 2. arrays: shapes (B, T, C), broadcasting, views
 section("2. arrays: shapes (B, T, C), broadcasting, views")
-# ---------------------------------------------------------------------------
 B, T, C = 2, 3, 4          # batch of 2 sentences, 3 tokens each, width 4
 x = backend.asarray(np.arange(B * T * C).reshape(B, T, C), dtype=backend.default_dtype())
 print(f"a batch of token vectors x has shape (B, T, C) = {x.shape}, dtype {x.dtype}")
@@ -61,9 +60,8 @@ print(f"\nx.reshape(-1) is a *view*: writing flat[0] = -1 changed x[0, 0, 0] to 
 print("tinykd.gradcheck.numerical_gradient relies on this: it nudges one entry of a parameter")
 print("through such a flat view, reruns the forward pass, and puts the entry back.")
 
-# ---------------------------------------------------------------------------
+# %% 3. the backend switch, and what happens without a GPU
 section("3. the backend switch, and what happens without a GPU")
-# ---------------------------------------------------------------------------
 try:
     backend.use("cupy")
 except backend.BackendError as err:
@@ -96,9 +94,8 @@ try:
 except backend.BackendError as err:
     print(f"an unknown name is refused too: {err}")
 
-# ---------------------------------------------------------------------------
+# %% 4. one seeded generator
 section("4. one seeded generator")
-# ---------------------------------------------------------------------------
 backend.seed(42)
 a = backend.to_numpy(backend.normal((4,), std=1.0))
 backend.seed(42)
@@ -107,9 +104,8 @@ print(f"backend.seed(42); backend.normal((4,), 1.0) -> {np.round(a, 4)}")
 print(f"backend.seed(42); backend.normal((4,), 1.0) -> {np.round(b, 4)}   identical: {np.array_equal(a, b)}")
 print("Initial weights are drawn on the host, so the same seed gives the same model on NumPy and CuPy.")
 
-# ---------------------------------------------------------------------------
+# %% 5. float32 against float64
 section("5. float32 against float64")
-# ---------------------------------------------------------------------------
 for dt in (np.float32, np.float64):
     eps = np.finfo(dt).eps
     print(f"{np.dtype(dt).name}: machine epsilon {eps:.2e} (about {-math.log10(eps):.0f} significant digits);"
@@ -163,3 +159,23 @@ difference (f(x+h) - f(x)) / h is worse: its truncation error is O(h), not O(h^2
 
 That is why tinykd.gradcheck runs inside `with backend.precision(np.float64):` with the
 centred difference and h = 1e-5, while training stays in float32.""")
+
+# %% Exercise
+section("Exercise: write the centred difference yourself")
+print("""Replace the body of centred_difference below (at the end of this file) with your own loop, then run
+
+    python lessons/01_arrays_and_backend.py --check
+
+It is graded against the exact gradient of a function whose derivative we know, in float64;
+right means a relative error under 1e-8. lessons/solutions/arrays_and_backend.py has an answer.""")
+
+
+def centred_difference(f, x, h=1e-5):
+    """Exercise 01.1. The gradient of the scalar f(x) with respect to every entry of the float64
+    array x, by centred differences: (f(x + h e_i) - f(x - h e_i)) / 2h for each entry i.
+
+    Nudge x in place through a flat view (section 2: x.reshape(-1) shares x's memory), call f(x)
+    twice, and put the entry back: the grader checks that x ends as it began.
+    Returns an array of x's shape. (tinykd.gradcheck.numerical_gradient is the library's version.)
+    """
+    return np.zeros_like(x)          # replace this line with your code

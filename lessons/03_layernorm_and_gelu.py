@@ -17,21 +17,21 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from _common import FAST, section, table
+from _common import FAST, exercises, section, table
 
 from tinykd import backend
 from tinykd.backend import xp
 from tinykd.gradcheck import check_gradients, numerical_gradient, randomize_parameters, rel_error
 from tinykd.nn import GELU, LayerNorm
 
+exercises(__file__)        # with --check: grade the exercises at the end of this file instead of running it
 print(__doc__)
 backend.seed(0)
 rng = np.random.default_rng(0)
 B, T, C = (2, 2, 5) if FAST else (2, 3, 8)
 
-# ---------------------------------------------------------------------------
+# %% 1. LayerNorm forward
 section("1. LayerNorm forward")
-# ---------------------------------------------------------------------------
 ln = LayerNorm(C)                                            # float32, gamma = 1, beta = 0
 x = backend.asarray(rng.standard_normal((B, T, C)) * 3 + 5, dtype=backend.default_dtype())
 y = ln(x)
@@ -44,15 +44,30 @@ or sentences, so a sentence's vectors do not depend on what else is in the batch
   xhat = (x - mean) / sqrt(var + eps),   y = xhat * gamma + beta
 gamma (params['weight']) and beta (params['bias']) start at 1 and 0, BERT's names and init.""")
 
-# ---------------------------------------------------------------------------
+# %% 2. LayerNorm backward, and its check
 section("2. LayerNorm backward, and its check")
-# ---------------------------------------------------------------------------
-print("""Given dy, with dxhat = dy * gamma:
-  dgamma = sum over tokens of dy * xhat       dbeta = sum over tokens of dy
-  dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))        rstd = 1/sqrt(var + eps)
-The first term is the direct path x -> xhat. mean and var depend on every x of the token,
-so each adds a term: '- mean(dxhat)' undoes the mean, '- xhat * mean(dxhat * xhat)' the variance.
-(tinykd/nn/layernorm.py writes these lines beside the forward lines they undo.)""")
+print("""The derivation, for one token's C features (the same for every token, which never sees another).
+Forward:  mu = (1/C) sum_i x_i,   var = (1/C) sum_i (x_i - mu)^2,   r = (var + eps)^(-1/2)   (rstd),
+          xhat_i = (x_i - mu) r,   y_i = gamma_i xhat_i + beta_i.
+
+The easy two: y_i depends on gamma_i and beta_i only through gamma_i xhat_i + beta_i, summed over tokens:
+  dgamma = sum over tokens of dy * xhat,   dbeta = sum over tokens of dy,   and  dxhat_i = dy_i gamma_i.
+
+The hard one: x_j moves every xhat_i, through x_j itself, through mu and through r.
+  d mu / d x_j  = 1/C
+  d var / d x_j = (2/C) sum_i (x_i - mu)(delta_ij - 1/C) = (2/C)(x_j - mu)     (sum_i (x_i - mu) = 0)
+  d r / d x_j   = -1/2 (var + eps)^(-3/2) d var / d x_j = -r^3 (x_j - mu) / C = -r^2 xhat_j / C
+  d xhat_i / d x_j = r (delta_ij - 1/C) + (x_i - mu) d r / d x_j
+                   = r (delta_ij - 1/C - xhat_i xhat_j / C)
+Then the chain rule, dx_j = sum_i dxhat_i d xhat_i / d x_j, gives three terms, one per path:
+
+  dx = r * (dxhat  -  mean(dxhat)  -  xhat * mean(dxhat * xhat))
+            ------    ------------     --------------------------
+            direct    through mu       through var (and r)
+
+tinykd/nn/layernorm.py writes these lines beside the forward lines they undo. Two sanity checks
+you can see in the formula: dx sums to 0 over the C features, and is orthogonal to xhat, because
+adding a constant to x, or scaling x - mu, leaves xhat unchanged.""")
 
 with backend.precision(np.float64):
     ln64 = LayerNorm(C)
@@ -62,9 +77,8 @@ with backend.precision(np.float64):
 print(f"\ncheck_gradients(LayerNorm({C}), x of shape {(B, T, C)}), float64, random gamma/beta, random dout:")
 table(["gradient", "rel error", "verdict"], [[k, v, "ok" if v < 1e-7 else "WRONG"] for k, v in errors.items()])
 
-# ---------------------------------------------------------------------------
+# %% 3. GELU: the exact erf form, not the tanh approximation
 section("3. GELU: the exact erf form, not the tanh approximation")
-# ---------------------------------------------------------------------------
 grid = np.linspace(-6.0, 6.0, 2001 if FAST else 20001)                      # float64
 exact = grid * 0.5 * (1.0 + np.array([math.erf(v / math.sqrt(2.0)) for v in grid]))
 tanh_form = 0.5 * grid * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (grid + 0.044715 * grid ** 3)))
@@ -108,9 +122,8 @@ with backend.precision(np.float64):
 print("\ncheck_gradients(GELU(), x of shape (3, 7)), float64, random dout:")
 table(["gradient", "rel error", "verdict"], [[k, v, "ok" if v < 1e-7 else "WRONG"] for k, v in errors.items()])
 
-# ---------------------------------------------------------------------------
+# %% 4. why the check uses a random dout, never dout = ones
 section("4. why the check uses a random dout, never dout = ones")
-# ---------------------------------------------------------------------------
 print("""A gradient check differentiates one scalar, L = sum(y * dout), so dL/dy = dout. With dout = ones,
 L = sum(y): the check then only tests the backward on the single input dy = ones. Two things
 can go wrong:
@@ -198,3 +211,36 @@ print("""With dout = ones and gamma = 1, the right backward, 'forgot dy' and 'no
 (about) zero, the true answer: three backwards, one verdict. A random dout catches every bug.
 So tinykd's checks use a random dout AND random parameters (gradcheck.randomize_parameters,
 tests/test_gradcheck.py): neither dy = 1 nor gamma = 1, beta = 0 may make a term vanish.""")
+
+# %% Exercises
+section("Exercises: LayerNorm's and GELU's backward, by you")
+print("""Two functions at the end of this file start with a placeholder: layernorm_backward returns
+only the direct term of section 2's derivation (the check of section 4 catches exactly that bug),
+gelu_backward returns zeros. Write them, then run
+
+    python lessons/03_layernorm_and_gelu.py --check
+
+Each is compared with centred differences of tinykd's forward (LayerNorm with random gamma and
+beta, GELU on a wide spread of x), float64, random dy; right means a relative error under 1e-7.""")
+
+
+def layernorm_backward(dy, xhat, rstd, gamma):
+    """Exercise 03.1. LayerNorm's backward from its cache, as tinykd.nn.LayerNorm keeps it.
+
+    dy, xhat: (B, T, C); rstd: (B, T, 1) = 1/sqrt(var + eps); gamma: (C,).
+    Returns (dx, dgamma, dbeta): (B, T, C), (C,), (C,).
+    """
+    C = xhat.shape[-1]
+    dxhat = dy * gamma
+    dx = rstd * dxhat                                   # the direct term only: add the other two
+    return dx, (dy * xhat).reshape(-1, C).sum(axis=0), dy.reshape(-1, C).sum(axis=0)
+
+
+def gelu_backward(x, dy):
+    """Exercise 03.2. dL/dx of gelu(x) = x Phi(x), element by element, given dy = dL/dgelu(x).
+
+    Phi is the standard normal CDF, (1 + erf(x / sqrt 2)) / 2, and phi its density,
+    exp(-x^2 / 2) / sqrt(2 pi). math.erf works on one number (np.vectorize(math.erf) on arrays);
+    tinykd.backend.erf on arrays.
+    """
+    return np.zeros_like(x)          # replace this line with your code

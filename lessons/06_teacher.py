@@ -34,9 +34,8 @@ from tinykd.teacher import load_teacher
 
 print(__doc__)
 
-# ---------------------------------------------------------------------------
+# %% 1. the model folder: what a sentence-transformers model is made of
 section("1. the model folder: what a sentence-transformers model is made of")
-# ---------------------------------------------------------------------------
 try:
     folder = teacher_dir()                          # the folder inside the installed package
 except TeacherNotInstalled as err:
@@ -73,9 +72,8 @@ print("""So: Transformer (BERT) -> mean Pooling -> Normalize (unit length). Ther
 projection here; tinykd.teacher reads one if a model has it (2_Dense/). Normalize has no
 weights, so its folder 2_Normalize does not even exist.""")
 
-# ---------------------------------------------------------------------------
+# %% 2. the architecture: config.json -> EncoderConfig
 section("2. the architecture: config.json -> EncoderConfig")
-# ---------------------------------------------------------------------------
 hf = json.loads((folder / "config.json").read_text(encoding="utf-8"))
 ours = bert_config(hf, folder / "config.json")       # refuses what tinykd does not implement
 st = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
@@ -93,9 +91,8 @@ print(f"""
 Six layers of width 384 with 12 heads of {ours.hidden_size // ours.num_heads}: the shape of EncoderConfig()'s defaults
 (lesson 05). sentence_bert_config.json says max_seq_length = {st['max_seq_length']}: longer sentences are cut there.""")
 
-# ---------------------------------------------------------------------------
+# %% 3. the weights: checkpoint names -> our parameter names, one to one
 section("3. the weights: checkpoint names -> our parameter names, one to one")
-# ---------------------------------------------------------------------------
 from safetensors.numpy import load_file  # noqa: E402  (a dependency of tinykd)
 
 start = time.perf_counter()
@@ -119,9 +116,8 @@ for k in unused:
 print("(position_ids is a buffer 0..511, not a weight; the pooler is BERT's [CLS] head, unused by mean pooling.)")
 del checkpoint
 
-# ---------------------------------------------------------------------------
+# %% 4. the tokenizer: the model's own tokenizer.json, and its baked-in 128
 section("4. the tokenizer: the model's own tokenizer.json, and its baked-in 128")
-# ---------------------------------------------------------------------------
 from tokenizers import Tokenizer  # noqa: E402
 
 raw_json = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
@@ -146,9 +142,8 @@ Why override both:
 Normalisation: this tokenizer lowercases and strips accents (BERT uncased): "Gitarre" and
 "Über" become {teacher.tokenizer.encode('Gitarre Über').tokens[1:-1]}.""")
 
-# ---------------------------------------------------------------------------
+# %% 5. the proof: our encoder against the reference library
 section("5. the proof: our encoder against the reference library")
-# ---------------------------------------------------------------------------
 REFERENCE_DIRS = [os.environ.get("TINYKD_REFERENCE", ""),      # computed by sentence-transformers,
                   Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "minilm"]   # kept with the tests
 reference_dir = next((Path(d) for d in REFERENCE_DIRS if d and (Path(d) / "reference.json").is_file()), None)
@@ -188,9 +183,8 @@ max |ours - reference| = {err.max():.1e} over the {n} reference sentences ({ours
 That is float32 rounding: the two libraries add the same numbers in a different order. A wrong
 layer (say GELU's tanh form, lesson 03, or a forgotten mask) would show 1e-4 or more.""")
 
-# ---------------------------------------------------------------------------
+# %% 6. what the teacher cannot do: cross-lingual similarity
 section("6. what the teacher cannot do: cross-lingual similarity")
-# ---------------------------------------------------------------------------
 anchor = "A man is playing a guitar."
 others = ["A man plays the guitar.",          # an English paraphrase
           "Ein Mann spielt Gitarre.",         # German translation

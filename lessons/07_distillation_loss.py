@@ -18,13 +18,14 @@ What you will see:
 from __future__ import annotations
 
 import numpy as np
-from _common import FAST, section, table
+from _common import FAST, exercises, section, table
 
 from tinykd import Encoder, EncoderConfig, backend
 from tinykd.gradcheck import numerical_gradient, randomize_parameters, rel_error
 from tinykd.loss import distillation_loss, distillation_loss_stacked, mse, retrieval_loss
 from tinykd.optim import AdamW
 
+exercises(__file__)        # with --check: grade the exercises at the end of this file instead of running it
 print(__doc__)
 rng = np.random.default_rng(0)
 
@@ -33,9 +34,8 @@ def unit_rows(a):
     return a / np.linalg.norm(a, axis=1, keepdims=True)
 
 
-# ---------------------------------------------------------------------------
+# %% 1. the objective, and why both sides go to the teacher's English vector
 section("1. the objective, and why both sides go to the teacher's English vector")
-# ---------------------------------------------------------------------------
 print("""For a batch of B pairs (English s_i, translation t_i), the frozen teacher T and the student S,
 all vectors of D = 384 numbers:
 
@@ -64,9 +64,8 @@ table(["a collapsed student (one vector for all)", "MSE(S(t), S(s))", "distillat
        ["S = T (the student we want)", mse(T, T)[0], distillation_loss(T, T, T)[0]]])
 print("The unanchored loss is 0 for the useless constant student; the distillation loss is 0 only at S = T.")
 
-# ---------------------------------------------------------------------------
+# %% 2. the gradient, by hand; and what the MSE of unit vectors means
 section("2. the gradient, by hand; and what the MSE of unit vectors means")
-# ---------------------------------------------------------------------------
 print("""Write e = S(s) (B, D), x = S(t) (B, D), T = T(s) (B, D), a constant (the teacher is frozen):
 
     L   = 1/(BD) sum (e - T)^2 + 1/(BD) sum (x - T)^2
@@ -106,9 +105,8 @@ The MSE falls without any vector pointing closer to its target. tinykd's default
 length, learned apart from its direction (section 7); --normalize true keeps length 1, whose MSE
 measures directions only (the README has both runs).""")
 
-# ---------------------------------------------------------------------------
+# %% 3. the gradient checked numerically (float64)
 section("3. the gradient checked numerically (float64)")
-# ---------------------------------------------------------------------------
 # The loss is a scalar already: no random dout is needed (the trap of lesson 03 is a check of
 # sum(y) for a vector y; here we differentiate L itself).
 b, d = 3, 5
@@ -128,9 +126,8 @@ table(["gradient", "rel error", "verdict"], [[n, r, "ok" if r < 1e-7 else "WRONG
 print(f"""stacked and separate losses agree: {loss_s == loss}.
 Relative errors near 1e-10: the loss is quadratic, so the centred difference is exact up to rounding.""")
 
-# ---------------------------------------------------------------------------
+# %% 4. through a tiny student: every parameter's gradient
 section("4. through a tiny student: every parameter's gradient")
-# ---------------------------------------------------------------------------
 tiny = EncoderConfig(vocab_size=40, hidden_size=8, num_layers=1, num_heads=2, intermediate_size=16,
                      max_position=16, output_size=6, dropout=0.0)   # normalize=True: the longest backward
 pairs = 2
@@ -175,9 +172,8 @@ print("""The loss's gradient (section 3) times the model's backward (lessons 02-
 rule: nothing else is needed to train. (key.bias: its true gradient is 0, so its relative error
 compares rounding noise with rounding noise, lesson 04.)""")
 
-# ---------------------------------------------------------------------------
+# %% 5. one gradient step lowers the loss
 section("5. one gradient step lowers the loss")
-# ---------------------------------------------------------------------------
 backend.seed(1)
 student = Encoder(tiny).eval()                         # float32, BERT's initialisation
 target = backend.asarray(unit_rows(rng.standard_normal((pairs, tiny.output_size))).astype(np.float32))
@@ -228,9 +224,8 @@ print(f"""
 {steps} AdamW steps (lr 3e-3) take L from {losses[0][1]:.4f} to {losses[-1][1]:.4f}: both the English rows and the
 translation rows move to the same target vectors. Lesson 08 does this with the real teacher.""")
 
-# ---------------------------------------------------------------------------
+# %% 6. what the MSE does not see, and a retrieval term
 section("6. what the MSE does not see, and a retrieval term")
-# ---------------------------------------------------------------------------
 n_sent, dim = 1000, 64
 common = unit_rows(rng.standard_normal((1, dim)))[0]
 teacher_vecs = unit_rows(0.6 * common + rng.standard_normal((n_sent, dim)) / np.sqrt(dim))   # like real
@@ -274,9 +269,8 @@ print(f"""  relative error {rel_error(dx_small, numeric):.1e}; x . dx per row {n
 Its gradient is about a thousand times the MSE's (the MSE divides by B D, the cross-entropy only by
 B), hence lambda = 0.003 by default (README: 300-step probes of lambda 0.001 / 0.003 / 0.01).""")
 
-# ---------------------------------------------------------------------------
+# %% 7. a vector's direction and its length, learned apart
 section("7. a vector's direction and its length, learned apart")
-# ---------------------------------------------------------------------------
 print("""Section 2: a student of free length (--normalize false) does best at the length r = c, its cosine.
 The plain MSE finds that length, but it also changes how much each vector's *direction* counts.
 For x = r u, a unit target t, c = u . t and t_perp = t - c u (the part of t across x):

@@ -32,9 +32,8 @@ from tinykd.config import make_config
 
 print(__doc__)
 
-# ---------------------------------------------------------------------------
+# %% 1. the run: the tiny preset, three languages, a temporary folder
 section("1. the run: the tiny preset, three languages, a temporary folder")
-# ---------------------------------------------------------------------------
 LANGS = "de,fr,ja" if not FAST else "de,fr"
 overrides = dict(langs=LANGS, teacher_layers="0",      # one teacher layer: about 7.6M parameters
                  steps=12 if FAST else 60, batch_size=4 if FAST else 8, max_length=24 if FAST else 32,
@@ -77,9 +76,8 @@ Lesson skipped.""")
     sys.exit(0)
 print(f"\nTrainer ready in {setup_s:.1f} s; run folder {run_dir}")
 
-# ---------------------------------------------------------------------------
+# %% 2. the student, built from the teacher
 section("2. the student, built from the teacher")
-# ---------------------------------------------------------------------------
 model = trainer.model
 teacher_params = 22_565_376                              # lesson 06
 print(f"""tinykd.student.student_from_teacher(teacher, teacher_ids_for_init(tokenizer), layers=[0]):
@@ -99,9 +97,8 @@ tok = trainer.tokenizer
 for s in ["Ein Mann spielt Gitarre.", "Un homme joue de la guitare.", "男性がギターを弾いている。"]:
     print(f"  student tokens of {s!r}: {tok.encode(s).tokens}")
 
-# ---------------------------------------------------------------------------
+# %% 3. BEFORE training: how close are a sentence and its translation?
 section("3. BEFORE training: how close are a sentence and its translation?")
-# ---------------------------------------------------------------------------
 by_lang = {}
 for p in trainer.dev_pairs:                              # held out: no dev sentence is in training
     by_lang.setdefault(p.lang, []).append(p)
@@ -172,9 +169,8 @@ else:
 yet in the teacher's space (MSE far from 0), and it matches translations only where they share
 pieces with English (names, numbers, cognates).""")
 
-# ---------------------------------------------------------------------------
+# %% 4. training: the Trainer, and the loss curve
 section("4. training: the Trainer, and the loss curve")
-# ---------------------------------------------------------------------------
 start = time.perf_counter()
 # What `python -m tinykd.train` writes before it calls run(), so that the folder loads with tinykd.load:
 (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n", encoding="utf-8")
@@ -225,9 +221,8 @@ Mean loss over the first 5 steps {first:.4f}, over the last 5 {last:.4f}. Each s
 batch, so the curve is noisy; the learning rate warms up over the first {warm} step{"s" if warm > 1 else ""} and then decays
 linearly to 0 (tinykd.optim.learning_rate), so the last steps move the weights least.""")
 
-# ---------------------------------------------------------------------------
+# %% 5. AFTER training: the same measurements
 section("5. AFTER training: the same measurements")
-# ---------------------------------------------------------------------------
 trainer.model.eval()
 after_cos = cosines(trainer.encoder(), show)
 after_gap = matched_vs_mismatched(trainer.encoder())

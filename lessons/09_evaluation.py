@@ -21,17 +21,17 @@ import sys
 import time
 
 import numpy as np
-from _common import FAST, section, table
+from _common import FAST, exercises, section, table
 
 from tinykd.evaluate import SET_SIZE, format_table, spearman, translation_accuracy
 from tinykd.inference import unit
 
+exercises(__file__)        # with --check: grade the exercises at the end of this file instead of running it
 print(__doc__)
 rng = np.random.default_rng(0)
 
-# ---------------------------------------------------------------------------
+# %% 1. translation retrieval: a worked 4 x 4 example
 section("1. translation retrieval: a worked 4 x 4 example")
-# ---------------------------------------------------------------------------
 english = ["The file is saved.", "Open a new window.", "Click the button.", "Press the key."]
 translation = ["Die Datei ist gespeichert.", "Öffnen Sie ein neues Fenster.", "Klicken Sie auf die Schaltfläche.",
                "Drücken Sie die Taste."]
@@ -69,9 +69,8 @@ x 500. tinykd.evaluate uses consecutive sets of up to {SET_SIZE} pairs per langu
 does); compare numbers only at the same set size. Each English sentence appears once per set: with a
 repeated sentence, "the nearest" would be ambiguous (tinykd.evaluate.evaluation_pairs).""")
 
-# ---------------------------------------------------------------------------
+# %% 2. MSE x 100 against the teacher
 section("2. MSE x 100 against the teacher")
-# ---------------------------------------------------------------------------
 D = 384
 print(f"""MSE(S(x), T(en)) averages (S_d - T_d)^2 over the {D} dimensions and the pairs; reported x 100 as
 sentence-transformers does, on the model's vectors as they are (tinykd.evaluate.model_output). The
@@ -86,9 +85,8 @@ English), and "mse xx", the translation's vector against the teacher's *English*
 cross-lingual part, lesson 07). A useful floor to beat is the constant student that outputs the
 mean teacher vector for every sentence (section 4 measures it on the dev split).""")
 
-# ---------------------------------------------------------------------------
+# %% 3. agreement with the teacher's similarities: Spearman
 section("3. agreement with the teacher's similarities: Spearman")
-# ---------------------------------------------------------------------------
 teacher_sims = np.array([0.91, 0.15, 0.55, 0.32, 0.70, 0.05])     # cos of six pairs of English sentences
 student_a = teacher_sims ** 3                                      # other values, the same order
 student_b = np.array([0.60, 0.45, 0.62, 0.40, 0.58, 0.50])         # squashed, two pairs swapped
@@ -109,9 +107,8 @@ tinykd.evaluate draws random pairs of English sentences (2000 by default), compu
 cosines of each pair, and reports Spearman between the two lists: does the student find the same
 sentences similar as the teacher, whatever its scale? 100 means the same ordering.""")
 
-# ---------------------------------------------------------------------------
+# %% 4. the dev split: teacher, TF-IDF reference, and a student
 section("4. the dev split: teacher, TF-IDF reference, and a student")
-# ---------------------------------------------------------------------------
 PER_LANG = 20 if FAST else 100
 LANGS = ("de", "ja") if FAST else ("de", "fr", "ja")   # languages close to English, and a far one
 MAX_CHARS = 100                                         # short pairs only: the teacher runs in seconds

@@ -27,10 +27,11 @@ import time
 import unicodedata
 
 import numpy as np
-from _common import FAST, section, table
+from _common import FAST, exercises, section, table
 
 from tinykd.align import align_new_embeddings, normal_equations
 
+exercises(__file__)        # with --check: grade the exercises at the end of this file instead of running it
 print(__doc__)
 
 LANGS = ["de", "ja", "zh-CN", "ru"]      # one language close to English, three in other scripts
@@ -43,9 +44,8 @@ def wide(text: str, right: bool = False) -> str:
     return pad + text if right else text + pad
 
 
-# ---------------------------------------------------------------------------
+# %% 1. the problem: new tokens that the teacher reads as [UNK]
 section("1. the problem: new tokens that the teacher reads as [UNK]")
-# ---------------------------------------------------------------------------
 try:
     from tinykd.data import LANGS as ALL_LANGS
     from tinykd.data import load_corpus, load_teacher_tokenizer, load_tokenizer, teacher_ids_for_init
@@ -105,9 +105,8 @@ training we can ask something simpler of the embedding table alone: that the mea
 a translation equal the mean input vector of its English sentence. That is linear in the unknown
 rows, so least squares solves it in one go (tinykd.align).""")
 
-# ---------------------------------------------------------------------------
+# %% 2. the idea on a toy: a language that translates word for word
 section("2. the idea on a toy: a language that translates word for word")
-# ---------------------------------------------------------------------------
 rng = np.random.default_rng(0)
 WORDS = ["the", "file", "open", "save", "new", "button"]     # the teacher's English words, ids 0..5
 N, C = len(WORDS), 4                                          # N words, vectors of C numbers
@@ -198,9 +197,8 @@ print("""Nobody told it which word translates which: only that each pair's two b
 any order. The toy is exact (word for word); real translations are not, and least squares finds
 the rows that fit all pairs best.""")
 
-# ---------------------------------------------------------------------------
+# %% 3. the ridge: a token seen once against a token seen often
 section("3. the ridge: a token seen once against a token seen often")
-# ---------------------------------------------------------------------------
 frequent, rare = 0, 5                                          # "the" and "button" (one pair)
 k_frequent, k_rare = column[frequent + N], column[rare + N]
 print(f"""Row k of the normal equations reads (A^T A)_kk x_k + (coupling to the others) + r x_k = ... + r X0_k.
@@ -254,9 +252,8 @@ print(f"""  A^T A is {K_split} x {K_split} of rank {np.linalg.matrix_rank(AtA_sp
 The ridge makes every such system solvable (A^T A + r I is positive definite), and costs almost
 nothing where the data are plentiful. tinykd's default is ridge = 0.01 (TrainConfig.align_ridge).""")
 
-# ---------------------------------------------------------------------------
+# %% 4. the real corpus: German, Japanese, Chinese and Russian
 section("4. the real corpus: German, Japanese, Chinese and Russian")
-# ---------------------------------------------------------------------------
 if not READY:
     print("""Section 4 needs the teacher and the data. Install the teacher and build the data, then run this
 lesson again:

@@ -6,6 +6,7 @@ Everything else a lesson needs comes from tinykd itself.
 from __future__ import annotations
 
 import os
+import sys
 
 # TINYKD_LESSON_FAST=1 makes every lesson use smaller sizes and fewer steps, so
 # that tests/test_lessons.py can run them all in seconds. A learner leaves it unset.
@@ -40,3 +41,14 @@ def table(headers, rows) -> None:
     print(line(["-" * w for w in widths]))
     for r in cells:
         print(line(r))
+
+
+def exercises(lesson_file: str) -> None:
+    """``python lessons/NN_topic.py --check``: grade the lesson's exercises instead of running it.
+
+    Called at the top of a lesson, so that --check skips the lesson's own work; the grader
+    (lessons/_grader.py) takes the exercise functions out of the file and tests them.
+    """
+    if "--check" in sys.argv[1:]:
+        import _grader
+        sys.exit(_grader.run(lesson_file))
