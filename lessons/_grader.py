@@ -335,7 +335,7 @@ def _grade_unit_mse(fn):
 # ---------------------------------------------------------------------------
 # lesson: optimizer
 # ---------------------------------------------------------------------------
-@exercise("optimizer", "learning_rate", "warm-up then linear decay, every step of a run, against tinykd.optim",
+@exercise("optimizer", "warmup_then_decay", "warm-up then linear decay, every step of a run, against tinykd.optim",
           tolerance=1e-12)
 def _grade_schedule(fn):
     from tinykd import optim
@@ -382,7 +382,7 @@ def _grade_adamw(fn):
 # lesson: tokens_and_positions
 # ---------------------------------------------------------------------------
 WORDPIECE_WORDS = ["file", "files", "filename", "datei", "speichern", "schaltfläche", "unbelievably",
-                   "tinykd", "xyzzyq", "ファイル", "表", "окно", "kopfzeilen", "2026", "ǂ", "a"]
+                   "tinykd", "xyzzyq", "ファイル", "表", "окно", "kopfzeilen", "2026", "ǂ", "a", "x" * 101]
 
 
 @exercise("tokens_and_positions", "wordpiece",

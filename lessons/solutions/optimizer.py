@@ -3,7 +3,7 @@
 import numpy as np
 
 
-def learning_rate(step, total_steps, peak, warmup_steps):
+def warmup_then_decay(step, total_steps, peak, warmup_steps):
     if step < warmup_steps:
         return peak * (step + 1) / warmup_steps
     return peak * max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))

