@@ -85,7 +85,7 @@ def test_load_tells_a_run_from_a_sentence_transformers_folder(run_dir, tmp_path)
     # the exported model.safetensors has no tinykd metadata: only tinykd.modelfolder can load it
     with pytest.raises(ValueError, match="no tinykd config"):
         runs.load_run(exported)
-    np.testing.assert_allclose(from_st.encode(LINES), from_run.encode(LINES), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(from_st.encode(LINES), from_run.encode(LINES), rtol=0, atol=2e-3)   # float16 weights
 
 
 def test_load_errors_are_clear(tmp_path, run_dir, monkeypatch):

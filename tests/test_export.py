@@ -2,8 +2,10 @@
 
 A tiny random encoder (width 16, two layers, a projection to 12) with the real
 multilingual tokenizer stands in for a trained student: the export must carry it over
-exactly (vectors identical after loading back), and sentence-transformers must compute
-the same vectors from the folder (reference test, 1e-5).
+exactly (float32 weights: vectors identical after loading back; float16, the default:
+identical to those of the weights rounded to float16, and within float16's precision of
+the run's), and sentence-transformers must compute the same vectors from the folder
+(reference test, 1e-5).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 import pytest
 
 from tinykd import Encoder, EncoderConfig
-from tinykd.export import ExportError, export, main
+from tinykd.export import ExportError, export, main, rounded
 from tinykd.modelfolder import ModelFolderError, load_folder
 from tinykd.runs import load_run
 
@@ -69,26 +71,69 @@ def run_dir(tmp_path):
 
 # --- round trip ----------------------------------------------------------------------------
 
+FLOAT16_RTOL = 2e-3     # float16 keeps 11 bits: each weight within 2^-11 (5e-4) of itself, relative
+
+
+def assert_float16_close(got: np.ndarray, want: np.ndarray) -> None:
+    """Each vector within float16's precision of the other: |got - want| <= FLOAT16_RTOL |want|, row by row."""
+    error = np.linalg.norm(got - want, axis=1) / np.maximum(np.linalg.norm(want, axis=1), 1e-12)
+    assert error.max() <= FLOAT16_RTOL, error
+
+
 @pytest.mark.parametrize("output_size, normalize", [(12, True), (None, False), (None, True), (12, False)])
-def test_export_loads_back_with_identical_vectors(tmp_path, output_size, normalize):
+def test_export_loads_back_with_the_same_vectors(tmp_path, output_size, normalize):
     run = make_run(tmp_path / "run", output_size=output_size, normalize=normalize)
-    out = export(run, tmp_path / "out")
-    want = load_run(run).encode(SENTENCES, normalize=False)            # the model's own output
-    got = load_folder(out).encode(SENTENCES, normalize=False)
-    assert got.shape == want.shape == (len(SENTENCES), output_size or 16)
-    np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+    ours = load_run(run)
+    want = ours.encode(SENTENCES)                                      # the model's own output
+    exact = load_folder(export(run, tmp_path / "out32", dtype="float32")).encode(SENTENCES)
+    assert exact.shape == want.shape == (len(SENTENCES), output_size or 16)
+    np.testing.assert_allclose(exact, want, rtol=0, atol=1e-6)
+    half = load_folder(export(run, tmp_path / "out")).encode(SENTENCES)     # float16, the default
+    np.testing.assert_allclose(half, rounded(ours, "float16").encode(SENTENCES), rtol=0, atol=1e-6)
+    assert_float16_close(half, want)
+    assert np.abs(half - want).max() > 0                              # it was rounded
     if normalize:
-        np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+        np.testing.assert_allclose(np.linalg.norm(half, axis=1), 1.0, atol=1e-5)
 
 
-def test_float16_weights_are_exported_as_float32(tmp_path):
-    run = make_run(tmp_path / "run", dtype=np.float16)
-    out = export(run, tmp_path / "out")
+def _dtypes(out: Path) -> set:
     from safetensors.numpy import load_file
-    for file in (out / "model.safetensors", out / "2_Dense" / "model.safetensors"):
-        assert {v.dtype for v in load_file(str(file)).values()} == {np.dtype(np.float32)}
+    return {v.dtype for file in (out / "model.safetensors", out / "2_Dense" / "model.safetensors")
+            for v in load_file(str(file)).values()}
+
+
+def test_weights_are_float16_by_default_and_float32_on_request(tmp_path, capsys):
+    run = make_run(tmp_path / "run")
+    assert _dtypes(export(run, tmp_path / "half")) == {np.dtype(np.float16)}
+    assert _dtypes(export(run, tmp_path / "full", dtype="float32")) == {np.dtype(np.float32)}
+    size = {name: (tmp_path / name / "model.safetensors").stat().st_size for name in ("half", "full")}
+    assert size["half"] < 0.6 * size["full"]
+    assert _json(tmp_path / "half" / "config.json")["torch_dtype"] == "float32"     # loaders compute in float32
+    assert main([str(run), str(tmp_path / "cli32"), "--float32"]) == 0
+    assert _dtypes(tmp_path / "cli32") == {np.dtype(np.float32)}
+    assert main([str(run), str(tmp_path / "cli16")]) == 0
+    assert "float16 weights move the vectors by at most" in capsys.readouterr().out
+    with pytest.raises(ExportError, match="float16 or float32"):
+        export(run, tmp_path / "bad", dtype="int8")
+
+
+def test_a_float16_run_exports_without_loss(tmp_path):
+    run = make_run(tmp_path / "run", dtype=np.float16)                 # as the shipped student is stored
+    out = export(run, tmp_path / "out")
+    assert _dtypes(out) == {np.dtype(np.float16)}
     np.testing.assert_allclose(load_folder(out).encode(SENTENCES), load_run(run).encode(SENTENCES),
                                rtol=0, atol=1e-6)
+
+
+def test_weights_beyond_float16_are_refused_not_written_as_infinity(tmp_path):
+    run = make_run(tmp_path / "run")
+    model = Encoder.load(run / "model.safetensors")
+    model.projection.params["bias"][0] = 1e5
+    model.save(run / "model.safetensors")
+    with pytest.raises(ExportError, match=r"\['projection.bias'\] hold values beyond float16's range.*float32"):
+        export(run, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    export(run, tmp_path / "out", dtype="float32")
 
 
 # --- the folder ----------------------------------------------------------------------------
@@ -135,8 +180,8 @@ def test_folder_layout_and_config(run_dir, tmp_path):
     assert "encoder.layer.1.attention.self.query.weight" in weights
     assert not weights["pooler.dense.weight"].any()
     dense = load_file(str(out / "2_Dense" / "model.safetensors"))
-    np.testing.assert_array_equal(dense["linear.weight"], model.state_dict()["projection.weight"])
-    np.testing.assert_array_equal(dense["linear.bias"], model.state_dict()["projection.bias"])
+    np.testing.assert_array_equal(dense["linear.weight"], model.state_dict()["projection.weight"].astype(np.float16))
+    np.testing.assert_array_equal(dense["linear.bias"], model.state_dict()["projection.bias"].astype(np.float16))
 
 
 def test_no_dense_and_no_normalize_modules_when_the_model_has_none(tmp_path):
@@ -155,7 +200,7 @@ def test_max_seq_length_is_256_for_a_model_with_more_positions(tmp_path):
 def test_tokenizer_files(tmp_path):
     from tokenizers import Tokenizer
     run_dir = make_run(tmp_path / "run", baked=True)             # truncation and padding in tokenizer.json
-    out = export(run_dir, tmp_path / "out")
+    out = export(run_dir, tmp_path / "out", dtype="float32")
     config = _json(out / "tokenizer_config.json")
     # BertTokenizer would make transformers rebuild the normaliser (accents stripped)
     assert config["tokenizer_class"] == "PreTrainedTokenizerFast"
@@ -179,6 +224,28 @@ def test_model_card(run_dir, tmp_path):
     assert "all-MiniLM-L6-v2" in card and "LibreOffice" in card and "Mozilla Public License 2.0" in card
     assert '"seed": 123' in card and EVAL_TABLE in card
     assert "de, ja" in card                                   # the run's languages (config langs=de,ja)
+    front = card.split("---\n")[1]
+    assert "base_model: sentence-transformers/all-MiniLM-L6-v2\n" in front
+    assert "\n.\n" not in card and "$" not in card.replace("$$", "")
+
+
+def test_model_card_tells_the_run_s_own_data_and_config(tmp_path):
+    run = make_run(tmp_path / "run", eval_md=False)
+    config = {"init": "teacher", "teacher_layers": "0,5", "num_layers": 3, "hidden_size": 384, "num_heads": 12,
+              "data_dir": "", "extra_data": "gimp,/somewhere/mine", "sample_alpha": 0.7, "langs": "", "seed": 1}
+    (run / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    (run / "eval_test.json").write_text(json.dumps(
+        {"libreoffice": [{"name": "student", "languages": {"de": {}, "ja": {}}}],
+         "gimp": [{"name": "student", "languages": {"sl": {}, "de": {}}}]}), encoding="utf-8")
+    card = (export(run, tmp_path / "out") / "README.md").read_text(encoding="utf-8")
+    data = card[card.index("## Training data"):card.index("## Training configuration")]
+    assert "LibreOffice 7.4 help" in data and "**gimp**" in data and "GNU Free Documentation License" in data
+    assert "`/somewhere/mine`: a corpus folder tinykd did not build" in data and "power 0.7" in data
+    assert "de, ja, sl" in card and "- sl\n" in card                 # the languages it was tested on
+    assert "(libreoffice, gimp, mine)" in card                         # what it saw, in the limitations
+    configuration = card[card.index("## Training configuration"):card.index("## Evaluation")]
+    assert '"num_layers"' not in configuration and "`num_layers`, `hidden_size`, `num_heads` left out" in configuration
+    assert '"teacher_layers": "0,5"' in configuration and "2 x 16" in card   # the layers the model has
 
 
 def test_model_card_without_config_or_evaluation_lists_all_12_languages(tmp_path):
@@ -291,6 +358,7 @@ _SKIP = _reference_libraries()
 @pytest.mark.skipif(_SKIP is not None, reason=str(_SKIP))
 @pytest.mark.parametrize("output_size, normalize", [(12, True), (None, False)])
 def test_sentence_transformers_reproduces_tinykd(tmp_path, output_size, normalize):
+    import torch
     from sentence_transformers import SentenceTransformer
     from transformers import AutoTokenizer
 
@@ -305,15 +373,20 @@ def test_sentence_transformers_reproduces_tinykd(tmp_path, output_size, normaliz
 
     st = SentenceTransformer(str(out), device="cpu")
     assert st.max_seq_length == ours.max_seq_length
-    want = ours.encode(SENTENCES, normalize=False)       # as the model outputs, like sentence-transformers
+    assert {p.dtype for p in st.parameters()} == {torch.float32}       # float16 in the file, float32 to compute
+    # both with their defaults: the model's output as it is (unit length only with a Normalize module)
+    exported = load_folder(out)
+    want = exported.encode(SENTENCES)
     got = st.encode(SENTENCES, batch_size=4, convert_to_numpy=True)
     diff = float(np.abs(got - want).max())
     print(f"\nsentence-transformers vs tinykd (output {output_size}, normalize {normalize}): "
           f"max |difference| {diff:.2e}")
     assert got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-5)
+    assert_float16_close(got, ours.encode(SENTENCES))                  # and the run's float32 vectors, to float16
+    if normalize:
+        np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
 
     # and what sentence-transformers saves from it loads back into tinykd
     st.save(str(tmp_path / "resaved"))
-    np.testing.assert_allclose(load_folder(tmp_path / "resaved").encode(SENTENCES, normalize=False),
-                               want, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(load_folder(tmp_path / "resaved").encode(SENTENCES), want, rtol=0, atol=1e-6)

@@ -129,3 +129,27 @@ def test_every_command_takes_both_spellings_of_a_flag(tmp_path, capsys):
     assert dashed(["--batch_size", "8", "--top_k=3", "x_y", "-"]) == ["--batch-size", "8", "--top-k=3", "x_y", "-"]
     assert evaluate_main(["--data_dir", str(tmp_path)]) == 2                       # accepted, and a clear message
     assert f"no corpus in {tmp_path}" in capsys.readouterr().err
+
+
+def _sentence_transformers_missing():
+    try:
+        import sentence_transformers  # noqa: F401
+    except ImportError as err:
+        return f"sentence-transformers not installed ({err.name})"
+    return None
+
+
+@pytest.mark.skipif(_sentence_transformers_missing() is not None, reason=str(_sentence_transformers_missing()))
+def test_the_exported_shipped_student_gives_the_same_vectors_everywhere(tmp_path):
+    from sentence_transformers import SentenceTransformer
+
+    from tinykd.export import export
+    out = export("pretrained", tmp_path / "student", log=lambda *a: None)          # float16, as it is shipped
+    shipped, exported = load(), load(out)
+    want = shipped.encode(SENTENCES)
+    np.testing.assert_allclose(exported.encode(SENTENCES), want, rtol=0, atol=1e-6)
+    st = SentenceTransformer(str(out), device="cpu")
+    got = st.encode(SENTENCES)                                                     # its defaults, and tinykd's
+    assert got.shape == want.shape == (3, shipped.get_embedding_dimension())
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(st.similarity(got, got).numpy(), shipped.similarity(want, want), atol=1e-5)

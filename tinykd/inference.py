@@ -99,6 +99,10 @@ class SentenceEncoder:
         """The width of the vectors (sentence-transformers' name for ``embedding_size``)."""
         return self.embedding_size
 
+    def get_embedding_dimension(self) -> int:
+        """The width of the vectors (the name sentence-transformers >= 6 gives it)."""
+        return self.embedding_size
+
     def __repr__(self) -> str:
         c = self.model.config
         return (f"SentenceEncoder(name={self.name!r}, layers={c.num_layers}, width={c.hidden_size}, "

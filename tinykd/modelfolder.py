@@ -284,20 +284,33 @@ def bert_config_json(model: Encoder, pad_token_id: int) -> dict:
     }
 
 
-def bert_weights(model: Encoder) -> tuple[dict, dict]:
-    """(BERT state for model.safetensors, Dense state for 2_Dense/model.safetensors), float32
-    (the inverse of :func:`_bert_state`).
+WEIGHT_DTYPES = ("float16", "float32")
+
+
+def bert_weights(model: Encoder, dtype: str = "float32") -> tuple[dict, dict]:
+    """(BERT state for model.safetensors, Dense state for 2_Dense/model.safetensors) in ``dtype``,
+    float32 or float16 (the inverse of :func:`_bert_state`). A weight beyond float16's range
+    (65504) is refused rather than written as infinity.
 
     The encoder's names already are BertModel's. BertModel also has a pooler (a dense
     layer + tanh on [CLS]) that sentence-transformers never uses; we write it as zeros so
     transformers does not warn about, and randomly initialise, missing weights.
     """
+    if dtype not in WEIGHT_DTYPES:
+        raise ModelFolderError(f"weights can be written as {' or '.join(WEIGHT_DTYPES)}, not {dtype!r}")
     state = {k: np.asarray(v, dtype=np.float32) for k, v in model.state_dict().items()}
+    if dtype == "float16":
+        limit = float(np.finfo(np.float16).max)
+        too_large = sorted(k for k, v in state.items() if v.size and float(np.abs(v).max()) > limit)
+        if too_large:
+            raise ModelFolderError(f"{too_large} hold values beyond float16's range ({limit:g}): export them "
+                                   "as float32")
+        state = {k: v.astype(np.float16) for k, v in state.items()}
     dense = {"linear." + k.removeprefix("projection."): state.pop(k)
              for k in [k for k in state if k.startswith("projection.")]}
     C = model.config.hidden_size
-    state["pooler.dense.weight"] = np.zeros((C, C), np.float32)
-    state["pooler.dense.bias"] = np.zeros(C, np.float32)
+    state["pooler.dense.weight"] = np.zeros((C, C), dtype)
+    state["pooler.dense.bias"] = np.zeros(C, dtype)
     return state, dense
 
 
@@ -352,9 +365,11 @@ def modules_json(has_dense: bool, normalize: bool) -> list[dict]:
     return [{"idx": i, "name": str(i), "path": path, "type": kind} for i, (path, kind) in enumerate(modules)]
 
 
-def write_folder(encoder: SentenceEncoder, out, card: str | None = None) -> None:
+def write_folder(encoder: SentenceEncoder, out, card: str | None = None, dtype: str = "float32") -> None:
     """Write ``encoder`` (model + tokenizer) as a sentence-transformers folder ``out`` (a new
-    folder), with ``card`` as its README.md."""
+    folder), with ``card`` as its README.md and the weights in ``dtype`` (float32, or float16:
+    half the file; either way config.json asks for float32, so that transformers and
+    sentence-transformers compute in float32, as tinykd does)."""
     out = Path(out)
     model = encoder.model
     c = model.config
@@ -367,7 +382,7 @@ def write_folder(encoder: SentenceEncoder, out, card: str | None = None) -> None
     pad_id = tokenizer.token_to_id(specials["pad_token"])
 
     out.mkdir(parents=True)
-    bert_state, dense_state = bert_weights(model)
+    bert_state, dense_state = bert_weights(model, dtype)
     write_json(out / "config.json", bert_config_json(model, pad_id))
     atomic_save_safetensors(bert_state, out / "model.safetensors", {"format": "pt"})
     tokenizer.save(str(out / "tokenizer.json"))
