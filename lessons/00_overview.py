@@ -38,7 +38,7 @@ kinds = ["the anchor", "English paraphrase", "German translation", "Japanese tra
 try:
     student = tinykd.load()                        # the shipped student: tinykd/pretrained/
 except FileNotFoundError as err:
-    raise SystemExit(f"No shipped student ({err}). This lesson shows the finished result; lesson 13 trains one.")
+    raise SystemExit(f"No shipped student ({err}). This lesson shows the finished result; lesson 13 trains one.") from None
 vectors = student.encode(sentences)                # (6, 384): one row per sentence
 print(f"""student.encode(6 sentences) returns an array of shape {vectors.shape}: one vector of {vectors.shape[1]} numbers per sentence.
 The first sentence's vector begins {np.round(vectors[0, :6], 3)} ...

@@ -40,7 +40,7 @@ where = next((a for a in sys.argv[1:] if not a.startswith("--")), None)
 try:
     student = tinykd.load(where)                   # None: the shipped student, tinykd/pretrained/
 except FileNotFoundError as err:
-    raise SystemExit(f"No student to use: {err}")
+    raise SystemExit(f"No student to use: {err}") from None
 print(f"""tinykd.load({where!r}) -> {student!r}
 The same calls as sentence-transformers' SentenceTransformer:
     vectors = student.encode(sentences, batch_size=32, normalize_embeddings=True)   # (N, {student.get_sentence_embedding_dimension()})
@@ -55,7 +55,7 @@ try:
     from tinykd.data import load_corpus
     test = load_corpus("test", langs=["de", "fr", "ja", "ru", "zh-CN"])
 except (ImportError, FileNotFoundError, ValueError) as err:
-    raise SystemExit(f"Cannot read the test split ({err}): the shipped data/ is needed for sections 2-4.")
+    raise SystemExit(f"Cannot read the test split ({err}): the shipped data/ is needed for sections 2-4.") from None
 rng = np.random.default_rng(0)
 POOL = 100 if FAST else 400                        # translations per language in the pool
 by_lang = {}
@@ -63,7 +63,7 @@ for p in test:
     if 25 <= len(p.english) <= 120:
         by_lang.setdefault(p.lang, {}).setdefault(p.english, p)    # one translation per English sentence
 pool = []
-for lang, pairs in by_lang.items():
+for pairs in by_lang.values():
     chosen = rng.permutation(len(pairs))[:POOL]
     items = list(pairs.values())
     pool += [items[i] for i in chosen]
