@@ -17,6 +17,8 @@ The student is shipped in tinykd/pretrained/; the teacher needs its package
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 from _common import section, table
 
@@ -38,7 +40,8 @@ kinds = ["the anchor", "English paraphrase", "German translation", "Japanese tra
 try:
     student = tinykd.load()                        # the shipped student: tinykd/pretrained/
 except FileNotFoundError as err:
-    raise SystemExit(f"No shipped student ({err}). This lesson shows the finished result; lesson 13 trains one.") from None
+    print(f"No shipped student ({err}). This lesson shows the finished result; lesson 13 trains one. Skipped.")
+    sys.exit(0)
 vectors = student.encode(sentences)                # (6, 384): one row per sentence
 print(f"""student.encode(6 sentences) returns an array of shape {vectors.shape}: one vector of {vectors.shape[1]} numbers per sentence.
 The first sentence's vector begins {np.round(vectors[0, :6], 3)} ...

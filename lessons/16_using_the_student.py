@@ -40,7 +40,8 @@ where = next((a for a in sys.argv[1:] if not a.startswith("--")), None)
 try:
     student = tinykd.load(where)                   # None: the shipped student, tinykd/pretrained/
 except FileNotFoundError as err:
-    raise SystemExit(f"No student to use: {err}") from None
+    print(f"No student to use: {err}. Lesson skipped.")
+    sys.exit(0)
 print(f"""tinykd.load({where!r}) -> {student!r}
 The same calls as sentence-transformers' SentenceTransformer:
     vectors = student.encode(sentences, batch_size=32, normalize_embeddings=True)   # (N, {student.get_sentence_embedding_dimension()})
@@ -55,7 +56,9 @@ try:
     from tinykd.data import load_corpus
     test = load_corpus("test", langs=["de", "fr", "ja", "ru", "zh-CN"])
 except (ImportError, FileNotFoundError, ValueError) as err:
-    raise SystemExit(f"Cannot read the test split ({err}): the shipped data/ is needed for sections 2-4.") from None
+    print(f"Cannot read the test split ({err}): sections 2-4 need the shipped data/. The exercise at the end\n"
+          "of this file needs only NumPy: python lessons/16_using_the_student.py --check grades it. Skipped.")
+    sys.exit(0)
 rng = np.random.default_rng(0)
 POOL = 100 if FAST else 400                        # translations per language in the pool
 by_lang = {}

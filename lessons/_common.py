@@ -1,4 +1,4 @@
-"""Two small helpers shared by the lessons: the fast flag and a plain-text table.
+"""What the lessons share: the fast flag, a plain-text table, and the --check switch of the exercises.
 
 Everything else a lesson needs comes from tinykd itself.
 """

@@ -21,6 +21,15 @@ LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.py"))
 # What each lesson must print (regular expressions): evidence that it reached its results, not
 # just that it started. A lesson without an entry must still exit cleanly and print its sections.
 KEY_PATTERNS = {
+    "00_overview.py": [r"student's cosine", r"16  using the student"],
+    "08_optimizer.py": [r"max \|by hand - tinykd AdamW\|", r"global norm <= 1 \(tinykd\) +1\.0000 +1\.0000",
+                        r"AdamW, lr 0\.05 +[+-]0\.0000 +[+-]0\.0000 +[+-]0\.0000"],
+    "09_tokens_and_positions.py": [r"position table set to 0 +\d\.\d\de-0[6-9]"],
+    "11_data.py": [r"\n  de +[\d,]+ +[\d,]+ +[\d,]+\n", r"occur in train: 0\.0%"],
+    "12_choosing_the_student.py": [r"ms per step", r"0,5 +1536 +\d+\.\d\dM"],
+    "15_speed.py": [r"\d+ GFLOP/s", r"attention's share"],
+    "16_using_the_student.py": [r"among the three nearest \d+%",
+                                r"reads it back: max \|difference\| of the vectors \d"],
     "01_arrays_and_backend.py": [r"BackendError", r"centred, float64", r"precision\(np\.float64\)"],
     "02_linear_layer.py": [r"dW = dy\^T x", r"dweight +no +yes", r"input:x +\S+ +ok", r"\n  bias +\S+ +WRONG"],
     "03_layernorm_and_gelu.py": [r"max \|tanh form - exact\| += [0-9.]+e-04",
