@@ -27,6 +27,62 @@ def test_translation_accuracy_searches_within_each_set_only():
     assert translation_accuracy(english, translation, set_size=1) == (100.0, 100.0)
 
 
+def test_a_repeated_translation_counts_as_found_whichever_copy_is_nearest():
+    # pairs 0 and 1 share the translation "OK"; the model gives both copies one vector (as the same text gets)
+    english = np.eye(3, dtype=np.float32)
+    translation = np.array([[0.9, 0.8, 0], [0.9, 0.8, 0], [0, 0, 1]], dtype=np.float32)
+    texts_en, texts_xx = ["Yes.", "Okay.", "No."], ["OK", "OK", "Nein"]
+    # by position English 1 finds the first copy (row 0), a miss; as sentence-transformers counts, a hit
+    assert translation_accuracy(english, translation) == (pytest.approx(200 / 3), pytest.approx(200 / 3))
+    assert translation_accuracy(english, translation, english_texts=texts_en, translation_texts=texts_xx) == \
+        (100.0, pytest.approx(200 / 3))        # xx->en: both copies find English 0; English 1's is still wrong
+    with pytest.raises(ValueError, match="2 texts for 3 pairs"):
+        translation_accuracy(english, translation, english_texts=texts_en[:2])
+
+
+def _sentence_transformers_missing():
+    try:
+        import sentence_transformers  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError as err:
+        return f"sentence-transformers not installed ({err.name})"
+    return None
+
+
+@pytest.mark.skipif(_sentence_transformers_missing() is not None, reason=str(_sentence_transformers_missing()))
+@pytest.mark.parametrize("seed", range(5))
+def test_translation_accuracy_equals_sentence_transformers_translation_evaluator(seed):
+    """A set with repeated translations and repeated English sentences, a model that gives a text one vector:
+    the TranslationEvaluator's accuracy, direction by direction."""
+    import torch
+    try:
+        from sentence_transformers.sentence_transformer.evaluation import TranslationEvaluator
+    except ImportError:                                                    # sentence-transformers < 6
+        from sentence_transformers.evaluation import TranslationEvaluator
+
+    rng = np.random.default_rng(seed)
+    n, dim = 60, 8
+    english = [f"en {i}" for i in rng.integers(0, 50, n)]          # some English sentences repeat
+    translation = [f"xx {i}" for i in rng.integers(0, 30, n)]      # many translations repeat
+    table = {text: rng.standard_normal(dim).astype(np.float32) for text in sorted({*english, *translation})}
+    # the translations near their English, with noise: some hits, some misses
+    for e, t in zip(english, translation):
+        table[t] += 0.5 * table[e]
+
+    class Model:
+        model_card_data = type("CardData", (), {"set_evaluation_metrics": lambda *args: None})()
+
+        def encode(self, sentences, **kwargs):
+            return [torch.from_numpy(table[s]) for s in sentences]
+
+    theirs = TranslationEvaluator(english, translation, write_csv=False)(Model())
+    vec = np.stack([table[s] for s in english]), np.stack([table[s] for s in translation])
+    ours = translation_accuracy(*vec, english_texts=english, translation_texts=translation)
+    assert ours == (pytest.approx(100 * theirs["src2trg_accuracy"]), pytest.approx(100 * theirs["trg2src_accuracy"]))
+    assert 0 < ours[0] < 100 and 0 < ours[1] < 100
+    assert translation_accuracy(*vec) != ours                                  # by position it differs
+
+
 def test_spearman_is_a_rank_correlation_with_averaged_ties():
     x = np.array([1.0, 2.0, 3.0, 4.0])
     assert spearman(x, x ** 3) == pytest.approx(1.0)

@@ -6,8 +6,10 @@ For a split's pairs (English s, translation t) and the teacher's vectors T(s):
     and the translated side S(t) (both against T(s));
   * translation accuracy in both directions: in a set of up to 1000 pairs, is
     t_i the nearest neighbour (cosine) of s_i among all translations (en->xx),
-    and s_i the nearest of t_i among all English sentences (xx->en)?
-    (sentence-transformers' TranslationEvaluator);
+    and s_i the nearest of t_i among all English sentences (xx->en)? A hit is
+    counted as sentence-transformers' TranslationEvaluator counts it: the nearest
+    sentence's text equals the right one's, so where two pairs share a translation
+    either copy is right (:func:`translation_accuracy`);
   * agreement with the teacher: Spearman correlation between the student's and
     the teacher's cosine similarities over random pairs of English sentences.
 
@@ -45,16 +47,40 @@ from tinykd.teacher import load_teacher, teacher_vectors_for
 SET_SIZE = 1000
 
 
-def translation_accuracy(english: np.ndarray, translation: np.ndarray, set_size: int = SET_SIZE):
-    """(en->xx, xx->en) accuracy in %, over consecutive sets of ``set_size`` pairs."""
+def _text_ids(texts: Sequence[str] | None, n: int) -> np.ndarray:
+    """(n,) one id per distinct text, equal for equal texts (without texts: each sentence its own)."""
+    if texts is None:
+        return np.arange(n)
+    ids: dict[str, int] = {}
+    return np.array([ids.setdefault(text, len(ids)) for text in texts], dtype=np.int64)
+
+
+def translation_accuracy(english: np.ndarray, translation: np.ndarray, set_size: int = SET_SIZE,
+                         english_texts: Sequence[str] | None = None,
+                         translation_texts: Sequence[str] | None = None):
+    """(en->xx, xx->en) accuracy in %, over consecutive sets of ``set_size`` pairs.
+
+    Row i of ``english`` and of ``translation`` are a pair. With the texts, a hit is counted as
+    sentence-transformers' ``TranslationEvaluator`` counts it: the nearest translation of
+    English i (the first, on a tie of cosines) has the text of translation i, so where two pairs
+    share a translation the copy of either is right (xx->en likewise). Without them, by position:
+    only translation i itself is right. Within one set the two agree unless texts repeat; over
+    several sets the result is the TranslationEvaluator's accuracy of each set, weighted by its size.
+    """
+    n = len(english)
+    for name, texts in (("english_texts", english_texts), ("translation_texts", translation_texts)):
+        if texts is not None and len(texts) != n:
+            raise ValueError(f"{name}: {len(texts)} texts for {n} pairs")
     correct_src = correct_trg = 0
-    for start in range(0, len(english), set_size):
-        e, t = unit(english[start:start + set_size]), unit(translation[start:start + set_size])
-        sim = e @ t.T                                          # (n, n) cosine
-        idx = np.arange(len(e))
-        correct_src += int((sim.argmax(axis=1) == idx).sum())  # each English finds its translation
-        correct_trg += int((sim.argmax(axis=0) == idx).sum())  # each translation finds its English
-    n = max(1, len(english))
+    for start in range(0, n, set_size):
+        rows = slice(start, start + set_size)
+        e, t = unit(english[rows]), unit(translation[rows])
+        sim = e @ t.T                                          # (m, m) cosine
+        trg = _text_ids(None if translation_texts is None else translation_texts[rows], len(e))
+        src = _text_ids(None if english_texts is None else english_texts[rows], len(e))
+        correct_src += int((trg[sim.argmax(axis=1)] == trg).sum())  # each English finds its translation('s text)
+        correct_trg += int((src[sim.argmax(axis=0)] == src).sum())  # each translation finds its English('s text)
+    n = max(1, n)
     return 100.0 * correct_src / n, 100.0 * correct_trg / n
 
 
@@ -119,10 +145,11 @@ def evaluation_pairs(pairs, max_per_lang: int | None = None, seed: int = 0) -> d
     return out
 
 
-def model_output(encoder) -> Callable[[list[str]], np.ndarray]:
+def model_output(encoder, progress: bool | None = None) -> Callable[[list[str]], np.ndarray]:
     """``encoder.encode`` returning the model's vectors as they are, not scaled to unit length:
-    what :func:`evaluate` measures the MSE on (as sentence-transformers' MSEEvaluator does)."""
-    return functools.partial(encoder.encode, normalize=False)
+    what :func:`evaluate` measures the MSE on (as sentence-transformers' MSEEvaluator does).
+    ``progress=False``: no progress bars (the trainer's evaluations, beside its own bar)."""
+    return functools.partial(encoder.encode, normalize=False, progress=progress)
 
 
 def evaluate(encode: Callable[[list[str]], np.ndarray], pairs, teacher_vectors: np.ndarray,
@@ -150,7 +177,8 @@ def evaluate(encode: Callable[[list[str]], np.ndarray], pairs, teacher_vectors: 
             t = teacher_vectors[[p.english_index for p in ps]].astype(np.float32)
             row["mse_en"] = 100.0 * float(((s_en - t) ** 2).mean())
             row["mse_xx"] = 100.0 * float(((s_xx - t) ** 2).mean())
-        row["acc_en_xx"], row["acc_xx_en"] = translation_accuracy(s_en, s_xx)
+        row["acc_en_xx"], row["acc_xx_en"] = translation_accuracy(
+            s_en, s_xx, english_texts=[p.english for p in ps], translation_texts=[p.translation for p in ps])
         row["acc"] = 0.5 * (row["acc_en_xx"] + row["acc_xx_en"])
         result["languages"][lang] = row
     langs = result["languages"]
@@ -179,7 +207,8 @@ def tfidf_reference(pairs, max_per_lang: int | None = None, seed: int = 0) -> di
         for start in range(0, len(ps), SET_SIZE):   # idf from each set itself
             chunk = ps[start:start + SET_SIZE]
             vec = char_trigram_tfidf([p.english for p in chunk] + [p.translation for p in chunk])
-            a_src, a_trg = translation_accuracy(vec[:len(chunk)], vec[len(chunk):], SET_SIZE)
+            a_src, a_trg = translation_accuracy(vec[:len(chunk)], vec[len(chunk):], SET_SIZE,
+                                                [p.english for p in chunk], [p.translation for p in chunk])
             acc[0] += a_src * len(chunk)
             acc[1] += a_trg * len(chunk)
         row = {"pairs": len(ps), "acc_en_xx": acc[0] / len(ps), "acc_xx_en": acc[1] / len(ps)}
