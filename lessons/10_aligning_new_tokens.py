@@ -274,7 +274,7 @@ from tinykd.inference import SentenceEncoder, unit  # noqa: E402
 from tinykd.student import student_from_teacher, transfer_embeddings  # noqa: E402
 
 SAMPLE = 3000 if FAST else None                                # training pairs to fit on (None: all of them)
-PER_LANG = 40 if FAST else 100                                 # dev pairs per language in the evaluation
+PER_LANG = 40 if FAST else 60                                  # dev pairs per language in the evaluation
 LAYERS = [0] if FAST else TrainConfig().layer_list()           # the teacher layers the default student keeps
 if SAMPLE:
     keep = np.sort(np.random.default_rng(0).permutation(len(train_pairs))[:SAMPLE])
