@@ -319,14 +319,15 @@ def main(argv=None) -> int:
     parser.add_argument("model", nargs="?", default=None,
                         help="a run directory, a sentence-transformers folder, or 'teacher' (default: the student "
                              "shipped in the package)")
-    parser.add_argument("--split", default="test", choices=["test", "dev"])
+    parser.add_argument("--split", default="test", choices=["test", "dev"], help="which split of each domain")
     parser.add_argument("--data-dir", default=None, help="the data directory (default: data/); each corpus folder "
                                                          "in it is a domain")
     parser.add_argument("--domains", default=None,
                         help="comma-separated domains to evaluate (default: all of the data directory's)")
-    parser.add_argument("--max-per-lang", type=int, default=None, help="cap pairs per language (faster)")
+    parser.add_argument("--max-per-lang", type=int, default=None,
+                        help="cap pairs per language (faster; default: every pair of the split)")
     parser.add_argument("--compare", nargs="*", default=[], metavar="MODEL",
-                        help="more models to put in the same tables (e.g. the static student's run)")
+                        help="more models to put in the same tables (e.g. the static student's run; default: none)")
     parser.add_argument("--no-references", action="store_true", help="skip the teacher and TF-IDF columns")
     parser.add_argument("--out", default=None, help="write the JSON results here "
                                                     "(default: RUN_DIR/eval_<split>.json for a run)")
