@@ -83,6 +83,7 @@ def assemble(raw: Iterable[SourcePair], out_dir, source: str, kind: str, info: d
     Returns the report. Raises ValueError if no language passes its checks (nothing is written).
     """
     raw = [SourcePair(*p) for p in raw]
+    log(f"  {source}: cleaning {len(raw)} pairs, checking each language's alignment, splitting by document")
     kept, drops = clean.clean_pairs(raw, filters)
     checks = alignment_checks(raw, kept)
     left_out = {lang: c["why"] for lang, c in checks.items() if not c["ok"]}
@@ -114,6 +115,7 @@ def assemble(raw: Iterable[SourcePair], out_dir, source: str, kind: str, info: d
         "checks": checks,
         "samples": samples,
     }
+    log(f"  {source}: writing {corpus.corpus_dir(out_dir)}")
     report["files"] = write_atomically(by_split, report, out_dir)
     return report
 

@@ -55,7 +55,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from . import assemble, clean, debian, languages
+from . import assemble, clean, debian, languages, progress
 
 SOURCE = "cldr"
 KIND = "names"
@@ -211,9 +211,10 @@ def read(roots: Iterable, langs: list[str] | None = None, min_names: int | None 
         raise FileNotFoundError("no CLDR common/main folder in the given roots")
     stats = {} if stats is None else stats
     english = read_names(main / "en.xml")
-    for lang, locale in locales(main).items():
-        if langs is not None and lang not in langs:
-            continue
+    bar = progress.reading([(lang, locale) for lang, locale in locales(main).items() if langs is None or lang in langs],
+                           f"{SOURCE}: locales", "locale")
+    for lang, locale in bar:
+        bar.set_postfix_str(locale)
         counts: dict = {}
         names = read_names(main / f"{locale}.xml", counts)
         pairs = []

@@ -58,7 +58,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from . import assemble, debian, languages
+from . import assemble, debian, languages, progress
 
 SOURCE = "debref"
 KIND = "documentation"
@@ -286,15 +286,18 @@ def read(roots: Iterable, counts: dict[str, Counter] | None = None, log=print) -
     english_code = next((code for code in pages if languages.is_english(code)), None)
     if english_code is None:
         raise FileNotFoundError(f"no English Debian Reference pages (*.en.html) under {HTML_DIR} in the trees given")
+    log(f"  {SOURCE}: reading {len(pages[english_code])} English pages, then each language's")
     english = {page: read_page(path) for page, path in sorted(pages[english_code].items())}
     counts = {} if counts is None else counts
-    for code in sorted(pages):
-        if languages.is_english(code):
-            continue
+    bar = progress.reading([code for code in sorted(pages) if not languages.is_english(code)],
+                           f"{SOURCE}: languages", "lang")
+    tell = progress.say(bar, log)
+    for code in bar:
         if code.lower() in NOT_TRANSLATIONS:
-            log(f"  {SOURCE}: {code} left out: {NOT_TRANSLATIONS[code.lower()]}")
+            tell(f"  {SOURCE}: {code} left out: {NOT_TRANSLATIONS[code.lower()]}")
             continue
         lang = languages.canonical(code)
+        bar.set_postfix_str(lang)
         n = counts.setdefault(lang, Counter())
         before = n["pairs"]
         for page, path in sorted(pages[code].items()):
@@ -304,7 +307,7 @@ def read(roots: Iterable, counts: dict[str, Counter] | None = None, log=print) -
             for section, en, tr in align_page(english[page], read_page(path), n):
                 n["pairs"] += 1
                 yield assemble.SourcePair(lang, f"{SOURCE}:{section}", en, tr)
-        log(f"  {SOURCE}: {lang}: {n['pairs'] - before} pairs from {n['aligned']} sections; "
+        tell(f"  {SOURCE}: {lang}: {n['pairs'] - before} pairs from {n['aligned']} sections; "
             f"{n['skipped_structure']} sections skipped (structure differs), {n['skipped_label']} titles skipped")
 
 

@@ -65,7 +65,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from . import assemble, clean, debian, languages
+from . import assemble, clean, debian, languages, progress
 from .assemble import SourcePair
 
 SOURCE = "firefox"
@@ -750,7 +750,9 @@ def read(roots: Iterable[Path], skipped: Counter | None = None) -> Iterator[Sour
         if lang in packs:
             raise ValueError(f"two language packs for {lang}: {packs[lang][1]} and {found[1]}")
         packs[lang] = found
-    for lang in sorted(packs):
+    bar = progress.reading(sorted(packs), f"{SOURCE}: language packs", "pack")
+    for lang in bar:
+        bar.set_postfix_str(lang)
         locale, xpi = packs[lang]
         yield from aligned_pairs(english, lang, read_langpack(xpi, locale), skipped)
 
@@ -775,6 +777,7 @@ def build(out_dir, work_dir="build", langs: list[str] | None = None, log=print) 
         log(f"  {SOURCE}: copyright files that do not say {LICENCE} for 'Files: *': {other}")
     t1 = time.time()
     skipped: Counter = Counter()
+    log(f"  {SOURCE}: reading the English strings of {ENGLISH_PACKAGE} and {len(got) - 1} language packs")
     raw = list(read([got[n].root for n in names if n in got], skipped))
     log(f"  {SOURCE}: read {len(raw)} aligned strings in {time.time() - t1:.0f}s")
     info = {

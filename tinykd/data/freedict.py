@@ -61,7 +61,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from . import assemble, clean, corpus, debian, split
+from . import assemble, clean, corpus, debian, progress, split
 
 SOURCE = "freedict"
 KIND = "dictionary"
@@ -409,9 +409,13 @@ def read(roots: Iterable, langs: list[str] | None = None, stats: dict | None = N
     (only ``langs``, project codes, if given), dictionary by dictionary in name order, glued
     phrases repaired (:func:`unglue`) and copies of the English left out (:func:`is_copy`).
     ``stats`` (if given) gets ``unglued`` per dictionary and ``copies`` per language."""
-    pairs = {dictionary: list(dictionary_pairs(index, dictionary))
-             for dictionary, index in find_dictionaries(roots).items()
-             if langs is None or dictionary_language(dictionary) in langs}
+    found = [(dictionary, index) for dictionary, index in find_dictionaries(roots).items()
+             if langs is None or dictionary_language(dictionary) in langs]
+    bar = progress.reading(found, f"{SOURCE}: dictionaries", "dict")
+    pairs = {}
+    for dictionary, index in bar:
+        bar.set_postfix_str(dictionary)
+        pairs[dictionary] = list(dictionary_pairs(index, dictionary))
     stats = {} if stats is None else stats
     stats["unglued"], copies = {}, Counter()
     for found in unglue(pairs, stats["unglued"]).values():

@@ -68,7 +68,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from . import assemble, clean, debian, languages
+from . import assemble, clean, debian, languages, progress
 from .assemble import SourcePair
 
 SOURCE = "games"
@@ -514,9 +514,11 @@ READERS = {"freeorion": read_freeorion, "widelands": read_widelands, "warzone210
 def read(roots: Mapping[str, Path], langs: list[str] | None = None) -> Iterator[SourcePair]:
     """Aligned pairs of every game whose package is in ``roots`` (``{package: unpacked tree}``),
     in ``langs`` (canonical codes; None: all)."""
-    for game, package in GAMES.items():
-        if package in roots:
-            yield from READERS[game](roots[package], langs)
+    bar = progress.reading([game for game, package in GAMES.items() if package in roots], f"{SOURCE}: games", "game",
+                           show=True)
+    for game in bar:
+        bar.set_postfix_str(game)
+        yield from READERS[game](roots[GAMES[game]], langs)
 
 
 def game_of(doc: str) -> str:

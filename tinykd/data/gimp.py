@@ -67,7 +67,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import NamedTuple
 
-from . import assemble, clean, debian, languages
+from . import assemble, clean, debian, languages, progress
 from .assemble import SourcePair
 
 SOURCE = "gimp"
@@ -371,11 +371,15 @@ def read(roots: Iterable[Path | str], stats: dict[str, Counter] | None = None, l
                                 f"it comes with the package {ENGLISH_PACKAGE}")
     stats = defaultdict(Counter) if stats is None else stats
     en_dir = folders[ENGLISH_FOLDER]
-    english = {page: read_page(en_dir / page) for page in list_pages(en_dir)}
-    for name, folder in sorted(folders.items()):
-        if languages.is_english(name):
-            continue
+    en_pages = list_pages(en_dir)
+    log(f"  {SOURCE}: reading the English manual ({len(en_pages)} pages), then each language's")
+    english = {page: read_page(en_dir / page) for page in en_pages}
+    bar = progress.reading([(n, f) for n, f in sorted(folders.items()) if not languages.is_english(n)],
+                           f"{SOURCE}: languages", "lang")
+    tell = progress.say(bar, log)
+    for name, folder in bar:
         lang = languages.canonical(name)
+        bar.set_postfix_str(lang)
         counts = stats.setdefault(lang, Counter())
         for page in list_pages(folder):
             if page not in english:
@@ -394,7 +398,7 @@ def read(roots: Iterable[Path | str], stats: dict[str, Counter] | None = None, l
                     counts["units left in English"] += 1
                 else:
                     yield SourcePair(lang, f"{SOURCE}:{page}", en_text, tr_text)
-        log(f"  {SOURCE}: {lang:6s} {counts['units'] - counts['units left in English']:6d} translated units of "
+        tell(f"  {SOURCE}: {lang:6s} {counts['units'] - counts['units left in English']:6d} translated units of "
             f"{counts['units']}; pages aligned whole {counts['pages aligned whole']}, by sections "
             f"{counts['pages aligned by sections']}, skipped {counts['pages skipped']} (structure) "
             f"+ {counts['pages skipped: translations shifted']} (translations shifted)")

@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import clean, corpus, helpreader, split
+from . import clean, corpus, helpreader, progress, split
 
 # Every language of the help in Debian 12 (packages libreoffice-help-<code, lowercased>; the sk
 # package holds no pages); the shipped corpus was built for the first twelve, corpus.LANGS.
@@ -93,14 +93,19 @@ def build_corpus(source_dir, data_dir=None, langs: Sequence[str] = corpus.LANGS,
         raise SystemExit(f"language folders missing under {helpreader.help_root(source_dir)}: "
                          f"{missing or [helpreader.ENGLISH_FOLDER]} (found {folders})")
     t0 = time.time()
+    log(f"reading the English help pages, then those of {len(langs)} languages")
     english = helpreader.read_english(source_dir)
     raw: list[helpreader.AlignedPair] = []
-    for lang in langs:
+    bar = progress.reading(langs, "help pages: languages", "lang")
+    tell = progress.say(bar, log)
+    for lang in bar:
+        bar.set_postfix_str(lang)
         folder = folder_of[lang.lower()]
         pairs = [p._replace(lang=lang) for p in helpreader.aligned_pairs(source_dir, folder, english)]
-        log(f"  read {lang:6s} {len(pairs):6d} aligned paragraphs")
+        tell(f"  read {lang:6s} {len(pairs):6d} aligned paragraphs")
         raw.extend(pairs)
-    log(f"read {len(raw)} aligned paragraphs in {time.time() - t0:.0f}s")
+    log(f"read {len(raw)} aligned paragraphs in {time.time() - t0:.0f}s; cleaning, splitting by page and writing "
+        f"the corpus")
 
     # 1. normalise + filter.  2. split by page.  3. overlap rule.  4. dedupe.
     kept, drops = clean.clean_pairs(raw)

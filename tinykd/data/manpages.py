@@ -51,7 +51,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from . import assemble, debian, languages
+from . import assemble, debian, languages, progress
 
 SOURCE = "manpages"
 KIND = "documentation"
@@ -377,11 +377,14 @@ def read(roots: Iterable, counts: dict[str, Counter] | None = None, log=print) -
     pages = man_pages(roots)
     if "en" not in pages:
         raise FileNotFoundError(f"no English manual pages ({MAN_DIR}/man*/) in the trees given")
+    log(f"  {SOURCE}: reading {len(pages['en'])} English manual pages, then each language's")
     english = {page: read_page(path) for page, path in pages["en"].items()}
     counts = {} if counts is None else counts
-    for lang in sorted(pages):
-        if languages.is_english(lang):
-            continue
+    bar = progress.reading([lang for lang in sorted(pages) if not languages.is_english(lang)],
+                           f"{SOURCE}: languages", "lang")
+    tell = progress.say(bar, log)
+    for lang in bar:
+        bar.set_postfix_str(lang)
         n = counts.setdefault(lang, Counter())
         before = n["pairs"]
         for page, path in sorted(pages[lang].items()):
@@ -395,7 +398,7 @@ def read(roots: Iterable, counts: dict[str, Counter] | None = None, log=print) -
             for en, tr in align_page(en_units, tr_units, n):
                 n["pairs"] += 1
                 yield assemble.SourcePair(lang, f"{SOURCE}:{page}", en, tr)
-        log(f"  {SOURCE}: {lang}: {n['pairs'] - before} pairs from {n['aligned']} pages; {n['skipped_structure']} "
+        tell(f"  {SOURCE}: {lang}: {n['pairs'] - before} pairs from {n['aligned']} pages; {n['skipped_structure']} "
             f"pages skipped (structure differs), {n['no_english']} without an English page")
 
 
