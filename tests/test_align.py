@@ -92,3 +92,21 @@ def test_pairs_within_and_across_groups():
     assert got == want
     i, j = _pairs(a, a)
     assert len(i) == 2 * 2 + 1 + 3 * 3
+
+
+def test_a_cap_fits_the_most_used_new_tokens_and_keeps_the_rest_at_their_start():
+    """max_tokens: the K most used new tokens are fitted; the rarer keep X0 (and count as fixed)."""
+    rng = np.random.default_rng(3)
+    V, C = 40, 6
+    table = rng.normal(size=(V, C)).astype(np.float32)
+    english = [rng.integers(5, 20, size=6) for _ in range(300)]                    # English uses 5..19
+    translations = [np.r_[rng.integers(20, 30, size=4), rng.integers(30, 40, size=1)] for _ in range(300)]
+    translations[0] = np.r_[translations[0], [20] * 50]                            # 20 is used most
+    full, stats = align_new_embeddings(table, english, translations, strip_special=False)
+    capped, capped_stats = align_new_embeddings(table, english, translations, strip_special=False, max_tokens=5)
+    assert stats["fitted"] == 20 and capped_stats["fitted"] == 5 and capped_stats["kept_at_start"] == 15
+    uses = np.bincount(np.concatenate(translations), minlength=V)
+    moved = np.flatnonzero(np.abs(capped - table).max(axis=1) > 0)
+    assert len(moved) == 5 and 20 in moved and set(moved) <= set(range(20, 40))
+    assert uses[moved].min() >= np.sort(uses[20:])[-5]                              # the five most used
+    np.testing.assert_array_equal(capped[:20], table[:20])

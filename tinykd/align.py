@@ -19,10 +19,13 @@ problem, with a ridge that pulls a rarely seen token towards its transferred sta
                    Y[i]    = mean_j E[e_j]  -  (1/n_i) sum_{fixed x_j} E[x_j]       (N, C)
     (A^T A + r I) X = A^T Y + r X0,     r = ridge * mean(diag(A^T A))
 
-A^T A is K x K (K ~ 8k new tokens: half a gigabyte in float64) and is summed
-from each translation's co-occurring new tokens; one dense solve then gives X.
-On the 274k training pairs it takes well under a minute; what it does for the
-untrained student is measured in docs/experiments.md, and lesson 10 steps through it.
+A^T A is K x K and is summed from each translation's co-occurring new tokens; one
+dense solve then gives X. Its cost grows as K^3 (and its memory as K^2), so with a
+large vocabulary only the K most used new tokens are fitted (``max_tokens``; the
+trainer's ``--align_max_tokens``, 8000: half a gigabyte in float64) and the rarer
+ones keep X0 and count as fixed. On the default run's 200k pairs, 52 languages and
+30k pieces it takes about 20 s on 2 cores; what it does for the untrained student is
+measured in docs/experiments.md, and lesson 10 steps through it.
 
 [CLS] and [SEP] are left out of both bags; tokens that never occur in a
 training translation keep X0.
@@ -71,17 +74,19 @@ def normal_equations(english_ids: Sequence[np.ndarray], translation_ids: Sequenc
     Both are co-occurrence counts, weighted by 1/n and 1/m. Write Y[i] = sum_u S[i, u] E[u]
     with S[i, u] = count of u in English i / m_i  -  count of fixed u in translation i / n_i;
     then A^T Y = (A^T S) E, and A^T A, A^T S are sums over the tokens that share a pair.
+    A^T S has a column for each of the V - K fixed tokens only: memory K x V in float64.
 
     english_ids, translation_ids: N arrays of token ids without [CLS]/[SEP]
     table: (V, C) the current embedding table   free: (V,) bool, the rows to fit (the others are constants)
     """
     V = len(free)
-    new_ids = np.flatnonzero(free)
-    K = len(new_ids)
+    new_ids, fixed_ids = np.flatnonzero(free), np.flatnonzero(~free)
+    K, F = len(new_ids), len(fixed_ids)
     column = np.full(V, -1, dtype=np.int64)
     column[new_ids] = np.arange(K)                      # token id -> column of A (new tokens only)
+    column[fixed_ids] = np.arange(F)                    # token id -> column of S (fixed tokens only)
     AtA = np.zeros(K * K, dtype=np.float64)
-    AtS = np.zeros(K * V, dtype=np.float64)
+    AtS = np.zeros(K * F, dtype=np.float64)
     for start in range(0, len(english_ids), chunk):
         en, xx = english_ids[start:start + chunk], translation_ids[start:start + chunk]
         n = np.array([max(len(x), 1) for x in xx], dtype=np.float64)                  # tokens per translation
@@ -93,25 +98,29 @@ def normal_equations(english_ids: Sequence[np.ndarray], translation_ids: Sequenc
         f_pair, f_token, f_weight = x_pair[~is_new], x_token[~is_new], -x_weight[~is_new]
         order = np.argsort(np.r_[e_pair, f_pair], kind="stable")                       # S, sorted by pair
         s_pair = np.r_[e_pair, f_pair][order]
-        s_token, s_weight = np.r_[e_token, f_token][order], np.r_[e_weight, f_weight][order]
+        s_col, s_weight = column[np.r_[e_token, f_token][order]], np.r_[e_weight, f_weight][order]
 
         i, j = _pairs(a_pair, a_pair)
         AtA += np.bincount(a_col[i] * K + a_col[j], weights=a_weight[i] * a_weight[j], minlength=K * K)
         i, j = _pairs(a_pair, s_pair)
-        AtS += np.bincount(a_col[i] * V + s_token[j], weights=a_weight[i] * s_weight[j], minlength=K * V)
-    AtY = AtS.reshape(K, V) @ table.astype(np.float64)                                # (K, C)
+        AtS += np.bincount(a_col[i] * F + s_col[j], weights=a_weight[i] * s_weight[j], minlength=K * F)
+    AtY = AtS.reshape(K, F) @ table[fixed_ids].astype(np.float64)                     # (K, C)
     return AtA.reshape(K, K), AtY, new_ids
 
 
 def align_new_embeddings(table: np.ndarray, english_ids: Sequence[np.ndarray],
                          translation_ids: Sequence[np.ndarray], ridge: float = 0.01,
-                         keep_ids: Sequence[int] = (), strip_special: bool = True) -> tuple[np.ndarray, dict]:
+                         keep_ids: Sequence[int] = (), strip_special: bool = True,
+                         max_tokens: int = 0) -> tuple[np.ndarray, dict]:
     """The embedding table with the rows English never uses fitted by ridge least squares.
 
     table: (V, C) transferred embeddings (the start X0 and the fixed English rows)
     english_ids[i], translation_ids[i]: token ids of training pair i, with [CLS] ... [SEP]
     (``strip_special``) or without.  ``keep_ids``: rows to keep as they are (the special
-    tokens).  Returns the new (V, C) float32 table and a few numbers.
+    tokens).  ``max_tokens`` > 0: fit only that many new tokens, those the translations use
+    most; the rarer ones keep their transferred start and count as fixed (the dense solve
+    costs K^3 and K x K memory, so K is what bounds the fit's time).
+    Returns the new (V, C) float32 table and a few numbers.
     """
     if strip_special:
         english_ids = [e[1:-1] for e in english_ids]
@@ -124,8 +133,16 @@ def align_new_embeddings(table: np.ndarray, english_ids: Sequence[np.ndarray],
     for x in translation_ids:
         free[x] = True
     free &= ~fixed
+    capped = 0
+    if 0 < max_tokens < free.sum():                       # keep the most used; the others stay at X0
+        uses = np.bincount(np.concatenate(translation_ids), minlength=len(free)) * free   # (V,)
+        rarest = np.argsort(-uses, kind="stable")[max_tokens:]
+        capped = int(free[rarest].sum())
+        free[rarest] = False
+        fixed |= ~free & (uses > 0)
     out = table.astype(np.float32, copy=True)
-    stats = {"fixed": int(fixed.sum()), "fitted": int(free.sum()), "unseen": int((~fixed & ~free).sum())}
+    stats = {"fixed": int(fixed.sum()) - capped, "fitted": int(free.sum()), "kept_at_start": capped,
+             "unseen": int((~fixed & ~free).sum())}
     if not free.any():
         return out, stats | {"ridge": 0.0}
     AtA, AtY, new_ids = normal_equations(english_ids, translation_ids, table, free)

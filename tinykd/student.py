@@ -171,7 +171,8 @@ def build_student(config: TrainConfig, tokenizer, items: PairItems | None = None
         pieces = tokenizer.get_vocab()
         special = [pieces[t] for t in SPECIAL_PIECES if t in pieces]
         aligned, _ = align_new_embeddings(backend.to_numpy(words), items.english_ids, items.translation_ids,
-                                          ridge=config.align_ridge, keep_ids=special)
+                                          ridge=config.align_ridge, keep_ids=special,
+                                          max_tokens=config.align_max_tokens)
         words[...] = backend.asarray(aligned)
     if not config.normalize and items is not None:
         ids, mask = pad(items.english_ids[:SCALE_SENTENCES])                     # (n, T)
