@@ -285,7 +285,7 @@ def tiny_data(tmp_path_factory):
 def _config(data_dir, **kw):
     base = dict(init="random", hidden_size=16, num_layers=1, num_heads=2, intermediate_size=32, max_length=16,
                 batch_size=8, steps=12, eval_every=6, eval_pairs=10, checkpoint_every=4, log_every=2,
-                test_eval=True, lr=3e-3, data_dir=str(data_dir), seed=3)
+                test_eval=True, lr=3e-3, data_dir=str(data_dir), seed=3, sample_alpha=1.0)
     base.update(kw)
     return make_config([], **base)
 
@@ -582,3 +582,33 @@ def test_temperature_sampling_gives_small_groups_a_larger_share():
     assert len(half) == 1000 and counts["small"] > 10 and counts["big"] < 900                  # 30^2 : 9.5^2 : 3.2^2
     np.testing.assert_array_equal(half, temperature_sample(groups, 0.5, seed=0))              # the same every time
     assert not np.array_equal(half, temperature_sample(groups, 0.5, seed=1))
+
+
+def test_temperature_sampling_draws_an_epoch_of_a_given_size():
+    """--max_pairs: a run tokenises only the pairs it draws, in the same shares as a full epoch."""
+    from tinykd.data.pairs import temperature_sample
+    groups = np.array(["big"] * 900 + ["mid"] * 90 + ["small"] * 10)
+    part = temperature_sample(groups, 1.0, seed=0, total=100)                      # proportional: 90 / 9 / 1
+    assert len(part) == len(set(part.tolist())) == 100
+    assert dict(zip(*np.unique(groups[part], return_counts=True))) == {"big": 90, "mid": 9, "small": 1}
+    even = temperature_sample(groups, 0.0, seed=0, total=30)
+    assert sorted(np.unique(groups[even], return_counts=True)[1].tolist()) == [10, 10, 10]
+    more = temperature_sample(groups, 0.0, seed=0, total=3000)                      # more than N: repeats
+    assert len(more) == 3000 and np.bincount(more, minlength=1000)[900:].min() >= 1
+
+
+def test_extra_data_shipped_and_all_name_the_folders_inside_the_data_dir(tiny_data, tmp_path):
+    """The default --extra_data shipped: the shipped mix's folders that the data dir has; all: every one."""
+    import shutil
+
+    from tinykd.train import extra_folders
+    data = tmp_path / "data"
+    shutil.copytree(tiny_data, data)
+    _swedish_folder(data / "gimp")                          # a folder of the shipped mix
+    _swedish_folder(data / "mine")                          # one of the user's
+    names = lambda extra: [f.name for f in extra_folders(_config(data, extra_data=extra))]   # noqa: E731
+    assert names("shipped") == ["gimp"] and TrainConfig().extra_data == "shipped"
+    assert names("all") == ["gimp", "mine"]
+    assert names("") == [] and names("mine") == ["mine"] and names("shipped,mine,gimp") == ["gimp", "mine"]
+    assert names("shipped") == [f.name for f in extra_folders(_config(data))]
+    assert [f.name for f in extra_folders(_config(tiny_data))] == []            # a data dir without folders

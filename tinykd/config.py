@@ -31,6 +31,8 @@ class TrainConfig:
     embed_init: str = "aligned"      # init=teacher: "aligned" fits new tokens by least squares (tinykd.align);
                                      # "transfer": the mean of the teacher's pieces only
     align_ridge: float = 0.01        # pull of a rarely seen new token towards its transferred vector
+    align_max_tokens: int = 15000    # fit at most this many new tokens, the most used (0: all); the rarer keep
+                                     # their transferred vector (the solve's time grows as the cube of this)
     num_layers: int = 3              # init=random only (with init=teacher: len(teacher_layers))
     hidden_size: int = 384           # init=random only (with init=teacher: the teacher's width)
     num_heads: int = 12              # init=random only
@@ -60,18 +62,23 @@ class TrainConfig:
     clip: float = 1.0                # global gradient-norm clip (0: off)
     steps: int = 3000                # optimisation steps
     # -- bookkeeping -------------------------------------------------------------------------
-    eval_every: int = 500            # steps between dev evaluations, and one before the first (0: only at the end)
-    eval_pairs: int = 200            # dev pairs per language in those evaluations
+    eval_every: int = 1000           # steps between dev evaluations, and one before the first (0: only at the end)
+    eval_pairs: int = 50             # dev pairs per language in those evaluations
     checkpoint_every: int = 250      # steps between checkpoints
     log_every: int = 10
     test_eval: bool = True           # evaluate on the test split at the end
     seed: int = 0
     data_dir: str = ""               # "" = the shipped data/
-    extra_data: str = ""             # comma-separated corpus folders whose training pairs join the shipped
-                                     # ones; a bare name is a folder in the data dir ("bible": data/bible)
-    sample_alpha: float = 1.0        # temperature sampling over the (corpus folder, language) groups of training
+    extra_data: str = "shipped"      # comma-separated corpus folders whose training pairs join the data dir's
+                                     # own (the help pages); a bare name is a folder in the data dir ("bible":
+                                     # data/bible); "shipped": the shipped mix's (data/firefox, gimp, debref,
+                                     # games, freedict, cldr); "all": every folder in the data dir; "": none
+    sample_alpha: float = 0.5        # temperature sampling over the (corpus folder, language) groups of training
                                      # pairs: a group of n pairs gets a share of the epoch proportional to
                                      # n^alpha (1: every pair once; 0.3: small groups seen far more often)
+    max_pairs: int = 200_000         # the run draws at most this many training pairs (by the sampling above)
+                                     # before tokenising them; the alignment fit and every epoch use them
+                                     # (0: all), so the start-up does not grow with the data
     langs: str = ""                  # comma-separated subset of languages; "" = all (an --extra_data
                                      # folder's own languages included)
     preset: str = "default"
@@ -92,7 +99,7 @@ PRESETS = {
     "default": dict(),
     # best quality: about 1.5 hours on 2 CPU cores, minutes on a GPU, with the Bible for general text
     # (build it first: python -m tinykd.data bible); docs/experiments.md has its results
-    "long": dict(steps=8000, batch_size=64, extra_data="bible", eval_every=500, checkpoint_every=250),
+    "long": dict(steps=8000, batch_size=64, extra_data="shipped,bible", eval_every=500, checkpoint_every=250),
 }
 
 
@@ -211,6 +218,9 @@ def validate(c: TrainConfig) -> None:
     for name in AT_LEAST_ZERO:
         if getattr(c, name) < 0:
             raise ConfigError(f"--{name} must be at least 0, got {getattr(c, name)}")
+    if c.max_pairs < 0 or c.align_max_tokens < 0:
+        raise ConfigError(f"--max_pairs and --align_max_tokens must be at least 0 (0: no limit), got "
+                          f"{c.max_pairs} and {c.align_max_tokens}")
     if not (math.isfinite(c.sample_alpha) and 0 <= c.sample_alpha <= 1):
         raise ConfigError(f"--sample_alpha must be in [0, 1] (1: every pair once), got {c.sample_alpha!r}")
     if not 3 <= c.max_length <= MAX_SEQ_LENGTH:

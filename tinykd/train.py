@@ -45,7 +45,16 @@ from tqdm.auto import tqdm
 
 from tinykd import backend, runs
 from tinykd.config import ConfigError, TrainConfig, help_text
-from tinykd.data.corpus import check_languages, corpus_folder, domain_name, english_sentences, load_corpus
+from tinykd.data.corpus import (
+    check_languages,
+    corpus_folder,
+    default_data_dir,
+    domain_folders,
+    domain_name,
+    english_sentences,
+    load_corpus,
+)
+from tinykd.data.mix import SHIPPED_SOURCES
 from tinykd.data.pairs import epoch_batches, in_languages, stack_batch, temperature_sample, tokenize_pairs
 from tinykd.data.tokenizer import MAX_SEQ_LENGTH, default_tokenizer_path, load_tokenizer
 from tinykd.evaluate import evaluate, format_domains, model_output, save_results, tfidf_reference
@@ -67,9 +76,18 @@ class TrainingDiverged(RuntimeError):
 
 
 def extra_folders(config: TrainConfig) -> list[Path]:
-    """The ``--extra_data`` corpus folders (a bare name is a folder in the data directory)."""
+    """The ``--extra_data`` corpus folders: a bare name is a folder in the data directory;
+    ``shipped`` names those of the shipped mix that the data directory has (data/firefox, ...),
+    ``all`` every corpus folder in it (data/bible too, once built)."""
+    data_dir = config.data_dir or None
+    inside = {name: folder for name, folder in domain_folders(data_dir).items() if folder.parent.resolve()
+              == Path(data_dir or default_data_dir()).resolve()}                 # the subfolders, not data/ itself
+    names = []
+    for x in (x.strip() for x in config.extra_data.split(",")):
+        more = {"shipped": [n for n in SHIPPED_SOURCES if n in inside], "all": list(inside)}.get(x, [x] if x else [])
+        names += [n for n in more if n not in names]
     try:
-        return [corpus_folder(x.strip(), config.data_dir or None) for x in config.extra_data.split(",") if x.strip()]
+        return [corpus_folder(name, data_dir) for name in names]
     except FileNotFoundError as err:
         raise FileNotFoundError(f"--extra_data {err}") from None
 
@@ -109,15 +127,18 @@ class Trainer:
         data_dir = config.data_dir or None
         langs = [x.strip() for x in config.langs.split(",") if x.strip()] or None
         self.tokenizer = load_tokenizer(default_tokenizer_path(data_dir), config.max_length, pad=False)
-        self.say("start-up: reading the corpus and the teacher's vectors")
+        self.say(f"start-up: reading the corpus and the teacher's vectors of {domain_name(data_dir)}"
+                 + "".join(f", {folder.name}" for folder in extra_folders(config)))
         train_pairs, self.teacher_vectors, folder_of = training_pairs(config)
         check_languages(langs or (), train_pairs, "--langs: ")   # an --extra_data folder may bring its own
         if langs is not None:
             kept = [i for i, p in enumerate(train_pairs) if p.lang in langs]
             train_pairs, folder_of = [train_pairs[i] for i in kept], folder_of[kept]
-        if config.sample_alpha != 1:                    # small (folder, language) groups seen more often
-            groups = [f"{k}/{p.lang}" for k, p in zip(folder_of, train_pairs)]
-            train_pairs = [train_pairs[i] for i in temperature_sample(groups, config.sample_alpha, config.seed)]
+        drawn = min(len(train_pairs), config.max_pairs or len(train_pairs))
+        if config.sample_alpha != 1 or drawn < len(train_pairs):   # small (folder, language) groups seen more
+            groups = [f"{k}/{p.lang}" for k, p in zip(folder_of, train_pairs)]      # often; a sample of a large set
+            train_pairs = [train_pairs[i] for i in temperature_sample(groups, config.sample_alpha, config.seed,
+                                                                      drawn)]
         if len(train_pairs) < config.batch_size:
             raise ValueError(f"--batch_size {config.batch_size} is more than the {len(train_pairs)} training pairs"
                              f"{f' of --langs {config.langs}' if langs else ''}: a batch must be at most that")
@@ -250,7 +271,7 @@ class Trainer:
 
     def evaluate_dev(self) -> dict:
         """The dev evaluation of the data folder's domain; the model goes back to training."""
-        result = self._evaluate_dev(self.domains[0], model_output(self.encoder()))
+        result = self._evaluate_dev(self.domains[0], model_output(self.encoder(), progress=False))
         self.model.train()
         return result
 
@@ -315,7 +336,7 @@ class Trainer:
 
     def _dev(self, bar) -> None:
         """A dev evaluation of every domain: one log record and one line each (the learning curves)."""
-        encode = model_output(self.encoder())
+        encode = model_output(self.encoder(), progress=False)
         for domain in self.domains:
             if not domain.dev:
                 continue
@@ -335,9 +356,10 @@ class Trainer:
         self.model.save(self.run_dir / "model.safetensors")
         self._dev(None)
         self.model.eval()
-        encode, by_domain = model_output(self.encoder()), {}
+        encode, by_domain = model_output(self.encoder(), progress=False), {}
         for domain in self.domains:
             if domain.test:
+                print(f"test split: {domain.name}, {len(domain.test):,} pairs", flush=True)
                 by_domain[domain.name] = [evaluate(encode, domain.test, domain.vectors, name="student"),
                                           tfidf_reference(domain.test)]
                 self.log(kind="test", domain=domain.name, step=self.step, time=self.elapsed(),

@@ -35,21 +35,24 @@ def in_languages(pairs, langs):
     return pairs if langs is None else [p for p in pairs if p.lang in langs]
 
 
-def temperature_sample(groups: np.ndarray, alpha: float, seed: int) -> np.ndarray:
-    """Which pairs make an epoch when group g (n_g pairs) gets a share proportional to n_g^alpha.
+def temperature_sample(groups: np.ndarray, alpha: float, seed: int, total: int | None = None) -> np.ndarray:
+    """Which pairs make an epoch of ``total`` pairs (default: all N) when group g (n_g pairs) gets a
+    share proportional to n_g^alpha.
 
-    groups: (N,) a label per pair  ->  (N,) pair indices, grouped by label: the epoch keeps N pairs;
-    a group due fewer than it has keeps a random subset, one due more repeats all of its pairs and
-    then a random rest. alpha = 1 returns every index once, in order; alpha = 0 gives every group
-    the same share (XLM-R sampled its languages with alpha = 0.3).
+    groups: (N,) a label per pair  ->  (total,) pair indices, grouped by label: a group due fewer
+    than it has keeps a random subset, one due more repeats all of its pairs and then a random rest.
+    alpha = 1 and total = N return every index once, in order; alpha = 0 gives every group the same
+    share (XLM-R sampled its languages with alpha = 0.3).
     """
     groups = np.asarray(groups)
-    if alpha == 1:
+    total = len(groups) if total is None else int(total)
+    if alpha == 1 and total == len(groups):
         return np.arange(len(groups))
     labels, inverse, sizes = np.unique(groups, return_inverse=True, return_counts=True)
     weight = sizes.astype(np.float64) ** alpha
-    due = np.floor(len(groups) * weight / weight.sum()).astype(np.int64)              # (G,) pairs each group gets
-    due[np.argsort(-(len(groups) * weight / weight.sum() - due), kind="stable")[:len(groups) - due.sum()]] += 1
+    share = total * weight / weight.sum()                                            # (G,) exact shares
+    due = np.floor(share).astype(np.int64)                                           # (G,) pairs each group gets
+    due[np.argsort(-(share - due), kind="stable")[:total - due.sum()]] += 1
     rng = np.random.default_rng([seed, 7])
     chosen = []
     for g in range(len(labels)):
