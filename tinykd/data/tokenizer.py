@@ -40,7 +40,8 @@ SPECIAL_TOKENS = {"pad_token": "[PAD]", "unk_token": "[UNK]", "cls_token": "[CLS
 SPECIAL_PIECES = list(SPECIAL_TOKENS.values())
 PAD_ID, UNK_ID, CLS_ID, SEP_ID, MASK_ID = range(len(SPECIAL_PIECES))
 MAX_SEQ_LENGTH = 256          # the longest input any tinykd model reads, [CLS] and [SEP] included
-DEFAULT_VOCAB_SIZE = 15000
+DEFAULT_VOCAB_SIZE = 40000     # the shipped tokenizer: every domain, 52 languages (data/README.md)
+HELP_VOCAB_SIZE = 15000        # one trained on the help pages alone (python -m tinykd.data build --tokenizer)
 TOKENIZER_FILE = "tokenizer.json"
 
 
