@@ -86,6 +86,9 @@ def fetch_and_unpack(work_dir, langs: Sequence[str], log=print) -> dict[str, str
 def build_corpus(source_dir, data_dir=None, langs: Sequence[str] = corpus.LANGS,
                  log=print) -> dict:
     """Read, clean, split, deduplicate and write the corpus.  Returns the build report."""
+    if not helpreader.help_root(source_dir).is_dir():
+        raise SystemExit(f"{source_dir}: no such folder (--source-dir: the unpacked packages, a folder that holds "
+                         f"{helpreader.HELP_SUBDIR})")
     folders = helpreader.language_folders(source_dir)
     folder_of = {f.lower(): f for f in folders}
     missing = [lang for lang in langs if lang.lower() not in folder_of]
