@@ -149,7 +149,8 @@ def model_output(encoder, progress: bool | None = None) -> Callable[[list[str]],
     """``encoder.encode`` returning the model's vectors as they are, not scaled to unit length:
     what :func:`evaluate` measures the MSE on (as sentence-transformers' MSEEvaluator does).
     ``progress=False``: no progress bars (the trainer's evaluations, beside its own bar)."""
-    return functools.partial(encoder.encode, normalize=False, progress=progress)
+    quiet = {} if progress is None else {"progress": progress}
+    return functools.partial(encoder.encode, normalize=False, **quiet)
 
 
 def evaluate(encode: Callable[[list[str]], np.ndarray], pairs, teacher_vectors: np.ndarray,
