@@ -9,7 +9,7 @@ through, with the same batch size and thread count, alternating, ``repeats`` tim
 
   * the student: the trained one (``tinykd.load()``) if it exists, else the
     default student config with random weights (speed does not depend on them)
-    and the student tokenizer, data/tokenizer.json (15000 tokens);
+    and the student tokenizer, data/tokenizer.json (its vocabulary size);
   * the static student: EncoderConfig(num_layers=0, output_size=384), a bag of
     embeddings, mean-pooled and projected;
   * the teacher all-MiniLM-L6-v2 (6 layers) run by tinykd (NumPy) ...
@@ -54,6 +54,7 @@ def main() -> None:
     sentences = [sentences[i] for i in rng.choice(len(sentences), args.n, replace=False)]
 
     encoders = {}
+    vocab_size = load_tokenizer(max_length=256, pad=False).get_vocab_size()      # data/tokenizer.json's
     try:
         import tinykd
         student = tinykd.load()
@@ -63,14 +64,14 @@ def main() -> None:
         from tinykd.config import TrainConfig
         layers = len(TrainConfig().layer_list())               # the default student's depth
         backend.seed(0)
-        model = Encoder(EncoderConfig(vocab_size=15000, hidden_size=384, num_layers=layers, num_heads=12,
+        model = Encoder(EncoderConfig(vocab_size=vocab_size, hidden_size=384, num_layers=layers, num_heads=12,
                                       intermediate_size=1536, normalize=True))
         student = SentenceEncoder(model, load_tokenizer(max_length=256, pad=False), 256, name="student")
         student_name = f"student, {layers} layers (random weights)"
     encoders[student_name] = lambda s: student.encode(s, batch_size=args.batch_size, progress=False)
 
     backend.seed(0)
-    static_model = Encoder(EncoderConfig(vocab_size=15000, hidden_size=384, num_layers=0, output_size=384,
+    static_model = Encoder(EncoderConfig(vocab_size=vocab_size, hidden_size=384, num_layers=0, output_size=384,
                                          normalize=True))
     static = SentenceEncoder(static_model, load_tokenizer(max_length=256, pad=False), 256, name="static")
     encoders["static student, 0 layers"] = lambda s: static.encode(s, batch_size=args.batch_size, progress=False)
