@@ -126,7 +126,10 @@ def main(argv=None) -> int:
         if sentences and sentences[-1] == "":
             sentences.pop()
     else:
-        sentences = english_sentences()
+        try:
+            sentences = english_sentences()
+        except FileNotFoundError as err:                 # no data/ (an installed package, outside a clone)
+            parser.error(f"{err}; or pass --sentences FILE")
     out = Path(args.out) if args.out else store_dir()
     remove_stale_temporaries(out)                 # a manifest.json half-written by a killed run
     store = build_store(sentences, out, model_dir=args.model_dir, batch_size=args.batch_size,

@@ -342,7 +342,10 @@ def main(argv=None) -> None:
     mx.add_argument("--skip-teacher", action="store_true", help="write the corpora only, not the teacher stores")
     mx.set_defaults(func=cmd_mix)
     args = cli.parse(ap, argv)
-    args.func(args)
+    try:
+        args.func(args)
+    except FileNotFoundError as err:                     # no data/ here (outside a clone) or a missing input
+        raise SystemExit(f"error: {err}") from None
 
 
 if __name__ == "__main__":

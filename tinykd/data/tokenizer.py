@@ -212,7 +212,9 @@ def load_tokenizer(path=None, max_length: int | None = MAX_SEQ_LENGTH, pad: bool
     A damaged file is named (a ValueError, ``tinykd.files.read_tokenizer``)."""
     path = Path(path or default_tokenizer_path())
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: build it with `python -m tinykd.data build`")
+        raise FileNotFoundError(f"{path} not found: the shipped data is the data/ folder of the tinykd repository "
+                                f"(clone it, or point TINYKD_DATA at a copy); rebuild the tokenizer with "
+                                f"`python -m tinykd.data tokenizer`")
     return configure(read_tokenizer(path), max_length, pad)
 
 
