@@ -95,7 +95,7 @@ PRESETS = {
     # about a minute on 2 cores: for lessons and tests
     "tiny": dict(teacher_layers="0", steps=40, batch_size=8, max_length=32, eval_every=20, eval_pairs=40,
                  checkpoint_every=20, log_every=5, test_eval=False, warmup=0.1, lr=2e-4,
-                 extra_data="", max_pairs=20_000),                      # the help pages only, 20k pairs of them
+                 extra_data="", max_pairs=20_000, align_max_tokens=4000),   # the help pages only, 20k pairs
     # the README's default run: about 20 minutes on 2 CPU cores, every shipped domain
     "default": dict(),
     # best quality: about 1.5 hours on 2 CPU cores, minutes on a GPU, with the Bible for general text
