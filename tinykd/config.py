@@ -98,8 +98,9 @@ PRESETS = {
                  extra_data="", max_pairs=20_000, align_max_tokens=4000),   # the help pages only, 20k pairs
     # the README's default run: about 20 minutes on 2 CPU cores, every shipped domain
     "default": dict(),
-    # best quality: about 1.5 hours on 2 CPU cores, minutes on a GPU, with the Bible for general text
-    # (build it first: python -m tinykd.data bible); docs/experiments.md has its results
+    # best quality: every shipped domain and the Bible for general text (build it first: python -m tinykd.data
+    # bible); 5.3x the default's pairs, so expect 1.5-2 hours on 2 CPU cores (not yet run on the broad data;
+    # its help-pages-and-Bible results: docs/experiments.md)
     "long": dict(steps=8000, batch_size=64, extra_data="shipped,bible", max_pairs=500_000, eval_every=500,
                  checkpoint_every=250),
 }
