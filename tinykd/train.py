@@ -80,8 +80,8 @@ def extra_folders(config: TrainConfig) -> list[Path]:
     ``shipped`` names those of the shipped mix that the data directory has (data/firefox, ...),
     ``all`` every corpus folder in it (data/bible too, once built)."""
     data_dir = config.data_dir or None
-    inside = {name: folder for name, folder in domain_folders(data_dir).items() if folder.parent.resolve()
-              == Path(data_dir or default_data_dir()).resolve()}                 # the subfolders, not data/ itself
+    root = Path(data_dir or default_data_dir())
+    inside = {name: folder for name, folder in domain_folders(data_dir).items() if folder != root}   # not data/ itself
     names = []
     for x in (x.strip() for x in config.extra_data.split(",")):
         more = {"shipped": [n for n in SHIPPED_SOURCES if n in inside], "all": list(inside)}.get(x, [x] if x else [])
@@ -92,12 +92,12 @@ def extra_folders(config: TrainConfig) -> list[Path]:
         raise FileNotFoundError(f"--extra_data {err}") from None
 
 
-def training_pairs(config: TrainConfig):
-    """The training pairs of the data folder and of every ``--extra_data`` folder, the teacher
-    vectors their ``english_index`` rows point to (each extra folder's rows follow), and the
-    number of each pair's folder (0: the data folder), resampled by ``--sample_alpha``."""
+def training_pairs(config: TrainConfig, extra: list[Path] | None = None):
+    """The training pairs of the data folder and of every ``--extra_data`` folder (``extra``, when
+    the caller has resolved them: :func:`extra_folders`), the teacher vectors their ``english_index``
+    rows point to (each extra folder's rows follow), and the number of each pair's folder (0: the data folder)."""
     data_dir = config.data_dir or None
-    extra = extra_folders(config)
+    extra = extra_folders(config) if extra is None else extra
     pairs, vectors = load_corpus("train", data_dir), teacher_vectors_for(data_dir)
     folder_of = [0] * len(pairs)
     for k, folder in enumerate(extra, start=1):
@@ -127,9 +127,10 @@ class Trainer:
         data_dir = config.data_dir or None
         langs = [x.strip() for x in config.langs.split(",") if x.strip()] or None
         self.tokenizer = load_tokenizer(default_tokenizer_path(data_dir), config.max_length, pad=False)
+        extra = extra_folders(config)
         self.say(f"start-up: reading the corpus and the teacher's vectors of {domain_name(data_dir)}"
-                 + "".join(f", {folder.name}" for folder in extra_folders(config)))
-        train_pairs, self.teacher_vectors, folder_of = training_pairs(config)
+                 + "".join(f", {folder.name}" for folder in extra))
+        train_pairs, self.teacher_vectors, folder_of = training_pairs(config, extra)
         check_languages(langs or (), train_pairs, "--langs: ")   # an --extra_data folder may bring its own
         if langs is not None:
             kept = [i for i, p in enumerate(train_pairs) if p.lang in langs]
@@ -146,7 +147,7 @@ class Trainer:
         self.test_pairs = in_languages(load_corpus("test", data_dir), langs) if config.test_eval else []
         self.domains = [Domain(domain_name(data_dir), self.dev_pairs, self.test_pairs, self.teacher_vectors)]
         offset = len(english_sentences(data_dir))     # each --extra_data folder is evaluated as a domain of its own,
-        for folder in extra_folders(config):          # with its rows of the teacher vectors training_pairs joined
+        for folder in extra:                          # with its rows of the teacher vectors training_pairs joined
             rows = len(english_sentences(folder))
             dev = in_languages(load_corpus("dev", folder), langs)
             test = in_languages(load_corpus("test", folder), langs) if config.test_eval else []
