@@ -102,8 +102,7 @@ def cmd_build(args) -> None:
         print(f"English dev sentences split exactly as the teacher does: {100 * m['en']['teacher_agreement']:.1f}%")
     report["build_seconds"] = round(time.time() - t0)
     print(f"\nwrote {corpus.write_build_info(report, args.data_dir)}; total {report['build_seconds']}s")
-    if not args.skip_teacher:
-        teacher.build_corpus_store(args.data_dir, dtype="int8")
+    finish_build(args.data_dir, report["files"], "", args.skip_teacher, dtype="int8")   # the teacher store, int8
 
 
 def coverage(tok, data_dir=None, split_name: str = "dev") -> dict[str, dict]:
