@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from optional import missing
 
 from tinykd.data.corpus import Pair
 from tinykd.evaluate import evaluate, model_output, spearman, translation_accuracy
@@ -40,16 +41,10 @@ def test_a_repeated_translation_counts_as_found_whichever_copy_is_nearest():
         translation_accuracy(english, translation, english_texts=texts_en[:2])
 
 
-def _sentence_transformers_missing():
-    try:
-        import sentence_transformers  # noqa: F401
-        import torch  # noqa: F401
-    except ImportError as err:
-        return f"sentence-transformers not installed ({err.name})"
-    return None
+_ST_MISSING = missing("sentence_transformers", "torch")
 
 
-@pytest.mark.skipif(_sentence_transformers_missing() is not None, reason=str(_sentence_transformers_missing()))
+@pytest.mark.skipif(_ST_MISSING is not None, reason=str(_ST_MISSING))
 @pytest.mark.parametrize("seed", range(5))
 def test_translation_accuracy_equals_sentence_transformers_translation_evaluator(seed):
     """A set with repeated translations and repeated English sentences, a model that gives a text one vector:

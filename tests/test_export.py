@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from optional import missing
 
 from tinykd import Encoder, EncoderConfig
 from tinykd.export import ExportError, export, main, rounded
@@ -341,17 +342,7 @@ def test_a_folder_saved_by_sentence_transformers_5_loads(run_dir, tmp_path):
 
 # --- the reference: sentence-transformers and transformers read the folder as tinykd does ------
 
-def _reference_libraries():
-    try:
-        import sentence_transformers  # noqa: F401
-        import torch  # noqa: F401
-        import transformers  # noqa: F401
-    except ImportError as err:
-        return f"torch / sentence-transformers / transformers not installed ({err.name})"
-    return None
-
-
-_SKIP = _reference_libraries()
+_SKIP = missing("sentence_transformers", "torch", "transformers")
 
 
 @pytest.mark.reference

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from optional import missing
 from tokenizers import Tokenizer
 
 from tinykd import Encoder, EncoderConfig
@@ -131,15 +132,10 @@ def test_every_command_takes_both_spellings_of_a_flag(tmp_path, capsys):
     assert f"no corpus in {tmp_path}" in capsys.readouterr().err
 
 
-def _sentence_transformers_missing():
-    try:
-        import sentence_transformers  # noqa: F401
-    except ImportError as err:
-        return f"sentence-transformers not installed ({err.name})"
-    return None
+_ST_MISSING = missing("sentence_transformers")
 
 
-@pytest.mark.skipif(_sentence_transformers_missing() is not None, reason=str(_sentence_transformers_missing()))
+@pytest.mark.skipif(_ST_MISSING is not None, reason=str(_ST_MISSING))
 def test_the_exported_shipped_student_gives_the_same_vectors_everywhere(tmp_path):
     from sentence_transformers import SentenceTransformer
 
