@@ -4,18 +4,32 @@
 batch holds sentences of similar length (little padding, little wasted work) and
 no more than a budget of tokens, runs the encoder batch by batch, and returns the
 vectors in the input order.
+
+The batches go through ``tinykd.inference_forward`` (no backward caches, query, key and
+value in one product) in as many threads as there are cores, each thread on a batch of
+its own with BLAS held to one thread (threadpoolctl): on small batches two single-thread
+products at once do more than one product on two threads, and the GELU, LayerNorm and
+softmax passes run on every core too. The vectors do not depend on the thread count.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import numpy as np
 from tqdm.auto import tqdm
 
+try:
+    from threadpoolctl import ThreadpoolController
+except ImportError:                         # without it, encode runs its batches one after another
+    ThreadpoolController = None
+
 from tinykd import backend
 from tinykd.data.batching import inference_batches, pad
 from tinykd.data.tokenizer import MAX_SEQ_LENGTH, configure, token_ids
+from tinykd.inference_forward import InferenceWeights
 from tinykd.model import Encoder
 
 
@@ -57,6 +71,48 @@ def quantize(vectors: np.ndarray, precision: str) -> np.ndarray:
     step = np.where(high > low, (high - low) / 255, 1.0)
     levels = np.clip(np.rint((vectors - low) / step), 0, 255)                     # (N, D) in 0..255
     return levels.astype(np.uint8) if precision == "uint8" else (levels - 128).astype(np.int8)
+
+
+def default_threads() -> int:
+    """The threads encoding uses: the cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+_blas = None                                # threadpoolctl's controller, made on first use (it scans the libraries)
+
+
+def _one_blas_thread():
+    """A context that holds BLAS to one thread, or None without threadpoolctl."""
+    global _blas
+    if _blas is None:
+        _blas = ThreadpoolController() if ThreadpoolController is not None else False
+    return _blas.limit(limits=1, user_api="blas") if _blas else None
+
+
+def run_batches(work: Callable[[np.ndarray], None], batches: Sequence[np.ndarray], threads: int) -> Iterator[int]:
+    """``work(rows)`` for every batch, yielding each batch's size as it finishes.
+
+    With ``threads`` > 1 (NumPy only, and threadpoolctl installed) the batches go to that many
+    threads, each taking the next batch when it is done, BLAS held to one thread meanwhile;
+    ``work`` must then write nothing but its own rows. Otherwise, one after the other here.
+    """
+    limit = _one_blas_thread() if threads > 1 and len(batches) > 1 and not backend.is_cupy() else None
+    if limit is None:
+        for rows in batches:
+            work(rows)
+            yield len(rows)
+        return
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="tinykd-encode")
+    try:
+        with limit:
+            pending = {pool.submit(work, rows): len(rows) for rows in batches}
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    future.result()                    # a batch's error is raised here
+                    yield pending.pop(future)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # after an error or Ctrl-C: no batch left running
 
 
 class SentenceEncoder:
@@ -117,7 +173,7 @@ class SentenceEncoder:
     def encode(self, sentences: Sequence[str] | str, batch_size: int = 64,
                normalize: bool = False, progress: bool | None = None, max_tokens: int = 64 * 64, *,
                show_progress_bar: bool | None = None, normalize_embeddings: bool | None = None,
-               convert_to_numpy: bool = True, precision: str = "float32"):
+               convert_to_numpy: bool = True, precision: str = "float32", threads: int | None = None):
         """Sentence vectors (N, D) float32 on the host, in the order of ``sentences``; for a
         single string, its vector (D,).
 
@@ -134,29 +190,37 @@ class SentenceEncoder:
         the memory a batch takes does not grow with the longest sentence.
         ``precision``: float32, or int8 / uint8 / binary / ubinary (:func:`quantize`).
         ``convert_to_numpy=False``: a list of one array a sentence, as sentence-transformers gives.
+        ``threads``: batches encoded at once (default: the cores this process may use); the
+        vectors are the same for any number.
         """
         normalize = normalize if normalize_embeddings is None else normalize_embeddings
         progress = progress if show_progress_bar is None else show_progress_bar
         if isinstance(sentences, str):
-            return self.encode([sentences], batch_size, normalize, progress, max_tokens, precision=precision)[0]
+            return self.encode([sentences], batch_size, normalize, progress, max_tokens, precision=precision,
+                               threads=threads)[0]
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
         if not convert_to_numpy:
-            return list(self.encode(sentences, batch_size, normalize, progress, max_tokens, precision=precision))
+            return list(self.encode(sentences, batch_size, normalize, progress, max_tokens, precision=precision,
+                                    threads=threads))
         if len(sentences) == 0:
             return quantize(np.zeros((0, self.embedding_size), dtype=np.float32), precision)
         token_ids = self.tokenize(sentences)
         batches = inference_batches([len(ids) for ids in token_ids], batch_size, max_tokens)
         out = np.empty((len(sentences), self.embedding_size), dtype=np.float32)
+        forward = InferenceWeights(self.model)          # the weights as they are now, arranged for encoding
+
+        def encode_batch(rows: np.ndarray) -> None:
+            input_ids, attention_mask = pad([token_ids[i] for i in rows], self.pad_id)   # (B, T)
+            out[rows] = backend.to_numpy(forward(backend.asarray(input_ids), backend.asarray(attention_mask)))
+
+        done = run_batches(encode_batch, batches, default_threads() if threads is None else threads)
         if progress is None:
             progress = len(batches) > 5
-        if progress:
-            batches = tqdm(batches, desc=f"encoding {self.name}".strip(), unit="batch")
-        for rows in batches:
-            input_ids, attention_mask = pad([token_ids[i] for i in rows], self.pad_id)   # (B, T)
-            vectors = self.model(backend.asarray(input_ids), backend.asarray(attention_mask),
-                                 keep_cache=False)                  # no backward: hold one block's activations
-            out[rows] = backend.to_numpy(vectors)
+        with tqdm(total=len(sentences), desc=f"encoding {self.name}".strip(), unit="sentence",
+                  disable=not progress) as bar:
+            for n in done:
+                bar.update(n)
         return quantize(unit(out) if normalize else out, precision)
 
     def _vectors(self, x) -> np.ndarray:
