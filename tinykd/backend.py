@@ -214,8 +214,8 @@ _ERF_Q = (-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03,
 _erf_exact = np.frompyfunc(math.erf, 1, 1)
 
 
-def erf(x):
-    """The error function, elementwise, on any backend.
+def erf(x, out=None):
+    """The error function, elementwise, on any backend; into ``out`` if given (may be ``x``).
 
     NumPy has no erf, so we bring our own:
       * float32 (training, inference): a rational approximation evaluated with
@@ -227,13 +227,17 @@ def erf(x):
     """
     if is_cupy():
         import cupyx.scipy.special  # part of CuPy; only reached on the CuPy backend
-        return cupyx.scipy.special.erf(x)
+        return cupyx.scipy.special.erf(x, out=out) if out is not None else cupyx.scipy.special.erf(x)
     if x.dtype == np.float64:
-        return _erf_exact(x).astype(np.float64)
+        exact = _erf_exact(x).astype(np.float64)
+        if out is None:
+            return exact
+        out[...] = exact
+        return out
     # About 25 elementwise passes: done on blocks small enough to stay in the CPU's
     # cache, they run ~2.5x faster than over a whole (N, 4C) activation.
     x = np.ascontiguousarray(x)
-    out = np.empty_like(x)
+    out = np.empty_like(x) if out is None else out
     flat_x, flat_out = x.reshape(-1), out.reshape(-1)
     for start in range(0, flat_x.size, _ERF_BLOCK):
         _erf_rational(flat_x[start:start + _ERF_BLOCK], flat_out[start:start + _ERF_BLOCK])

@@ -68,6 +68,9 @@ class TrainConfig:
     log_every: int = 10
     test_eval: bool = True           # evaluate on the test split at the end
     seed: int = 0
+    threads: int = 0                 # threads for BLAS and the elementwise passes (tinykd.parallel); 0: every
+                                     # core this process may use. Any count gives the same weights, except
+                                     # that BLAS's own rounding varies with its thread count (~1e-7)
     data_dir: str = ""               # "" = the shipped data/
     extra_data: str = "shipped"      # comma-separated corpus folders whose training pairs join the data dir's
                                      # own (the help pages); a bare name is a folder in the data dir ("bible":
@@ -166,7 +169,7 @@ NOT_NEGATIVE = ("retrieval_weight", "weight_decay", "clip")                     
 FRACTIONS = ("dropout", "warmup")                                                          # in [0, 1)
 AT_LEAST_ONE = ("batch_size", "steps", "log_every", "pairs_per_english", "checkpoint_every", "eval_pairs",
                 "hidden_size", "num_heads", "intermediate_size")
-AT_LEAST_ZERO = ("eval_every", "retrieval_negatives", "num_layers", "seed")
+AT_LEAST_ZERO = ("eval_every", "retrieval_negatives", "num_layers", "seed", "threads")
 TEACHER_LAYERS = 6                       # all-MiniLM-L6-v2: layers 0..5
 
 

@@ -43,7 +43,7 @@ import numpy as np
 from tokenizers import Tokenizer
 from tqdm.auto import tqdm
 
-from tinykd import backend, runs
+from tinykd import backend, parallel, runs
 from tinykd.config import ConfigError, TrainConfig, help_text
 from tinykd.data.corpus import (
     check_languages,
@@ -407,6 +407,7 @@ def run_training(config: TrainConfig, run_dir: Path, action: str) -> int:
     if action == "restart":
         runs.clear_log(run_dir)
     backend.keep_freed_memory()
+    parallel.set_threads(config.threads)
     resuming = action == "resume"
     try:
         trainer = Trainer(config, run_dir, resuming=resuming)

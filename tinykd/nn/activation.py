@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from tinykd import backend
+from tinykd import backend, parallel
 from tinykd.backend import xp
 from tinykd.nn.module import Module
 
@@ -18,21 +18,44 @@ class GELU(Module):
     BERT uses this exact form; the tanh approximation differs by up to 4.7e-4,
     enough to miss the reference embeddings. The derivative is
     ``Phi(x) + x * phi(x)`` with ``phi`` the normal density.
+
+    Every pass is elementwise, so both directions run block by block on all
+    cores (``tinykd.parallel``), each block through all its passes while it is in cache.
     """
 
     def forward(self, x):
-        cdf = backend.erf(x * _INV_SQRT2)          # (...,)  erf(x / sqrt 2)
-        cdf += 1.0
-        cdf *= 0.5                                 # Phi(x)
+        x = xp.ascontiguousarray(x)
+        cdf, y = xp.empty_like(x), xp.empty_like(x)                 # (...,) each
+        flat_x, flat_cdf, flat_y = x.reshape(-1), cdf.reshape(-1), y.reshape(-1)
+
+        def block(s):
+            c = flat_cdf[s]
+            xp.multiply(flat_x[s], _INV_SQRT2, out=c)
+            backend.erf(c, out=c)                                   # erf(x / sqrt 2)
+            c += 1.0
+            c *= 0.5                                                # Phi(x)
+            xp.multiply(flat_x[s], c, out=flat_y[s])                # x * Phi(x)
+
+        parallel.for_blocks(flat_x.size, parallel.BLOCK, block)
         self.cache = (x, cdf)
-        return x * cdf
+        return y
 
     def backward(self, dy):
         x, cdf = self.cache
-        # forward: y = x * Phi(x)   =>   dy/dx = Phi(x) + x * phi(x)
-        pdf = xp.exp(-0.5 * x * x)
-        pdf *= _INV_SQRT_2PI                       # phi(x)
-        pdf *= x
-        pdf += cdf
-        pdf *= dy
-        return pdf
+        dy = xp.ascontiguousarray(dy)
+        dx = xp.empty_like(x)
+        flat_x, flat_cdf, flat_dy, flat_dx = x.reshape(-1), cdf.reshape(-1), dy.reshape(-1), dx.reshape(-1)
+
+        def block(s):
+            # forward: y = x * Phi(x)   =>   dy/dx = Phi(x) + x * phi(x)
+            xs, d = flat_x[s], flat_dx[s]
+            xp.multiply(xs, -0.5, out=d)
+            d *= xs
+            xp.exp(d, out=d)
+            d *= _INV_SQRT_2PI                                      # phi(x)
+            d *= xs
+            d += flat_cdf[s]
+            d *= flat_dy[s]
+
+        parallel.for_blocks(flat_x.size, parallel.BLOCK, block)
+        return dx

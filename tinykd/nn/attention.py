@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from tinykd import parallel
 from tinykd.backend import xp
 from tinykd.nn.dropout import Dropout
 from tinykd.nn.linear import Linear
@@ -66,33 +67,61 @@ class MultiHeadSelfAttention(Module):
         q = self._split_heads(self.query(x))                      # (B, H, T, D)
         k = self._split_heads(self.key(x))                        # (B, H, T, D)
         v = self._split_heads(self.value(x))                      # (B, H, T, D)
-        scores = q @ k.transpose(0, 1, 3, 2)                      # (B, H, T, T)
-        scores *= self.scale
-        scores += padding_bias(attention_mask, scores.dtype)      # padded keys -> -inf-ish
-        weights = softmax(scores)                                 # (B, H, T, T) rows sum to 1
-        dropped = self.dropout(weights)
-        context = dropped @ v                                     # (B, H, T, D)
+        bias = padding_bias(attention_mask, x.dtype)              # (B, 1, 1, T) padded keys -> -inf-ish
+        B, H, T, D = q.shape
+        weights = xp.empty((B, H, T, T), dtype=x.dtype)
+        sentences = parallel.rows_per_block(H * T * T)            # a block: a few sentences' scores
+
+        # Sentences never look at each other: blocks of them go to all cores (tinykd.parallel),
+        # each through its small matmuls and softmax while it is in cache.
+        def attend(s):
+            scores = q[s] @ k[s].transpose(0, 1, 3, 2)            # (b, H, T, T)
+            scores *= self.scale
+            scores += bias[s]
+            weights[s] = softmax(scores)                          # rows sum to 1
+
+        parallel.for_blocks(B, sentences, attend)
+        dropped = self.dropout(weights)                           # (B, H, T, T)
+        context = xp.empty((B, T, H, D), dtype=x.dtype)           # heads already merged: (B, T, C)
+
+        def mix(s):
+            context[s] = (dropped[s] @ v[s]).transpose(0, 2, 1, 3)   # (b, H, T, D) -> (b, T, H, D)
+
+        parallel.for_blocks(B, sentences, mix)
         self.cache = (q, k, v, weights, dropped)
-        return self._merge_heads(context)                         # (B, T, C)
+        return context.reshape(B, T, H * D)                       # (B, T, C)
 
     def backward(self, dy):
         q, k, v, weights, dropped = self.cache
         dcontext = self._split_heads(dy)                          # (B, H, T, D)
-        # forward: context = dropped @ v
-        ddropped = dcontext @ v.transpose(0, 1, 3, 2)             # (B, H, T, T)
-        dv = dropped.transpose(0, 1, 3, 2) @ dcontext             # (B, H, T, D)
+        B, H, T, D = q.shape
+        ddropped = xp.empty_like(weights)                         # (B, H, T, T)
+        sentences = parallel.rows_per_block(H * T * T)
+        dq, dk, dv = (xp.empty((B, T, H, D), dtype=dy.dtype) for _ in range(3))   # merged: (B, T, C)
+
+        def through_mix(s):
+            # forward: context = dropped @ v
+            ddropped[s] = dcontext[s] @ v[s].transpose(0, 1, 3, 2)                  # (b, H, T, T)
+            dv[s] = (dropped[s].transpose(0, 1, 3, 2) @ dcontext[s]).transpose(0, 2, 1, 3)
+
+        parallel.for_blocks(B, sentences, through_mix)
         # forward: dropped = dropout(weights)
         dweights = self.dropout.backward(ddropped)
-        # forward: weights = softmax(scores), row by row. Its Jacobian is
-        #   diag(w) - w w^T, so dscores = w * (dweights - sum(dweights * w)).
-        dscores = dweights - (dweights * weights).sum(axis=-1, keepdims=True)
-        dscores *= weights
-        # forward: scores = (q @ k^T) * scale + bias   (the bias is a constant)
-        dscores *= self.scale
-        dq = dscores @ k                                          # (B, H, T, D)
-        dk = dscores.transpose(0, 1, 3, 2) @ q                    # (B, H, T, D)
+
+        def through_softmax(s):
+            # forward: weights = softmax(scores), row by row. Its Jacobian is
+            #   diag(w) - w w^T, so dscores = w * (dweights - sum(dweights * w)).
+            w = weights[s]
+            dscores = dweights[s] - (dweights[s] * w).sum(axis=-1, keepdims=True)
+            dscores *= w
+            # forward: scores = (q @ k^T) * scale + bias   (the bias is a constant)
+            dscores *= self.scale
+            dq[s] = (dscores @ k[s]).transpose(0, 2, 1, 3)                          # (b, T, H, D)
+            dk[s] = (dscores.transpose(0, 1, 3, 2) @ q[s]).transpose(0, 2, 1, 3)
+
+        parallel.for_blocks(B, sentences, through_softmax)
         # forward: q, k, v = query(x), key(x), value(x): x feeds all three
-        dx = self.query.backward(self._merge_heads(dq))
-        dx += self.key.backward(self._merge_heads(dk))
-        dx += self.value.backward(self._merge_heads(dv))
+        dx = self.query.backward(dq.reshape(B, T, H * D))
+        dx += self.key.backward(dk.reshape(B, T, H * D))
+        dx += self.value.backward(dv.reshape(B, T, H * D))
         return dx                                                 # (B, T, C)

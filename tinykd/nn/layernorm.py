@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tinykd import backend
+from tinykd import backend, parallel
 from tinykd.backend import xp
 from tinykd.nn.module import Module
 
@@ -11,6 +11,7 @@ class LayerNorm(Module):
     """``y = (x - mean) / sqrt(var + eps) * weight + bias``, statistics over the last axis.
 
     BERT names the scale ``weight`` and the shift ``bias`` (gamma and beta in the paper).
+    Each row is normalised on its own, so blocks of rows run on all cores (``tinykd.parallel``).
     """
 
     def __init__(self, width: int, eps: float = 1e-12):
@@ -21,27 +22,48 @@ class LayerNorm(Module):
         self.add_param("bias", xp.zeros(width, dtype=dtype))      # (C,) beta
 
     def forward(self, x):
-        mean = x.mean(axis=-1, keepdims=True)                     # (..., 1)
-        xc = x - mean                                             # (..., C)
-        var = (xc * xc).mean(axis=-1, keepdims=True)              # (..., 1)
-        rstd = 1.0 / xp.sqrt(var + self.eps)                      # (..., 1)
-        xhat = xc * rstd                                          # (..., C)
+        C = x.shape[-1]
+        x2 = xp.ascontiguousarray(x).reshape(-1, C)               # (N, C)
+        xhat, y = xp.empty_like(x2), xp.empty_like(x2)            # (N, C) each
+        rstd = xp.empty((x2.shape[0], 1), dtype=x2.dtype)         # (N, 1)
+        weight, bias = self.params["weight"], self.params["bias"]
+
+        def rows(s):
+            xs, xh = x2[s], xhat[s]
+            xp.subtract(xs, xs.mean(axis=-1, keepdims=True), out=xh)          # x - mean
+            var = (xh * xh).mean(axis=-1, keepdims=True)                      # (n, 1)
+            rstd[s] = 1.0 / xp.sqrt(var + self.eps)
+            xh *= rstd[s]                                                     # xhat
+            xp.multiply(xh, weight, out=y[s])
+            y[s] += bias
+
+        parallel.for_blocks(x2.shape[0], parallel.rows_per_block(C), rows)
         self.cache = (xhat, rstd)
-        return xhat * self.params["weight"] + self.params["bias"]
+        return y.reshape(x.shape)
 
     def backward(self, dy):
-        xhat, rstd = self.cache
-        C = xhat.shape[-1]
-        dy2, xhat2 = dy.reshape(-1, C), xhat.reshape(-1, C)
-        # forward: y = xhat * weight + bias
-        self.grads["weight"] += (dy2 * xhat2).sum(axis=0)
-        self.grads["bias"] += dy2.sum(axis=0)
-        dxhat = dy * self.params["weight"]                        # (..., C)
-        # forward: xhat = (x - mean) * rstd, where mean and rstd depend on x too.
-        # Differentiating through both gives the three familiar terms:
-        #   dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
-        # the second undoes the mean, the third the variance.
-        dx = dxhat - dxhat.mean(axis=-1, keepdims=True)
-        dx -= xhat * (dxhat * xhat).mean(axis=-1, keepdims=True)
-        dx *= rstd
-        return dx
+        xhat, rstd = self.cache                                   # (N, C), (N, 1)
+        dy2 = xp.ascontiguousarray(dy).reshape(xhat.shape)        # (N, C)
+        dx = xp.empty_like(dy2)
+        weight = self.params["weight"]
+
+        def rows(s):
+            d, xh, out = dy2[s], xhat[s], dx[s]
+            # forward: y = xhat * weight + bias; this block's share of the two sums over rows
+            dweight, dbias = (d * xh).sum(axis=0), d.sum(axis=0)
+            # forward: xhat = (x - mean) * rstd, where mean and rstd depend on x too.
+            # Differentiating through both gives the three familiar terms:
+            #   dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
+            # the second undoes the mean, the third the variance.
+            dxhat = d * weight                                    # (n, C)
+            xp.subtract(dxhat, dxhat.mean(axis=-1, keepdims=True), out=out)
+            dxhat *= xh
+            out -= xh * dxhat.mean(axis=-1, keepdims=True)
+            out *= rstd[s]
+            return dweight, dbias
+
+        parts = parallel.for_blocks(xhat.shape[0], parallel.rows_per_block(xhat.shape[1]), rows)
+        for dweight, dbias in parts:                              # in block order: any thread count, same sum
+            self.grads["weight"] += dweight
+            self.grads["bias"] += dbias
+        return dx.reshape(dy.shape)

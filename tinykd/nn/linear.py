@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from tinykd import backend
+from tinykd import backend, parallel
 from tinykd.backend import xp
 from tinykd.nn.module import Module
 
@@ -30,7 +30,12 @@ class Linear(Module):
         x2 = x.reshape(-1, self.in_features)                 # (N, I)
         y = x2 @ self.params["weight"].T                     # (N, O)
         if "bias" in self.params:
-            y += self.params["bias"]
+            bias = self.params["bias"]
+
+            def add_bias(s):
+                y[s] += bias
+
+            parallel.for_blocks(y.shape[0], parallel.rows_per_block(self.out_features), add_bias)
         self.cache = x2
         return y.reshape(*lead, self.out_features)           # (..., O)
 
@@ -39,7 +44,9 @@ class Linear(Module):
         dy2 = dy.reshape(-1, self.out_features)              # (N, O)
         # forward: y = x2 @ W.T + b
         self.grads["weight"] += dy2.T @ x2                   # (O, I)
-        if "bias" in self.params:
-            self.grads["bias"] += dy2.sum(axis=0)            # (O,)
+        if "bias" in self.params:                            # (O,): summed by blocks of rows, in block order
+            for part in parallel.for_blocks(dy2.shape[0], parallel.rows_per_block(self.out_features),
+                                            lambda s: dy2[s].sum(axis=0)):
+                self.grads["bias"] += part
         dx2 = dy2 @ self.params["weight"]                    # (N, I)
         return dx2.reshape(*dy.shape[:-1], self.in_features)
