@@ -58,7 +58,7 @@ def instrument() -> None:
                 setattr(cls, method, _timed(f"{cls.__name__}.{method}", cls.__dict__[method]))
 
 
-def micro(ids, mask, threads: int) -> None:
+def micro(ids, mask, threads: int, V: int) -> None:
     """Time the proposed changes on the shapes of the default step."""
     from tinykd import backend
     from tinykd.nn.attention import softmax
@@ -134,7 +134,6 @@ def micro(ids, mask, threads: int) -> None:
 
     print(f"  dropout (B,T,C): float32 uniforms (now) / uint16 {best(dropout_now):7.2f} / {best(dropout_bits):.2f}")
 
-    V = 15000
     g = np.zeros((V, C), np.float32)
     print(f"  zero_grad of the word-embedding gradient (V,C)   {best(lambda: g.fill(0)):7.2f}")
     vals = rng.standard_normal((B * T, C), dtype=np.float32)
@@ -186,6 +185,10 @@ def main() -> None:
     parser.add_argument("--cprofile", action="store_true", help="also print cProfile's top functions")
     parser.add_argument("--micro", action="store_true", help="also time the proposed alternatives")
     parser.add_argument("--synthetic", action="store_true")
+    parser.add_argument("--dropout", type=float, default=0.0, help="the default run's 0.0")
+    parser.add_argument("--layers", type=int, default=2, help="the default student's 2")
+    parser.add_argument("--vocab", type=int, default=40000,
+                        help="with --synthetic (a real batch takes data/tokenizer.json's)")
     args = parser.parse_args()
 
     from threadpoolctl import threadpool_limits
@@ -195,10 +198,11 @@ def main() -> None:
     from tinykd.optim import AdamW
 
     real = None if args.synthetic else realistic_batch()
-    ids, mask, teacher = (real[:3] if real is not None else synthetic_batch(64, 40))
+    ids, mask, teacher = (real[:3] if real is not None else synthetic_batch(64, 40, args.vocab))
+    vocab = real[3] if real is not None else args.vocab
     ids, mask = ids.astype(np.int64), mask.astype(np.int64)
-    config = EncoderConfig(vocab_size=15000, hidden_size=384, num_layers=3, num_heads=12, intermediate_size=1536,
-                           max_position=512, normalize=True, dropout=0.1)
+    config = EncoderConfig(vocab_size=vocab, hidden_size=384, num_layers=args.layers, num_heads=12,
+                           intermediate_size=1536, max_position=512, normalize=False, dropout=args.dropout)
     backend.seed(0)
     model = Encoder(config)
     opt = AdamW(model.parameters(), lr=1e-4, weight_decay=0.01, eps=1e-6)
@@ -210,7 +214,9 @@ def main() -> None:
             outer[phase] += seconds
 
     print(machine_line())
-    print(f"batch (2B, T) = {ids.shape}, dropout 0.1 (training as the real loop), {args.threads} BLAS thread(s)")
+    print(f"batch (2B, T) = {ids.shape}, dropout {args.dropout}, {args.threads} thread(s) (BLAS and tinykd.parallel)")
+    from tinykd import parallel
+    parallel.set_threads(args.threads, blas=False)
     with threadpool_limits(limits=args.threads):
         step()                                              # warm-up
         _totals.clear(), _calls.clear(), outer.clear()
@@ -239,7 +245,7 @@ def main() -> None:
         pstats.Stats(prof).sort_stats("tottime").print_stats(25)
     if args.micro:
         with threadpool_limits(limits=args.threads):
-            micro(ids, mask, args.threads)
+            micro(ids, mask, args.threads, vocab)
 
 
 if __name__ == "__main__":
