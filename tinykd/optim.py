@@ -98,8 +98,13 @@ def clip_grad_norm(grads: dict, max_norm: float) -> float:
 
     Returns the norm before clipping (inf or nan if a gradient is not finite).
     """
-    # one host sync for the whole sum (on CuPy each float() would wait for the GPU)
-    total = float(xp.sqrt(sum(xp.vdot(g.ravel(), g.ravel()) for g in grads.values())))
+    # each gradient's sum of squares by blocks on all cores, the partial sums added in block order
+    # in float64; one host sync for the whole sum (on CuPy each float() would wait for the GPU)
+    parts = []
+    for g in grads.values():
+        flat = g.reshape(-1)
+        parts += parallel.for_blocks(flat.size, parallel.BLOCK, lambda s, flat=flat: xp.vdot(flat[s], flat[s]))
+    total = float(xp.sqrt(sum(part.astype(xp.float64) for part in parts)))
     if max_norm > 0 and math.isfinite(total) and total > max_norm:
         scale = max_norm / (total + 1e-6)
         for g in grads.values():
