@@ -16,14 +16,13 @@ Needs nothing but NumPy; under a minute. The numbers are this machine's, measure
 
 from __future__ import annotations
 
-import os
 import time
 from collections import defaultdict
 
 import numpy as np
 from _common import FAST, section, table
 
-from tinykd import Encoder, EncoderConfig, backend
+from tinykd import Encoder, EncoderConfig, backend, parallel
 from tinykd.config import TrainConfig
 
 print(__doc__)
@@ -131,11 +130,15 @@ size: tinykd pads a batch only to its own longest sentence (tinykd.data.batching
 
 # %% 4. what else
 section("4. what else makes a run fast or slow")
-threads = os.environ.get("OPENBLAS_NUM_THREADS", "not set (one thread per core)")
+threads = parallel.threads()
 print(f"""  * float32, not float64: half the memory traffic, about twice the speed; gradient checks alone use
     float64 (lesson 01).
-  * BLAS threads: OPENBLAS_NUM_THREADS = {threads}. On a machine shared with other jobs, fewer threads
-    can be faster than one per core (lessons/README.md's note).
-  * The step's other costs: the loss, AdamW's update of every parameter (a few passes over 9M numbers),
+  * Threads: BLAS runs the matmuls on every core; tinykd.parallel cuts the elementwise passes (GELU,
+    LayerNorm, softmax, AdamW) into fixed blocks that {threads} thread(s) share here, each block going
+    through all its passes while it sits in the core's cache. The blocks never depend on the thread
+    count, so neither do these passes' results (BLAS's own rounding does, by ~1e-7). Python's GIL is the limit: a NumPy
+    call of a few microseconds hands the GIL over as often as it computes, so blocks are 131,072 numbers.
+    On a machine shared with other jobs, fewer threads can be faster than one per core.
+  * The step's other costs: the loss, AdamW's update of every parameter (a few passes over 19M numbers),
     the retrieval term's cosines against 4,096 teacher vectors; python -m tinykd.train logs tokens/s.
   * The GPU: TINYKD_BACKEND=cupy runs the same code on CuPy (lesson 01); nothing else changes.""")
