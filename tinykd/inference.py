@@ -6,27 +6,23 @@ no more than a budget of tokens, runs the encoder batch by batch, and returns th
 vectors in the input order.
 
 The batches go through ``tinykd.inference_forward`` (no backward caches, query, key and
-value in one product) in as many threads as there are cores, each thread on a batch of
-its own with BLAS held to one thread (threadpoolctl): on small batches two single-thread
-products at once do more than one product on two threads, and the GELU, LayerNorm and
-softmax passes run on every core too. The vectors do not depend on the thread count.
+value in one product) in ``tinykd.parallel.threads()`` threads (every core by default),
+each thread on a batch of its own with BLAS held to one thread (threadpoolctl): on small
+batches two single-thread products at once do more than one product on two threads, and
+the GELU, LayerNorm and softmax passes run on every core too. The vectors do not depend
+on the thread count.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 from tqdm.auto import tqdm
 
-try:
-    from threadpoolctl import ThreadpoolController
-except ImportError:                         # without it, encode runs its batches one after another
-    ThreadpoolController = None
-
-from tinykd import backend
+from tinykd import backend, parallel
 from tinykd.data.batching import inference_batches, pad
 from tinykd.data.tokenizer import MAX_SEQ_LENGTH, configure, token_ids
 from tinykd.inference_forward import InferenceWeights
@@ -73,26 +69,21 @@ def quantize(vectors: np.ndarray, precision: str) -> np.ndarray:
     return levels.astype(np.uint8) if precision == "uint8" else (levels - 128).astype(np.int8)
 
 
-def default_threads() -> int:
-    """The threads encoding uses: the cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 _blas = None                                # threadpoolctl's controller, made on first use (it scans the libraries)
 
 
 def _one_blas_thread():
-    """A context that holds BLAS to one thread, or None without threadpoolctl."""
+    """A context that holds BLAS to one thread (and gives back the limit it found)."""
     global _blas
     if _blas is None:
-        _blas = ThreadpoolController() if ThreadpoolController is not None else False
-    return _blas.limit(limits=1, user_api="blas") if _blas else None
+        _blas = ThreadpoolController()
+    return _blas.limit(limits=1, user_api="blas")
 
 
 def run_batches(work: Callable[[np.ndarray], None], batches: Sequence[np.ndarray], threads: int) -> Iterator[int]:
     """``work(rows)`` for every batch, yielding each batch's size as it finishes.
 
-    With ``threads`` > 1 (NumPy only, and threadpoolctl installed) the batches go to that many
+    With ``threads`` > 1 (on NumPy) the batches go to that many
     threads, each taking the next batch when it is done, BLAS held to one thread meanwhile;
     ``work`` must then write nothing but its own rows. Otherwise, one after the other here.
     """
@@ -190,8 +181,9 @@ class SentenceEncoder:
         the memory a batch takes does not grow with the longest sentence.
         ``precision``: float32, or int8 / uint8 / binary / ubinary (:func:`quantize`).
         ``convert_to_numpy=False``: a list of one array a sentence, as sentence-transformers gives.
-        ``threads``: batches encoded at once (default: the cores this process may use); the
-        vectors are the same for any number.
+        ``threads``: batches encoded at once (default: ``tinykd.parallel.threads()``, the cores
+        this process may use unless ``--threads`` or ``parallel.set_threads`` says otherwise);
+        the vectors are the same for any number.
         """
         normalize = normalize if normalize_embeddings is None else normalize_embeddings
         progress = progress if show_progress_bar is None else show_progress_bar
@@ -214,7 +206,7 @@ class SentenceEncoder:
             input_ids, attention_mask = pad([token_ids[i] for i in rows], self.pad_id)   # (B, T)
             out[rows] = backend.to_numpy(forward(backend.asarray(input_ids), backend.asarray(attention_mask)))
 
-        done = run_batches(encode_batch, batches, default_threads() if threads is None else threads)
+        done = run_batches(encode_batch, batches, parallel.threads() if threads is None else threads)
         if progress is None:
             progress = len(batches) > 5
         with tqdm(total=len(sentences), desc=f"encoding {self.name}".strip(), unit="sentence",
