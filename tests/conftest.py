@@ -55,6 +55,15 @@ def float64():
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _start_up_cache(tmp_path_factory):
+    """Training runs in tests keep their start-up cache (tinykd.cache) in a folder of this session,
+    never in the user's ~/.cache/tinykd (subprocesses inherit it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TINYKD_CACHE", str(tmp_path_factory.mktemp("tinykd-cache")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fresh_seed():
     backend.seed(0)

@@ -136,7 +136,7 @@ def test_the_teacher_store_follows_the_english_sentences_and_a_stale_one_goes(fi
 def test_the_trainer_takes_it_as_extra_data(files, shipped, tmp_path, monkeypatch):
     import tinykd.teacher
     from tinykd.config import TrainConfig
-    from tinykd.train import training_pairs
+    from tinykd.trainingset import training_pairs
     monkeypatch.setattr(tinykd.teacher, "load_teacher", lambda model_dir=None: FakeTeacher())
     out = str(tmp_path / "mine")
     data_cli.main(["tsv", "--out", out, *[x for lang, path in files for x in ("--pairs", lang, path)]])
@@ -164,6 +164,6 @@ def test_cli_builds_and_reports_errors_plainly(files, tmp_path, capsys):
 
 def test_a_missing_extra_folder_points_to_the_builder(tmp_path):
     from tinykd.config import TrainConfig
-    from tinykd.train import training_pairs
+    from tinykd.trainingset import training_pairs
     with pytest.raises(FileNotFoundError, match="--extra_data .*python -m tinykd.data tsv --pairs LANG FILE"):
         training_pairs(TrainConfig(extra_data=str(tmp_path / "mine")))

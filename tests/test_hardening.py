@@ -360,7 +360,8 @@ def test_a_read_only_run_folder_is_refused_before_start_up(tiny_data, tmp_path, 
 
 def test_a_batch_larger_than_the_training_pairs_is_refused_before_tokenising(tiny_data, tmp_path, monkeypatch):
     import tinykd.train
-    monkeypatch.setattr(tinykd.train, "tokenize_pairs", lambda *a, **k: pytest.fail("it began tokenising"))
+    import tinykd.trainingset
+    monkeypatch.setattr(tinykd.trainingset, "tokenize_pairs", lambda *a, **k: pytest.fail("it began tokenising"))
     with pytest.raises(ValueError, match="--batch_size 500 is more than the 120 training pairs"):
         tinykd.train.Trainer(tiny_config(tiny_data, batch_size=500), tmp_path / "run", progress=False)
     with pytest.raises(ValueError, match="--batch_size 100 is more than the 60 training pairs of --langs de"):

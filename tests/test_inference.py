@@ -93,3 +93,14 @@ def test_run_batches_does_every_batch_once_and_raises_a_batchs_error():
             raise ValueError("batch 3")
     with pytest.raises(ValueError, match="batch 3"):
         list(run_batches(fail, batches, threads=2))
+
+
+def test_one_input_one_vector_bit_for_bit():
+    """Texts the tokenizer makes the same (case; words it lacks) are encoded once: their vectors are equal, so a
+    tie between them is a tie, not a coin the batch's rounding tosses."""
+    encoder = SentenceEncoder(random_encoder(), Tokenizer.from_file(str(TOKENIZER)), 64)
+    texts = ["Hold at all costs", "x"] + SENTENCES + ["HOLD AT ALL COSTS", "Hold At All Costs"]
+    assert len({tuple(ids) for ids in encoder.tokenize([texts[0], texts[-2], texts[-1]])}) == 1
+    vectors = encoder.encode(texts, batch_size=2, threads=2, progress=False)
+    np.testing.assert_array_equal(vectors[-1], vectors[0])
+    np.testing.assert_array_equal(vectors[-2], vectors[0])

@@ -1,8 +1,10 @@
 """Sentences in, vectors out: a tokenizer and an Encoder put together.
 
-``SentenceEncoder.encode`` tokenises, sorts the sentences by length so that each
-batch holds sentences of similar length (little padding, little wasted work) and
-no more than a budget of tokens, runs the encoder batch by batch, and returns the
+``SentenceEncoder.encode`` tokenises, keeps each distinct token sequence once (texts that
+differ only in case, or only in words the vocabulary lacks, are one input: they get one
+vector, bit for bit, whatever batch they would have fallen in), sorts the sequences by
+length so that each batch holds sentences of similar length (little padding, little wasted
+work) and no more than a budget of tokens, runs the encoder batch by batch, and returns the
 vectors in the input order.
 
 The batches go through ``tinykd.inference_forward`` (no backward caches, query, key and
@@ -197,22 +199,25 @@ class SentenceEncoder:
                                     threads=threads))
         if len(sentences) == 0:
             return quantize(np.zeros((0, self.embedding_size), dtype=np.float32), precision)
-        token_ids = self.tokenize(sentences)
+        distinct: dict[tuple, int] = {}                 # each token sequence once: same input, same vector
+        which = np.array([distinct.setdefault(tuple(ids), len(distinct)) for ids in self.tokenize(sentences)])
+        token_ids = list(distinct)
         batches = inference_batches([len(ids) for ids in token_ids], batch_size, max_tokens)
-        out = np.empty((len(sentences), self.embedding_size), dtype=np.float32)
+        vectors = np.empty((len(token_ids), self.embedding_size), dtype=np.float32)
         forward = InferenceWeights(self.model)          # the weights as they are now, arranged for encoding
 
         def encode_batch(rows: np.ndarray) -> None:
             input_ids, attention_mask = pad([token_ids[i] for i in rows], self.pad_id)   # (B, T)
-            out[rows] = backend.to_numpy(forward(backend.asarray(input_ids), backend.asarray(attention_mask)))
+            vectors[rows] = backend.to_numpy(forward(backend.asarray(input_ids), backend.asarray(attention_mask)))
 
         done = run_batches(encode_batch, batches, parallel.threads() if threads is None else threads)
         if progress is None:
             progress = len(batches) > 5
-        with tqdm(total=len(sentences), desc=f"encoding {self.name}".strip(), unit="sentence",
+        with tqdm(total=len(token_ids), desc=f"encoding {self.name}".strip(), unit="sentence",
                   disable=not progress) as bar:
             for n in done:
                 bar.update(n)
+        out = vectors[which]                            # (N, D) in the order of ``sentences``
         return quantize(unit(out) if normalize else out, precision)
 
     def _vectors(self, x) -> np.ndarray:

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import numpy as np
 
+import tinykd.align
 from tinykd import backend
 from tinykd.align import align_new_embeddings
+from tinykd.cache import array_digest, cached, code_digest
 from tinykd.config import TrainConfig
 from tinykd.data.batching import pad
 from tinykd.data.pairs import PairItems
@@ -151,6 +153,24 @@ def scale_output(student: Encoder, input_ids, attention_mask) -> float:
     return length
 
 
+def cached_alignment(config: TrainConfig, tokenizer, table: np.ndarray, items: PairItems) -> np.ndarray:
+    """``align_new_embeddings`` of the transferred ``table`` (V, C) to the training pairs ``items``, with
+    the config's ridge and ``align_max_tokens``: from the start-up cache (tinykd.cache) when it holds
+    the fit of these very inputs (the sha256 of the table, of the pairs' ids and of tinykd.align's
+    source), else fitted and cached. -> (V, C) float32"""
+    pieces = tokenizer.get_vocab()
+    special = [pieces[t] for t in SPECIAL_PIECES if t in pieces]
+    options = {"ridge": config.align_ridge, "max_tokens": config.align_max_tokens, "keep_ids": special}
+    inputs = {"table": array_digest({"table": table}), "pairs": array_digest(items.to_arrays()),
+              "code": code_digest(tinykd.align)}
+
+    def fit() -> dict[str, np.ndarray]:
+        aligned, _ = align_new_embeddings(table, items.english_ids, items.translation_ids, **options)
+        return {"table": aligned}
+
+    return cached("align", options | inputs, inputs, fit)["table"]     # a pure function: its inputs name it
+
+
 def build_student(config: TrainConfig, tokenizer, items: PairItems | None = None) -> Encoder:
     """The student of ``config``; with ``embed_init="aligned"`` its new tokens are fitted to the
     training pairs ``items`` by least squares (tinykd.align) before the first step, and without
@@ -168,12 +188,7 @@ def build_student(config: TrainConfig, tokenizer, items: PairItems | None = None
                                        intermediate_size=config.intermediate_size)
     if config.init == "teacher" and config.embed_init == "aligned" and items is not None:
         words = student.embeddings.word_embeddings.params["weight"]
-        pieces = tokenizer.get_vocab()
-        special = [pieces[t] for t in SPECIAL_PIECES if t in pieces]
-        aligned, _ = align_new_embeddings(backend.to_numpy(words), items.english_ids, items.translation_ids,
-                                          ridge=config.align_ridge, keep_ids=special,
-                                          max_tokens=config.align_max_tokens)
-        words[...] = backend.asarray(aligned)
+        words[...] = backend.asarray(cached_alignment(config, tokenizer, backend.to_numpy(words), items))
     if not config.normalize and items is not None:
         ids, mask = pad(items.english_ids[:SCALE_SENTENCES])                     # (n, T)
         scale_output(student, backend.asarray(ids.astype(np.int64)), backend.asarray(mask.astype(np.int64)))

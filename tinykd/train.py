@@ -45,17 +45,8 @@ from tqdm.auto import tqdm
 
 from tinykd import backend, parallel, runs
 from tinykd.config import ConfigError, TrainConfig, help_text
-from tinykd.data.corpus import (
-    check_languages,
-    corpus_folder,
-    default_data_dir,
-    domain_folders,
-    domain_name,
-    english_sentences,
-    load_corpus,
-)
-from tinykd.data.mix import SHIPPED_SOURCES
-from tinykd.data.pairs import epoch_batches, in_languages, stack_batch, temperature_sample, tokenize_pairs
+from tinykd.data.corpus import domain_name, english_sentences, load_corpus
+from tinykd.data.pairs import epoch_batches, in_languages, stack_batch
 from tinykd.data.tokenizer import MAX_SEQ_LENGTH, default_tokenizer_path, load_tokenizer
 from tinykd.evaluate import evaluate, format_domains, model_output, save_results, tfidf_reference
 from tinykd.inference import SentenceEncoder, unit
@@ -63,7 +54,7 @@ from tinykd.loss import distillation_loss_direction_length, distillation_loss_gr
 from tinykd.optim import AdamW, clip_grad_norm, learning_rate
 from tinykd.plot import save_pictures
 from tinykd.student import build_student
-from tinykd.teacher import teacher_vectors_for
+from tinykd.trainingset import extra_folders, language_list, training_items, training_vectors
 
 
 def warn(message: str) -> None:
@@ -73,39 +64,6 @@ def warn(message: str) -> None:
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
-
-
-def extra_folders(config: TrainConfig) -> list[Path]:
-    """The ``--extra_data`` corpus folders: a bare name is a folder in the data directory;
-    ``shipped`` names those of the shipped mix that the data directory has (data/firefox, ...),
-    ``all`` every corpus folder in it (data/bible too, once built)."""
-    data_dir = config.data_dir or None
-    root = Path(data_dir or default_data_dir())
-    inside = {name: folder for name, folder in domain_folders(data_dir).items() if folder != root}   # not data/ itself
-    names = []
-    for x in (x.strip() for x in config.extra_data.split(",")):
-        more = {"shipped": [n for n in SHIPPED_SOURCES if n in inside], "all": list(inside)}.get(x, [x] if x else [])
-        names += [n for n in more if n not in names]
-    try:
-        return [corpus_folder(name, data_dir) for name in names]
-    except FileNotFoundError as err:
-        raise FileNotFoundError(f"--extra_data {err}") from None
-
-
-def training_pairs(config: TrainConfig, extra: list[Path] | None = None):
-    """The training pairs of the data folder and of every ``--extra_data`` folder (``extra``, when
-    the caller has resolved them: :func:`extra_folders`), the teacher vectors their ``english_index``
-    rows point to (each extra folder's rows follow), and the number of each pair's folder (0: the data folder)."""
-    data_dir = config.data_dir or None
-    extra = extra_folders(config) if extra is None else extra
-    pairs, vectors = load_corpus("train", data_dir), teacher_vectors_for(data_dir)
-    folder_of = [0] * len(pairs)
-    for k, folder in enumerate(extra, start=1):
-        offset = len(vectors)                                        # their English rows follow ours
-        more = [p._replace(english_index=p.english_index + offset) for p in load_corpus("train", folder)]
-        pairs, folder_of = pairs + more, folder_of + [k] * len(more)
-        vectors = np.concatenate([vectors, teacher_vectors_for(folder)])
-    return pairs, vectors, np.array(folder_of, dtype=np.int64)
 
 
 class Domain(NamedTuple):
@@ -125,29 +83,17 @@ class Trainer:
         pairs), before the slow part: tokenising the pairs and building the student."""
         self.config, self.run_dir, self.progress = config, Path(run_dir), progress
         data_dir = config.data_dir or None
-        langs = [x.strip() for x in config.langs.split(",") if x.strip()] or None
+        langs = language_list(config)
         self.tokenizer = load_tokenizer(default_tokenizer_path(data_dir), config.max_length, pad=False)
         extra = extra_folders(config)
-        self.say(f"start-up: reading the corpus and the teacher's vectors of {domain_name(data_dir)}"
+        self.say(f"start-up: reading the teacher's vectors and the dev pairs of {domain_name(data_dir)}"
                  + "".join(f", {folder.name}" for folder in extra))
-        train_pairs, self.teacher_vectors, folder_of = training_pairs(config, extra)
-        check_languages(langs or (), train_pairs, "--langs: ")   # an --extra_data folder may bring its own
-        if langs is not None:
-            kept = [i for i, p in enumerate(train_pairs) if p.lang in langs]
-            train_pairs, folder_of = [train_pairs[i] for i in kept], folder_of[kept]
-        drawn = min(len(train_pairs), config.max_pairs or len(train_pairs))
-        if config.sample_alpha != 1 or drawn < len(train_pairs):   # small (folder, language) groups seen more
-            groups = [f"{k}/{p.lang}" for k, p in zip(folder_of, train_pairs)]      # often; a sample of a large set
-            train_pairs = [train_pairs[i] for i in temperature_sample(groups, config.sample_alpha, config.seed,
-                                                                      drawn)]
-        if len(train_pairs) < config.batch_size:
-            raise ValueError(f"--batch_size {config.batch_size} is more than the {len(train_pairs)} training pairs"
-                             f"{f' of --langs {config.langs}' if langs else ''}: a batch must be at most that")
+        self.teacher_vectors = training_vectors(config, extra)
         self.dev_pairs = in_languages(load_corpus("dev", data_dir), langs)
         self.test_pairs = in_languages(load_corpus("test", data_dir), langs) if config.test_eval else []
         self.domains = [Domain(domain_name(data_dir), self.dev_pairs, self.test_pairs, self.teacher_vectors)]
         offset = len(english_sentences(data_dir))     # each --extra_data folder is evaluated as a domain of its own,
-        for folder in extra:                          # with its rows of the teacher vectors training_pairs joined
+        for folder in extra:                          # with its rows of the teacher vectors training_vectors joined
             rows = len(english_sentences(folder))
             dev = in_languages(load_corpus("dev", folder), langs)
             test = in_languages(load_corpus("test", folder), langs) if config.test_eval else []
@@ -160,8 +106,7 @@ class Trainer:
                   f"evaluates on a folder's own dev split)", file=sys.stderr)
         self.unit_teacher = (unit(self.teacher_vectors).astype(np.float32, copy=False)   # the retrieval term's
                              if config.retrieval_weight > 0 else None)                  # candidates
-        self.say(f"start-up: tokenising {len(train_pairs):,} training pairs")
-        self.train_items = tokenize_pairs(train_pairs, self.tokenizer, config.max_length)
+        self.train_items = training_items(config, extra, self.tokenizer, self.say)    # read, drawn, tokenised; cached
         self.batches_per_epoch = len(epoch_batches(self.train_items, config.batch_size, config.seed, 0,
                                                    config.pairs_per_english))
         if self.batches_per_epoch == 0:

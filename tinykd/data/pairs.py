@@ -3,6 +3,7 @@
 The trainer (``tinykd.train``) asks this module for everything it does with the pairs
 between the corpus files and the model:
 
+    draw_pairs(pairs, folder_of, langs, alpha, seed, max_pairs)  which pairs a run trains on
     tokenize_pairs(pairs, tokenizer, max_length) -> PairItems     both sides of every pair, as ids
     epoch_batches(items, batch_size, seed, epoch) -> [rows, ...]   which pairs go into each step
     stack_batch(items, rows) -> ids, mask, english_index, english_of   one padded (U + P, T) batch
@@ -28,6 +29,30 @@ class PairItems:
     @property
     def lengths(self) -> np.ndarray:
         return np.array([max(len(a), len(b)) for a, b in zip(self.english_ids, self.translation_ids)])
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The items as a few flat arrays (what tinykd.cache keeps): each side's ids end to end and
+        where each sentence starts, (N + 1,); :meth:`from_arrays` reads them back."""
+        def flat(ids):
+            lengths = np.array([len(x) for x in ids], dtype=np.int64)
+            return (np.concatenate(ids).astype(np.int32) if len(ids) else np.zeros(0, np.int32),
+                    np.r_[0, np.cumsum(lengths)])
+
+        english, english_starts = flat(self.english_ids)
+        translation, translation_starts = flat(self.translation_ids)
+        return {"english": english, "english_starts": english_starts, "translation": translation,
+                "translation_starts": translation_starts, "english_index": np.asarray(self.english_index),
+                "lang": np.asarray(self.lang, dtype=str)}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> PairItems:
+        """The items of :meth:`to_arrays`' arrays (each sentence's ids a view of the flat array)."""
+        def split(flat, starts):
+            return np.split(flat, starts[1:-1]) if len(starts) > 1 else []
+
+        return cls(split(arrays["english"], arrays["english_starts"]),
+                   split(arrays["translation"], arrays["translation_starts"]),
+                   arrays["english_index"], arrays["lang"])
 
 
 def in_languages(pairs, langs):
@@ -60,6 +85,21 @@ def temperature_sample(groups: np.ndarray, alpha: float, seed: int, total: int |
         repeats, rest = divmod(int(due[g]), len(members))
         chosen += [members] * repeats + [np.sort(rng.choice(members, size=rest, replace=False))]
     return np.concatenate(chosen)
+
+
+def draw_pairs(pairs: list, folder_of: np.ndarray, langs, alpha: float, seed: int, max_pairs: int) -> list:
+    """The pairs a run trains on: those in ``langs`` (None: all), then, when ``alpha`` != 1 or
+    ``max_pairs`` (0: no limit) is fewer than they are, ``max_pairs`` of them drawn by
+    :func:`temperature_sample` over the (folder, language) groups (``folder_of``: (N,) each
+    pair's folder), so that small groups are seen more often and a large set is sampled."""
+    if langs is not None:
+        kept = [i for i, p in enumerate(pairs) if p.lang in langs]
+        pairs, folder_of = [pairs[i] for i in kept], np.asarray(folder_of)[kept]
+    drawn = min(len(pairs), max_pairs or len(pairs))
+    if alpha != 1 or drawn < len(pairs):
+        groups = [f"{k}/{p.lang}" for k, p in zip(folder_of, pairs)]
+        pairs = [pairs[i] for i in temperature_sample(groups, alpha, seed, drawn)]
+    return pairs
 
 
 def tokenize_pairs(pairs, tokenizer, max_length: int, chunk: int = 10_000) -> PairItems:

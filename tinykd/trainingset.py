@@ -1,0 +1,124 @@
+"""A run's training set: its corpus folders, its pairs drawn and tokenised, the teacher's vectors.
+
+    extra_folders(config)                     the --extra_data folders
+    training_pairs(config, extra)             every training pair of those folders, their teacher vectors
+    training_vectors(config, extra)           the teacher vectors alone (rows: the pairs' english_index)
+    training_items(config, extra, tokenizer)  the pairs the run trains on, tokenised: PairItems
+
+Reading every pair, drawing the run's ``max_pairs`` and tokenising them is the same work on every
+start with the same data and settings, so :func:`training_items` keeps its result in the start-up
+cache (tinykd.cache), keyed by the settings that choose the pairs and the sha256 of the tokenizer,
+of the corpus files and of the code below; a hit reads no corpus at all.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import tokenizers
+
+import tinykd.data.corpus
+import tinykd.data.pairs
+import tinykd.data.tokenizer
+from tinykd.cache import cached, code_digest, file_digest, files_digest
+from tinykd.config import TrainConfig
+from tinykd.data.corpus import (
+    ENGLISH_FILE,
+    check_languages,
+    corpus_dir,
+    corpus_folder,
+    default_data_dir,
+    domain_folders,
+    load_corpus,
+)
+from tinykd.data.mix import SHIPPED_SOURCES
+from tinykd.data.pairs import PairItems, draw_pairs, tokenize_pairs
+from tinykd.data.tokenizer import default_tokenizer_path
+from tinykd.teacher import teacher_vectors_for
+
+
+def extra_folders(config: TrainConfig) -> list[Path]:
+    """The ``--extra_data`` corpus folders: a bare name is a folder in the data directory;
+    ``shipped`` names those of the shipped mix that the data directory has (data/firefox, ...),
+    ``all`` every corpus folder in it (data/bible too, once built)."""
+    data_dir = config.data_dir or None
+    root = Path(data_dir or default_data_dir())
+    inside = {name: folder for name, folder in domain_folders(data_dir).items() if folder != root}   # not data/ itself
+    names = []
+    for x in (x.strip() for x in config.extra_data.split(",")):
+        more = {"shipped": [n for n in SHIPPED_SOURCES if n in inside], "all": list(inside)}.get(x, [x] if x else [])
+        names += [n for n in more if n not in names]
+    try:
+        return [corpus_folder(name, data_dir) for name in names]
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"--extra_data {err}") from None
+
+
+def training_pairs(config: TrainConfig, extra: list[Path] | None = None):
+    """The training pairs of the data folder and of every ``--extra_data`` folder (``extra``, when
+    the caller has resolved them: :func:`extra_folders`), the teacher vectors their ``english_index``
+    rows point to (each extra folder's rows follow), and the number of each pair's folder (0: the data folder)."""
+    data_dir = config.data_dir or None
+    extra = extra_folders(config) if extra is None else extra
+    pairs, vectors = load_corpus("train", data_dir), teacher_vectors_for(data_dir)
+    folder_of = [0] * len(pairs)
+    for k, folder in enumerate(extra, start=1):
+        offset = len(vectors)                                        # their English rows follow ours
+        more = [p._replace(english_index=p.english_index + offset) for p in load_corpus("train", folder)]
+        pairs, folder_of = pairs + more, folder_of + [k] * len(more)
+        vectors = np.concatenate([vectors, teacher_vectors_for(folder)])
+    return pairs, vectors, np.array(folder_of, dtype=np.int64)
+
+
+def training_vectors(config: TrainConfig, extra: list[Path]) -> np.ndarray:
+    """The teacher vectors of :func:`training_pairs` without reading its pairs: (rows, D) float32."""
+    return np.concatenate([teacher_vectors_for(config.data_dir or None)] + [teacher_vectors_for(f) for f in extra])
+
+
+def language_list(config: TrainConfig) -> list[str] | None:
+    """``--langs`` as a list; None: every language."""
+    return [x.strip() for x in config.langs.split(",") if x.strip()] or None
+
+
+def check_batch_fits(config: TrainConfig, pairs: int) -> None:
+    """Refuse a batch larger than the run's ``pairs`` training pairs."""
+    if pairs < config.batch_size:
+        of_langs = f" of --langs {config.langs}" if language_list(config) else ""
+        raise ValueError(f"--batch_size {config.batch_size} is more than the {pairs} training pairs{of_langs}: "
+                         "a batch must be at most that")
+
+
+def training_items(config: TrainConfig, extra: list[Path], tokenizer,
+                   say: Callable[[str], None] = lambda message: None) -> PairItems:
+    """The pairs the run trains on (``draw_pairs``: its languages, ``max_pairs`` of them by temperature
+    sampling), tokenised with ``tokenizer`` (the data folder's, as ``load_tokenizer`` read it) at
+    ``max_length``; refused (ValueError) if a batch does not fit in them, before tokenising.
+
+    From the start-up cache when it holds them (tinykd.cache), else built and cached: the key is
+    the settings below and the sha256 of the tokenizer file, of each folder's English sentences and
+    training pairs, and of the code that reads, draws and tokenises them."""
+    data_dir = config.data_dir or None
+    folders = [Path(data_dir or default_data_dir()), *extra]
+    langs = language_list(config)
+    settings = {"folders": [str(f.resolve()) for f in folders], "langs": langs, "max_pairs": config.max_pairs,
+                "sample_alpha": config.sample_alpha, "seed": config.seed, "max_length": config.max_length}
+    inputs = {"tokenizer": file_digest(default_tokenizer_path(data_dir)),
+              "corpus": files_digest(corpus_dir(f) / name for f in folders for name in (ENGLISH_FILE, "train.tsv.gz")),
+              "code": code_digest(sys.modules[__name__], tinykd.data.corpus, tinykd.data.pairs, tinykd.data.tokenizer),
+              "tokenizers": tokenizers.__version__}
+
+    def build() -> dict[str, np.ndarray]:
+        say("start-up: reading the training pairs")
+        pairs, _, folder_of = training_pairs(config, extra)
+        check_languages(langs or (), pairs, "--langs: ")    # an --extra_data folder may bring its own
+        pairs = draw_pairs(pairs, folder_of, langs, config.sample_alpha, config.seed, config.max_pairs)
+        check_batch_fits(config, len(pairs))
+        say(f"start-up: tokenising {len(pairs):,} training pairs")
+        return tokenize_pairs(pairs, tokenizer, config.max_length).to_arrays()
+
+    items = PairItems.from_arrays(cached("pairs", settings, inputs, build))
+    check_batch_fits(config, len(items.lang))                # a cached set, with another --batch_size
+    return items
