@@ -19,13 +19,16 @@ problem, with a ridge that pulls a rarely seen token towards its transferred sta
                    Y[i]    = mean_j E[e_j]  -  (1/n_i) sum_{fixed x_j} E[x_j]       (N, C)
     (A^T A + r I) X = A^T Y + r X0,     r = ridge * mean(diag(A^T A))
 
-A^T A is K x K and is summed from each translation's co-occurring new tokens; one
-dense solve then gives X. Its cost grows as K^3 (and its memory as K^2), so with a
+A^T A is K x K and is summed from each translation's co-occurring new tokens; A^T Y is
+summed through Y, a chunk of pairs at a time (never a K x V matrix). The matrix is
+symmetric positive definite, so a Cholesky factor and two triangular solves give X
+(:func:`solve_ridge`). Its cost grows as K^3 (and its memory as K^2), so with a
 large vocabulary only the K most used new tokens are fitted (``max_tokens``; the
-trainer's ``--align_max_tokens``, 8000: half a gigabyte in float64) and the rarer
-ones keep X0 and count as fixed. On the default run's 200k pairs, 52 languages and
-30k pieces it takes about 20 s on 2 cores; what it does for the untrained student is
-measured in docs/experiments.md, and lesson 10 steps through it.
+trainer's ``--align_max_tokens``, 15000: 1.8 GB in float64) and the rarer ones keep X0
+and count as fixed. On the default run's 200k pairs and 40k pieces the fit is most of
+the start-up (benchmarks/README.md, the start-up's phases), which is why a run keeps
+its result in the start-up cache (tinykd.cache); what it does for the untrained
+student is measured in docs/experiments.md, and lesson 10 steps through it.
 
 [CLS] and [SEP] are left out of both bags; tokens that never occur in a
 training translation keep X0.
@@ -67,45 +70,118 @@ def _pairs(groups_a: np.ndarray, groups_b: np.ndarray) -> tuple[np.ndarray, np.n
     return i, j
 
 
+def _sums(ids: Sequence[np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """Each sentence's sum of the rows of its tokens, in float64.
+
+    ids: N arrays of token ids   rows: (V, C)   ->   (N, C); an empty sentence sums to 0
+    """
+    lengths = np.array([len(x) for x in ids], dtype=np.int64)                         # (N,)
+    out = np.zeros((len(ids), rows.shape[1]), dtype=np.float64)
+    some = lengths > 0
+    if some.any():
+        flat = np.concatenate(ids).astype(np.intp)
+        starts = (np.cumsum(lengths) - lengths)[some]
+        out[some] = np.add.reduceat(np.take(rows, flat, axis=0), starts, axis=0, dtype=np.float64)
+    return out
+
+
 def normal_equations(english_ids: Sequence[np.ndarray], translation_ids: Sequence[np.ndarray],
-                     table: np.ndarray, free: np.ndarray, chunk: int = 65536):
+                     table: np.ndarray, free: np.ndarray, chunk: int = 2048):
     """``A^T A`` (K, K), ``A^T Y`` (K, C) and the ids of the K free tokens, as in the module docstring.
 
-    Both are co-occurrence counts, weighted by 1/n and 1/m. Write Y[i] = sum_u S[i, u] E[u]
-    with S[i, u] = count of u in English i / m_i  -  count of fixed u in translation i / n_i;
-    then A^T Y = (A^T S) E, and A^T A, A^T S are sums over the tokens that share a pair.
-    A^T S has a column for each of the V - K fixed tokens only: memory K x V in float64.
+    ``A^T A`` is a sum of co-occurrence counts of new tokens, weighted by 1/n^2. ``A^T Y`` is
+    computed through Y, ``chunk`` pairs at a time: Y[i] = (sum of E over English i) / m_i - (sum
+    of E over the fixed tokens of translation i) / n_i (the free rows of E set to 0), then each
+    new token adds ``A[i, k] Y[i]`` of the pairs it occurs in. Memory: K x K in float64, and
+    a chunk's token rows.
 
     english_ids, translation_ids: N arrays of token ids without [CLS]/[SEP]
     table: (V, C) the current embedding table   free: (V,) bool, the rows to fit (the others are constants)
     """
     V = len(free)
-    new_ids, fixed_ids = np.flatnonzero(free), np.flatnonzero(~free)
-    K, F = len(new_ids), len(fixed_ids)
+    new_ids = np.flatnonzero(free)
+    K = len(new_ids)
     column = np.full(V, -1, dtype=np.int64)
     column[new_ids] = np.arange(K)                      # token id -> column of A (new tokens only)
-    column[fixed_ids] = np.arange(F)                    # token id -> column of S (fixed tokens only)
+    known = np.where(free[:, None], 0, table).astype(np.float32)      # (V, C) E with the unknown rows 0
     AtA = np.zeros(K * K, dtype=np.float64)
-    AtS = np.zeros(K * F, dtype=np.float64)
+    AtY = np.zeros((K, table.shape[1]), dtype=np.float64)
     for start in range(0, len(english_ids), chunk):
         en, xx = english_ids[start:start + chunk], translation_ids[start:start + chunk]
         n = np.array([max(len(x), 1) for x in xx], dtype=np.float64)                  # tokens per translation
         m = np.array([max(len(e), 1) for e in en], dtype=np.float64)                  # tokens per English
+        Y = _sums(en, known) / m[:, None] - _sums(xx, known) / n[:, None]           # (chunk, C)
         x_pair, x_token, x_weight = _entries(xx, n)
         is_new = free[x_token]
-        a_pair, a_col, a_weight = x_pair[is_new], column[x_token[is_new]], x_weight[is_new]   # A
-        e_pair, e_token, e_weight = _entries(en, m)
-        f_pair, f_token, f_weight = x_pair[~is_new], x_token[~is_new], -x_weight[~is_new]
-        order = np.argsort(np.r_[e_pair, f_pair], kind="stable")                       # S, sorted by pair
-        s_pair = np.r_[e_pair, f_pair][order]
-        s_col, s_weight = column[np.r_[e_token, f_token][order]], np.r_[e_weight, f_weight][order]
+        a_pair, a_col, a_weight = x_pair[is_new], column[x_token[is_new]], x_weight[is_new]   # A's nonzeros
 
-        i, j = _pairs(a_pair, a_pair)
-        AtA += np.bincount(a_col[i] * K + a_col[j], weights=a_weight[i] * a_weight[j], minlength=K * K)
-        i, j = _pairs(a_pair, s_pair)
-        AtS += np.bincount(a_col[i] * F + s_col[j], weights=a_weight[i] * s_weight[j], minlength=K * F)
-    AtY = AtS.reshape(K, F) @ table[fixed_ids].astype(np.float64)                     # (K, C)
+        i, j = _pairs(a_pair, a_pair)                                                # new tokens sharing a pair
+        np.add.at(AtA, a_col[i] * K + a_col[j], a_weight[i] * a_weight[j])
+        order = np.argsort(a_col, kind="stable")                                     # A's nonzeros by column
+        col = a_col[order]
+        starts = np.flatnonzero(np.r_[True, col[1:] != col[:-1]]) if len(col) else np.zeros(0, np.int64)
+        weighted = np.take(Y, a_pair[order], axis=0) * a_weight[order, None]        # A[i, k] Y[i]
+        if len(col):
+            AtY[col[starts]] += np.add.reduceat(weighted, starts, axis=0)
     return AtA.reshape(K, K), AtY, new_ids
+
+
+def solve_ridge(AtA: np.ndarray, AtY: np.ndarray, start: np.ndarray, ridge: float) -> tuple[np.ndarray, float]:
+    """X of ``(A^T A + r I) X = A^T Y + r X0`` with r = ridge * mean(diag(A^T A)), and r.
+
+    The matrix is symmetric and positive definite (r > 0), so a Cholesky factor L L^T does (K^3/3
+    multiply-adds, half of a general solve), then two triangular solves of K^2 C each. ``AtA``
+    is overwritten.  AtA: (K, K)   AtY, start: (K, C)   ->   X (K, C) float64, r
+    """
+    r = ridge * float(np.diag(AtA).mean())
+    AtA[np.diag_indices_from(AtA)] += r
+    L = np.linalg.cholesky(AtA)                                                   # (K, K) lower
+    return _solve_upper(L, _solve_lower(L, AtY + r * start.astype(np.float64))), r
+
+
+def _solve_lower(L: np.ndarray, B: np.ndarray, block: int = 512) -> np.ndarray:
+    """X with L X = B, L lower triangular: block by block, top down (matrix products do the work)."""
+    X = np.empty_like(B)
+    for s in range(0, len(L), block):
+        e = min(s + block, len(L))
+        X[s:e] = np.linalg.solve(L[s:e, s:e], B[s:e] - L[s:e, :s] @ X[:s])
+    return X
+
+
+def _solve_upper(L: np.ndarray, B: np.ndarray, block: int = 512) -> np.ndarray:
+    """X with L^T X = B, L lower triangular: block by block, bottom up."""
+    X = np.empty_like(B)
+    for s in reversed(range(0, len(L), block)):
+        e = min(s + block, len(L))
+        X[s:e] = np.linalg.solve(L[s:e, s:e].T, B[s:e] - L[e:, s:e].T @ X[e:])
+    return X
+
+
+def choose_free_tokens(vocab_size: int, english_ids: Sequence[np.ndarray], translation_ids: Sequence[np.ndarray],
+                       keep_ids: Sequence[int] = (), max_tokens: int = 0) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Which rows are fixed (English's tokens and ``keep_ids``) and which are fitted (the other tokens
+    the translations use: with ``max_tokens`` > 0 only that many, the most used; the rarer keep
+    their start and count as fixed).
+
+    ->  fixed (V,) bool, free (V,) bool, stats: how many fixed, fitted, kept at their start, unseen
+    """
+    def counts(ids):                                                              # (V,) uses of each token
+        flat = np.concatenate(ids) if len(ids) else np.zeros(0, np.int64)
+        return np.bincount(flat, minlength=vocab_size)
+
+    fixed = counts(english_ids) > 0                                               # English's tokens
+    fixed[list(keep_ids)] = True                                                  # and the special ones
+    uses = counts(translation_ids) * ~fixed                                       # (V,) a new token's uses
+    free = uses > 0
+    capped = 0
+    if 0 < max_tokens < free.sum():                       # keep the most used; the others stay at X0
+        rarest = np.argsort(-uses, kind="stable")[max_tokens:]
+        capped = int(free[rarest].sum())
+        free[rarest] = False
+        fixed |= ~free & (uses > 0)
+    stats = {"fixed": int(fixed.sum()) - capped, "fitted": int(free.sum()), "kept_at_start": capped,
+             "unseen": int((~fixed & ~free).sum())}
+    return fixed, free, stats
 
 
 def align_new_embeddings(table: np.ndarray, english_ids: Sequence[np.ndarray],
@@ -125,29 +201,11 @@ def align_new_embeddings(table: np.ndarray, english_ids: Sequence[np.ndarray],
     if strip_special:
         english_ids = [e[1:-1] for e in english_ids]
         translation_ids = [x[1:-1] for x in translation_ids]
-    fixed = np.zeros(table.shape[0], dtype=bool)          # English's tokens and the special ones
-    fixed[list(keep_ids)] = True
-    for e in english_ids:
-        fixed[e] = True
-    free = np.zeros(table.shape[0], dtype=bool)           # the others that some translation uses
-    for x in translation_ids:
-        free[x] = True
-    free &= ~fixed
-    capped = 0
-    if 0 < max_tokens < free.sum():                       # keep the most used; the others stay at X0
-        uses = np.bincount(np.concatenate(translation_ids), minlength=len(free)) * free   # (V,)
-        rarest = np.argsort(-uses, kind="stable")[max_tokens:]
-        capped = int(free[rarest].sum())
-        free[rarest] = False
-        fixed |= ~free & (uses > 0)
+    fixed, free, stats = choose_free_tokens(table.shape[0], english_ids, translation_ids, keep_ids, max_tokens)
     out = table.astype(np.float32, copy=True)
-    stats = {"fixed": int(fixed.sum()) - capped, "fitted": int(free.sum()), "kept_at_start": capped,
-             "unseen": int((~fixed & ~free).sum())}
     if not free.any():
         return out, stats | {"ridge": 0.0}
     AtA, AtY, new_ids = normal_equations(english_ids, translation_ids, table, free)
-    r = ridge * float(np.diag(AtA).mean())
-    AtA[np.diag_indices_from(AtA)] += r
-    X = np.linalg.solve(AtA, AtY + r * table[new_ids].astype(np.float64))     # (K, C)
+    X, r = solve_ridge(AtA, AtY, table[new_ids], ridge)                           # (K, C)
     out[new_ids] = X.astype(np.float32)
     return out, stats | {"ridge": r}
