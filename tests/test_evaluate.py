@@ -146,3 +146,74 @@ def test_every_corpus_folder_is_a_domain_and_gets_its_own_row(tmp_path):
     assert by_domain["gimp"][0]["mean_mse_en"] == 0.0            # the teacher store holds the model's own vectors
     summary = format_domain_summary(by_domain)
     assert "| gimp | 1 |" in summary and "mean of domains" in summary
+
+
+def per_language_reference(encode, pairs, teacher_vectors, max_per_lang=None, seed=0) -> dict:
+    """evaluate() as it was before one encode call did all texts: the English set, then each language's
+    translations, each in a call of its own. {lang: (acc_en_xx, acc_xx_en, mse_en, mse_xx)}"""
+    from tinykd.evaluate import evaluation_pairs
+    groups = evaluation_pairs(pairs, max_per_lang, seed)
+    english = sorted({p.english for ps in groups.values() for p in ps})
+    eng_vec = dict(zip(english, encode(english)))
+    out = {}
+    for lang, ps in groups.items():
+        s_en, s_xx = np.stack([eng_vec[p.english] for p in ps]), encode([p.translation for p in ps])
+        t = teacher_vectors[[p.english_index for p in ps]].astype(np.float32)
+        out[lang] = translation_accuracy(s_en, s_xx, english_texts=[p.english for p in ps],
+                                         translation_texts=[p.translation for p in ps]) + (
+            100.0 * float(((s_en - t) ** 2).mean()), 100.0 * float(((s_xx - t) ** 2).mean()))
+    return out
+
+
+def tiny_student(data_dir):
+    from tinykd.data.tokenizer import load_tokenizer
+    from tinykd.inference import SentenceEncoder
+    from tinykd.model import Encoder, EncoderConfig
+    tokenizer = load_tokenizer(data_dir / "tokenizer.json", 32, pad=False)
+    model = Encoder(EncoderConfig(vocab_size=tokenizer.get_vocab_size(), hidden_size=384, num_layers=1, num_heads=4,
+                                  intermediate_size=32, max_position=32, init_std=0.3, normalize=False))
+    return SentenceEncoder(model, tokenizer, 32)
+
+
+def test_one_encode_call_gives_the_numbers_of_a_call_per_language(tmp_path):
+    from tiny_corpus import make_tiny_data
+
+    from tinykd.data.corpus import load_corpus
+    from tinykd.evaluate import evaluate_many
+    from tinykd.teacher import teacher_vectors_for
+    data = make_tiny_data(tmp_path / "data")
+    encoder = tiny_student(data)
+    calls = []
+    encode = model_output(encoder, progress=False)
+    counted = lambda texts: calls.append(len(texts)) or encode(texts)      # noqa: E731
+    pairs, teacher = load_corpus("test", data), teacher_vectors_for(data)
+    for max_per_lang in (None, 4):
+        want = per_language_reference(encode, pairs, teacher, max_per_lang)
+        calls.clear()
+        got = evaluate(counted, pairs, teacher, max_per_lang, name="student")["languages"]
+        assert len(calls) == 1                                        # every text in one call
+        assert set(got) == set(want)
+        for lang, (acc_en_xx, acc_xx_en, mse_en, mse_xx) in want.items():
+            assert (got[lang]["acc_en_xx"], got[lang]["acc_xx_en"]) == (acc_en_xx, acc_xx_en)
+            assert got[lang]["mse_en"] == pytest.approx(mse_en, rel=1e-5)
+            assert got[lang]["mse_xx"] == pytest.approx(mse_xx, rel=1e-5)
+    dev = load_corpus("dev", data)
+    calls.clear()
+    both = evaluate_many(counted, [(pairs, teacher), (dev, teacher)], 4, name="student")   # two domains, one call
+    assert len(calls) == 1
+    for result, alone in zip(both, (evaluate(encode, pairs, teacher, 4, name="student"),
+                                    evaluate(encode, dev, teacher, 4, name="student"))):
+        for lang, row in alone["languages"].items():
+            assert result["languages"][lang] == pytest.approx(row, rel=1e-6)
+        assert result["spearman"] == pytest.approx(alone["spearman"], rel=1e-6)
+
+
+def test_repeated_texts_are_encoded_once():
+    pairs = [Pair("de", "Open", "Öffnen", 0), Pair("fr", "Open", "Ouvrir", 0), Pair("nl", "Open", "Open", 0)]
+    seen = []
+
+    def encode(texts):
+        seen.extend(texts)
+        return np.eye(4, dtype=np.float32)[[["Open", "Öffnen", "Ouvrir"].index(t) for t in texts]]
+    evaluate(encode, pairs, np.eye(4, dtype=np.float32)[:1], spearman_pairs=0)
+    assert sorted(seen) == ["Open", "Ouvrir", "Öffnen"]

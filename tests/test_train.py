@@ -612,3 +612,26 @@ def test_extra_data_shipped_and_all_name_the_folders_inside_the_data_dir(tiny_da
     assert names("") == [] and names("mine") == ["mine"] and names("shipped,mine,gimp") == ["gimp", "mine"]
     assert names("shipped") == [f.name for f in extra_folders(_config(data))]
     assert [f.name for f in extra_folders(_config(tiny_data))] == []            # a data dir without folders
+
+
+def test_dev_and_test_evaluations_give_each_domains_numbers_of_a_call_per_language(tiny_data, tmp_path):
+    """The trainer's evaluations encode every domain's texts in one call (the dev: every domain's in one);
+    the numbers are those of an encode call per language, as before."""
+    from test_evaluate import per_language_reference
+
+    from tinykd.evaluate import model_output
+    from tinykd.train import Trainer
+    trainer = Trainer(_config(tiny_data, extra_data=str(tiny_data), eval_pairs=4), tmp_path, progress=False)
+    records = []
+    trainer.log = lambda **record: records.append(record)
+    trainer._dev(None)
+    by_domain = trainer._test()
+    encode = model_output(trainer.encoder(), progress=False)
+    assert len(trainer.domains) == 2 and [r["kind"] for r in records] == ["dev", "dev", "test", "test"]
+    for k, domain in enumerate(trainer.domains):
+        for split, pairs, max_per_lang, got in (("dev", domain.dev, 4, records[k]["languages"]),
+                                                ("test", domain.test, None, by_domain[domain.name][0]["languages"])):
+            want = per_language_reference(encode, pairs, domain.vectors, max_per_lang)
+            for lang, (acc_en_xx, acc_xx_en, mse_en, mse_xx) in want.items():
+                assert (got[lang]["acc_en_xx"], got[lang]["acc_xx_en"]) == (acc_en_xx, acc_xx_en), (split, lang)
+                assert (got[lang]["mse_en"], got[lang]["mse_xx"]) == pytest.approx((mse_en, mse_xx), rel=1e-5)

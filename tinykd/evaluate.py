@@ -153,6 +153,22 @@ def model_output(encoder, progress: bool | None = None) -> Callable[[list[str]],
     return functools.partial(encoder.encode, normalize=False, **quiet)
 
 
+def evaluation_texts(groups: dict) -> list[str]:
+    """Every English sentence and translation of grouped pairs (:func:`evaluation_pairs`), each text once.
+
+    A domain's English side is mostly the same sentences in every language, and a translation
+    may equal an English sentence ("OK"): encoded once, each gives the same vector everywhere."""
+    return list(dict.fromkeys(t for ps in groups.values() for p in ps for t in (p.english, p.translation)))
+
+
+def encode_once(encode: Callable[[list[str]], np.ndarray], texts: Sequence[str]) -> dict[str, np.ndarray]:
+    """``{text: vector}`` for every distinct text, from one ``encode`` call: the encoder sorts
+    all of them by length together, so its batches are full and little padded (called per
+    language, each call's few sentences made a batch padded to its longest)."""
+    distinct = list(dict.fromkeys(texts))
+    return dict(zip(distinct, encode(distinct))) if distinct else {}
+
+
 def evaluate(encode: Callable[[list[str]], np.ndarray], pairs, teacher_vectors: np.ndarray,
              max_per_lang: int | None = None, spearman_pairs: int = 2000, seed: int = 0,
              name: str = "model") -> dict:
@@ -164,15 +180,31 @@ def evaluate(encode: Callable[[list[str]], np.ndarray], pairs, teacher_vectors: 
 
     ``teacher_vectors[p.english_index]`` is the teacher's vector of pair p's English sentence.
     ``encode=None``-like models that are not in the teacher's space (TF-IDF) pass
-    ``teacher_vectors=None`` and get accuracies only.
+    ``teacher_vectors=None`` and get accuracies only. Every distinct text is encoded once, in
+    one call (:func:`evaluate_many` does several pair sets in one call).
     """
-    groups = evaluation_pairs(pairs, max_per_lang, seed)
+    return evaluate_many(encode, [(pairs, teacher_vectors)], max_per_lang, spearman_pairs, seed, name)[0]
+
+
+def evaluate_many(encode: Callable[[list[str]], np.ndarray], sets: Sequence[tuple], max_per_lang: int | None = None,
+                  spearman_pairs: int = 2000, seed: int = 0, name: str = "model") -> list[dict]:
+    """:func:`evaluate` of each ``(pairs, teacher_vectors)`` of ``sets`` (several domains), the
+    texts of all of them encoded in one ``encode`` call."""
+    groups = [evaluation_pairs(pairs, max_per_lang, seed) for pairs, _ in sets]
+    vectors = encode_once(encode, [text for g in groups for text in evaluation_texts(g)])
+    return [metrics(g, vectors, teacher_vectors, spearman_pairs, seed, name)
+            for g, (_, teacher_vectors) in zip(groups, sets)]
+
+
+def metrics(groups: dict, vectors: dict[str, np.ndarray], teacher_vectors: np.ndarray | None,
+            spearman_pairs: int = 2000, seed: int = 0, name: str = "model") -> dict:
+    """:func:`evaluate`'s numbers for grouped pairs (:func:`evaluation_pairs`) whose texts are
+    encoded: ``vectors[text]`` (:func:`encode_once`)."""
     english = sorted({p.english for ps in groups.values() for p in ps})
-    eng_vec = dict(zip(english, encode(english))) if english else {}
     result = {"name": name, "languages": {}}
     for lang, ps in groups.items():
-        s_en = np.stack([eng_vec[p.english] for p in ps])
-        s_xx = encode([p.translation for p in ps])
+        s_en = np.stack([vectors[p.english] for p in ps])
+        s_xx = np.stack([vectors[p.translation] for p in ps])
         row = {"pairs": len(ps)}
         if teacher_vectors is not None:
             t = teacher_vectors[[p.english_index for p in ps]].astype(np.float32)
@@ -193,7 +225,7 @@ def evaluate(encode: Callable[[list[str]], np.ndarray], pairs, teacher_vectors: 
         a, b = rng.integers(0, len(english), (2, spearman_pairs))
         keep = a != b
         a, b = a[keep], b[keep]
-        S = unit(np.stack([eng_vec[s] for s in english]))
+        S = unit(np.stack([vectors[s] for s in english]))
         T = unit(teacher_vectors[[index[s] for s in english]].astype(np.float32))
         result["spearman"] = 100.0 * spearman((S[a] * S[b]).sum(1), (T[a] * T[b]).sum(1))
     return result

@@ -48,7 +48,7 @@ from tinykd.config import ConfigError, TrainConfig, help_text
 from tinykd.data.corpus import domain_name, english_sentences, load_corpus
 from tinykd.data.pairs import epoch_batches, in_languages, stack_batch
 from tinykd.data.tokenizer import MAX_SEQ_LENGTH, default_tokenizer_path, load_tokenizer
-from tinykd.evaluate import evaluate, format_domains, model_output, save_results, tfidf_reference
+from tinykd.evaluate import evaluate, evaluate_many, format_domains, model_output, save_results, tfidf_reference
 from tinykd.inference import SentenceEncoder, unit
 from tinykd.loss import distillation_loss_direction_length, distillation_loss_grouped, retrieval_loss
 from tinykd.optim import AdamW, clip_grad_norm, learning_rate
@@ -211,13 +211,15 @@ class Trainer:
         tok = Tokenizer.from_str(self.tokenizer.to_str())
         return SentenceEncoder(self.model, tok, min(MAX_SEQ_LENGTH, self.model.config.max_position), name="student")
 
-    def _evaluate_dev(self, domain: Domain, encode) -> dict:
-        return evaluate(encode, domain.dev, domain.vectors, max_per_lang=self.config.eval_pairs, spearman_pairs=1000,
-                        name="student")
+    def _evaluate_dev(self, domains: list[Domain], encode) -> list[dict]:
+        """The dev evaluation of each of ``domains``, the texts of all of them encoded in one call
+        (each distinct text once; one call sorts them all by length, so the batches are full)."""
+        return evaluate_many(encode, [(domain.dev, domain.vectors) for domain in domains],
+                             max_per_lang=self.config.eval_pairs, spearman_pairs=1000, name="student")
 
     def evaluate_dev(self) -> dict:
         """The dev evaluation of the data folder's domain; the model goes back to training."""
-        result = self._evaluate_dev(self.domains[0], model_output(self.encoder(), progress=False))
+        result = self._evaluate_dev(self.domains[:1], model_output(self.encoder(), progress=False))[0]
         self.model.train()
         return result
 
@@ -282,11 +284,9 @@ class Trainer:
 
     def _dev(self, bar) -> None:
         """A dev evaluation of every domain: one log record and one line each (the learning curves)."""
-        encode = model_output(self.encoder(), progress=False)
-        for domain in self.domains:
-            if not domain.dev:
-                continue
-            result = self._evaluate_dev(domain, encode)         # the model stays in eval mode for every domain
+        domains = [domain for domain in self.domains if domain.dev]
+        results = self._evaluate_dev(domains, model_output(self.encoder(), progress=False)) if domains else []
+        for domain, result in zip(domains, results):
             self.log(kind="dev", domain=domain.name, step=self.step, time=self.elapsed(),
                      mean_acc=result["mean_acc"], mean_mse_en=result["mean_mse_en"],
                      mean_mse_xx=result["mean_mse_xx"], spearman=result.get("spearman"),
@@ -296,11 +296,10 @@ class Trainer:
             (bar.write if bar is not None else print)(message)
         self.model.train()
 
-    def finish(self) -> None:
-        """The final model, a dev evaluation, and the test table of every domain."""
-        self.model.eval()
-        self.model.save(self.run_dir / "model.safetensors")
-        self._dev(None)
+    def _test(self) -> dict[str, list[dict]]:
+        """The test evaluation of every domain, next to the TF-IDF reference: ``{domain: [student, TF-IDF]}``,
+        one log record each. A domain's texts are encoded in one call, each distinct text once (its
+        English side is mostly the same sentences in every language)."""
         self.model.eval()
         encode, by_domain = model_output(self.encoder(), progress=False), {}
         for domain in self.domains:
@@ -312,6 +311,14 @@ class Trainer:
                          mean_acc=by_domain[domain.name][0]["mean_acc"],
                          mean_mse_en=by_domain[domain.name][0]["mean_mse_en"],
                          mean_mse_xx=by_domain[domain.name][0]["mean_mse_xx"])
+        return by_domain
+
+    def finish(self) -> None:
+        """The final model, a dev evaluation, and the test table of every domain."""
+        self.model.eval()
+        self.model.save(self.run_dir / "model.safetensors")
+        self._dev(None)
+        by_domain = self._test()
         if by_domain:
             table = format_domains(by_domain)
             save_results(self.run_dir / "eval_test.json", by_domain, table)
