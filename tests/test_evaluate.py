@@ -217,3 +217,34 @@ def test_repeated_texts_are_encoded_once():
         return np.eye(4, dtype=np.float32)[[["Open", "Öffnen", "Ouvrir"].index(t) for t in texts]]
     evaluate(encode, pairs, np.eye(4, dtype=np.float32)[:1], spearman_pairs=0)
     assert sorted(seen) == ["Open", "Ouvrir", "Öffnen"]
+
+
+def dense_tfidf_accuracy(english: list[str], translations: list[str]) -> tuple[float, float]:
+    """The TF-IDF reference's accuracy of one set as it was computed before tfidf_hits: the (2m, 32768) vectors."""
+    from tinykd.evaluate import char_trigram_tfidf
+    vectors = char_trigram_tfidf(english + translations)
+    return translation_accuracy(vectors[:len(english)], vectors[len(english):], len(english), english, translations)
+
+
+def test_tfidf_hits_are_those_of_the_dense_vectors():
+    from tinykd.evaluate import tfidf_hits, trigram_counts
+    rng = np.random.default_rng(0)
+    words = ["save", "Speichern", "tabelle", "table", "document", "Dokument", "ok", "OK", "zelle", "cell", "文書",
+             "保存", "документ", "42", "print", "drucken"]
+    english = [" ".join(rng.choice(words[::2], rng.integers(1, 4))) for _ in range(60)] + ["OK", "ok", "Table"]
+    translations = [" ".join(rng.choice(words, rng.integers(1, 4))) for _ in range(60)] + ["ok", "OK", "文書"]
+    found = tfidf_hits([trigram_counts(t) for t in english], [trigram_counts(t) for t in translations],
+                       english, translations)
+    assert tuple(100.0 * x / len(english) for x in found) == dense_tfidf_accuracy(english, translations)
+
+
+def test_tfidf_reference_gives_the_dense_numbers_on_the_tiny_corpus(tmp_path):
+    from tiny_corpus import make_tiny_data
+
+    from tinykd.data.corpus import load_corpus
+    from tinykd.evaluate import evaluation_pairs, tfidf_reference
+    pairs = load_corpus("test", make_tiny_data(tmp_path / "data"))
+    result = tfidf_reference(pairs)["languages"]
+    for lang, ps in evaluation_pairs(pairs).items():
+        want = dense_tfidf_accuracy([p.english for p in ps], [p.translation for p in ps])
+        assert (result[lang]["acc_en_xx"], result[lang]["acc_xx_en"]) == pytest.approx(want, abs=1e-9)

@@ -30,7 +30,7 @@ import functools
 import json
 import sys
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -45,6 +45,7 @@ from tinykd.paths import default_data_dir
 from tinykd.teacher import load_teacher, teacher_vectors_for
 
 SET_SIZE = 1000
+TRIGRAM_BUCKETS = 1 << 15          # the TF-IDF reference's hashed character 3-grams
 
 
 def _text_ids(texts: Sequence[str] | None, n: int) -> np.ndarray:
@@ -75,13 +76,20 @@ def translation_accuracy(english: np.ndarray, translation: np.ndarray, set_size:
     for start in range(0, n, set_size):
         rows = slice(start, start + set_size)
         e, t = unit(english[rows]), unit(translation[rows])
-        sim = e @ t.T                                          # (m, m) cosine
-        trg = _text_ids(None if translation_texts is None else translation_texts[rows], len(e))
-        src = _text_ids(None if english_texts is None else english_texts[rows], len(e))
-        correct_src += int((trg[sim.argmax(axis=1)] == trg).sum())  # each English finds its translation('s text)
-        correct_trg += int((src[sim.argmax(axis=0)] == src).sum())  # each translation finds its English('s text)
+        src, trg = hits(e @ t.T, None if english_texts is None else english_texts[rows],
+                        None if translation_texts is None else translation_texts[rows])
+        correct_src, correct_trg = correct_src + src, correct_trg + trg
     n = max(1, n)
     return 100.0 * correct_src / n, 100.0 * correct_trg / n
+
+
+def hits(sim: np.ndarray, english_texts: Sequence[str] | None, translation_texts: Sequence[str] | None):
+    """(en->xx, xx->en) hits in one set, from its (m, m) cosines of English i with translation j
+    (:func:`translation_accuracy` says what counts as a hit)."""
+    trg = _text_ids(translation_texts, len(sim))
+    src = _text_ids(english_texts, len(sim))
+    return (int((trg[sim.argmax(axis=1)] == trg).sum()),      # each English finds its translation('s text)
+            int((src[sim.argmax(axis=0)] == src).sum()))      # each translation finds its English('s text)
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
@@ -100,28 +108,62 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
     return float((ra @ rb) / denominator) if denominator > 0 else float("nan")   # nan: one side is constant
 
 
-def char_trigram_tfidf(texts: Sequence[str], dim: int = 1 << 15) -> np.ndarray:
-    """A character 3-gram TF-IDF bag of words, hashed into ``dim`` buckets, L2-normalised.
+def trigram_counts(text: str, dim: int = TRIGRAM_BUCKETS) -> tuple[np.ndarray, np.ndarray]:
+    """The character 3-grams of ``text`` (lower-cased, two spaces either side), hashed into ``dim``
+    buckets: (buckets (k,) int64, counts (k,) float64), each bucket once."""
+    s = f"  {text.lower()}  "
+    counts = defaultdict(float)
+    for gram, n in Counter(s[i:i + 3] for i in range(len(s) - 2)).items():
+        counts[zlib.crc32(gram.encode("utf-8")) % dim] += n
+    return np.fromiter(counts, dtype=np.int64, count=len(counts)), np.fromiter(counts.values(), np.float64,
+                                                                                 count=len(counts))
+
+
+def tfidf_weights(bags: Sequence[tuple[np.ndarray, np.ndarray]], dim: int = TRIGRAM_BUCKETS) -> list[np.ndarray]:
+    """Each bag's TF-IDF weights (float32, in the order of its buckets), the idf taken over these bags."""
+    df = np.bincount(np.concatenate([keys for keys, _ in bags]), minlength=dim) if bags else np.zeros(dim)
+    idf = np.log((1 + len(bags)) / (1 + df)) + 1.0                                # (dim,)
+    return [(counts * idf[keys]).astype(np.float32) for keys, counts in bags]
+
+
+def char_trigram_tfidf(texts: Sequence[str], dim: int = TRIGRAM_BUCKETS) -> np.ndarray:
+    """A character 3-gram TF-IDF bag of words, hashed into ``dim`` buckets, L2-normalised: (N, dim).
 
     The reference "no model at all": shared spellings (names, numbers, cognates)
     are all it can match across languages.
     """
-    rows = []
-    for text in texts:
-        s = f"  {text.lower()}  "
-        counts = defaultdict(float)
-        for i in range(len(s) - 2):
-            counts[zlib.crc32(s[i:i + 3].encode("utf-8")) % dim] += 1.0
-        rows.append(counts)
-    df = np.zeros(dim)
-    for counts in rows:
-        df[list(counts)] += 1
-    idf = np.log((1 + len(rows)) / (1 + df)) + 1.0
-    out = np.zeros((len(rows), dim), dtype=np.float32)
-    for i, counts in enumerate(rows):
-        keys = np.fromiter(counts, dtype=np.int64, count=len(counts))
-        out[i, keys] = np.fromiter(counts.values(), dtype=np.float64, count=len(counts)) * idf[keys]
+    bags = [trigram_counts(text, dim) for text in texts]
+    out = np.zeros((len(bags), dim), dtype=np.float32)
+    for i, ((keys, _), weights) in enumerate(zip(bags, tfidf_weights(bags, dim))):
+        out[i, keys] = weights
     return unit(out)
+
+
+def tfidf_hits(english_bags: Sequence[tuple], translation_bags: Sequence[tuple], english_texts: Sequence[str],
+               translation_texts: Sequence[str], dim: int = TRIGRAM_BUCKETS) -> tuple[int, int]:
+    """:func:`hits` of the TF-IDF bags of one set (bags: :func:`trigram_counts`; the idf from the set
+    itself), the cosines of :func:`char_trigram_tfidf`'s vectors computed without their (N, dim) matrix.
+
+    A cosine sums over the buckets two texts share, so only the buckets found on both sides of the
+    set are kept as columns (of 32768, a few thousand where both sides share a script, a handful
+    where they do not); each row is normalised by its whole length first.
+    """
+    bags = list(english_bags) + list(translation_bags)
+    weights = tfidf_weights(bags, dim)
+    for w in weights:                                             # unit length, twice, as unit() then
+        w /= max(np.sqrt((w * w).sum(dtype=np.float32)), 1e-12)   # translation_accuracy's unit() do
+        w /= max(np.sqrt((w * w).sum(dtype=np.float32)), 1e-12)
+    m = len(english_bags)
+    side = [np.unique(np.concatenate([keys for keys, _ in bags[:m]] or [np.zeros(0, np.int64)])),
+            np.unique(np.concatenate([keys for keys, _ in bags[m:]] or [np.zeros(0, np.int64)]))]
+    shared = np.intersect1d(*side)                                # (K,) the buckets of both sides
+    dense = np.zeros((len(bags), len(shared)), dtype=np.float32)  # (2m, K)
+    for i, ((keys, _), w) in enumerate(zip(bags, weights)):
+        column = np.searchsorted(shared, keys)
+        found = column < len(shared)
+        found[found] = shared[column[found]] == keys[found]
+        dense[i, column[found]] = w[found]
+    return hits(dense[:m] @ dense[m:].T, english_texts, translation_texts)
 
 
 def evaluation_pairs(pairs, max_per_lang: int | None = None, seed: int = 0) -> dict:
@@ -235,16 +277,21 @@ def tfidf_reference(pairs, max_per_lang: int | None = None, seed: int = 0) -> di
     """The character 3-gram TF-IDF bag, evaluated like a model (accuracies only)."""
     groups = evaluation_pairs(pairs, max_per_lang, seed)
     result = {"name": "char-3gram TF-IDF", "languages": {}}
+    bags: dict[str, tuple] = {}            # text -> its 3-gram counts (the English side repeats in every language)
+
+    def bag(text: str) -> tuple:
+        if text not in bags:
+            bags[text] = trigram_counts(text)
+        return bags[text]
+
     for lang, ps in groups.items():
-        acc = [0.0, 0.0]
+        correct = [0, 0]
         for start in range(0, len(ps), SET_SIZE):   # idf from each set itself
-            chunk = ps[start:start + SET_SIZE]
-            vec = char_trigram_tfidf([p.english for p in chunk] + [p.translation for p in chunk])
-            a_src, a_trg = translation_accuracy(vec[:len(chunk)], vec[len(chunk):], SET_SIZE,
-                                                [p.english for p in chunk], [p.translation for p in chunk])
-            acc[0] += a_src * len(chunk)
-            acc[1] += a_trg * len(chunk)
-        row = {"pairs": len(ps), "acc_en_xx": acc[0] / len(ps), "acc_xx_en": acc[1] / len(ps)}
+            english = [p.english for p in ps[start:start + SET_SIZE]]
+            translations = [p.translation for p in ps[start:start + SET_SIZE]]
+            found = tfidf_hits([bag(t) for t in english], [bag(t) for t in translations], english, translations)
+            correct = [correct[0] + found[0], correct[1] + found[1]]
+        row = {"pairs": len(ps), "acc_en_xx": 100.0 * correct[0] / len(ps), "acc_xx_en": 100.0 * correct[1] / len(ps)}
         row["acc"] = 0.5 * (row["acc_en_xx"] + row["acc_xx_en"])
         result["languages"][lang] = row
     result["mean_acc"] = float(np.mean([r["acc"] for r in result["languages"].values()]))
