@@ -104,3 +104,13 @@ def test_one_input_one_vector_bit_for_bit():
     vectors = encoder.encode(texts, batch_size=2, threads=2, progress=False)
     np.testing.assert_array_equal(vectors[-1], vectors[0])
     np.testing.assert_array_equal(vectors[-2], vectors[0])
+
+
+def test_inference_batches_end_before_a_sentence_padded_by_more_than_a_tenth():
+    from tinykd.data.batching import inference_batches
+    lengths = np.array([50, 100, 95, 50, 89, 50])
+    assert [b.tolist() for b in inference_batches(lengths, 64, 4096)] == [[1, 2], [4], [0, 3, 5]]
+    lengths = np.random.default_rng(0).integers(1, 300, 500)
+    for rows in inference_batches(lengths, 64, 4096):
+        assert lengths[rows].min() >= 0.9 * lengths[rows].max()
+    assert len(inference_batches(np.full(100, 20), 64, 4096, max_padding=0.0)) == 2
