@@ -52,14 +52,15 @@ def sample_sentences(sentences: list[str], words: str, n: int) -> list[str]:
 
 
 def plain_path(encoder, batch_size: int):
-    """``encode`` as it was before tinykd.inference_forward: the module tree's forward, one batch after another."""
+    """``encode`` as it was before tinykd.inference_forward: the module tree's forward, one batch after another,
+    batches cut by rows and tokens alone (no padding limit), repeated sentences encoded again."""
     from tinykd import backend
     from tinykd.data.batching import inference_batches, pad
 
     def encode(sentences):
         token_ids = encoder.tokenize(sentences)
         out = np.empty((len(sentences), encoder.embedding_size), dtype=np.float32)
-        for rows in inference_batches([len(ids) for ids in token_ids], batch_size, 64 * 64):
+        for rows in inference_batches([len(ids) for ids in token_ids], batch_size, 64 * 64, max_padding=1.0):
             input_ids, attention_mask = pad([token_ids[i] for i in rows], encoder.pad_id)
             out[rows] = backend.to_numpy(encoder.model(backend.asarray(input_ids), backend.asarray(attention_mask),
                                                        keep_cache=False))

@@ -256,3 +256,16 @@ def test_the_token_budget_changes_the_batches_not_the_vectors(model):
     many = model.encode(sentences, batch_size=64, max_tokens=10_000)     # one batch
     few = model.encode(sentences, batch_size=64, max_tokens=64)          # up to 64 padded tokens a batch
     np.testing.assert_allclose(few, many, atol=2e-6)
+
+
+def test_threads_change_the_speed_not_the_vectors(run_dir, tmp_path):
+    from tinykd import parallel
+    src = write(tmp_path / "s.txt", LINES * 30)
+    try:
+        for n in (1, 2):
+            assert main([str(src), "--model", str(run_dir), "--out", str(tmp_path / f"{n}.npy"), "--threads", str(n),
+                         "--batch-size", "4"]) == 0
+            assert parallel.threads() == n
+    finally:
+        parallel.set_threads()                             # every core again, for the tests after this one
+    np.testing.assert_allclose(np.load(tmp_path / "2.npy"), np.load(tmp_path / "1.npy"), rtol=1e-6, atol=1e-7)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinykd import cli
+from tinykd import cli, parallel
 from tinykd.inference import cosine_matrix, paired_cosine, unit
 from tinykd.loading import ModelNotFound, load
 from tinykd.modelfolder import ModelFolderError
@@ -144,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "query_index, rank, score, corpus line (indices from 0, ranks from 1)")
     p.add_argument("--top-k", type=int, default=5, help="results per query with --search (default 5)")
     p.add_argument("--batch-size", type=int, default=64, help="sentences per forward pass (default 64)")
+    p.add_argument("--threads", type=int, default=0,
+                   help="batches encoded at once and BLAS threads (default 0: every core this process may use)")
     p.add_argument("--normalize", action="store_true",
                    help="--out: scale every vector to unit length (default: the model's own vectors, as "
                         "SentenceEncoder.encode and sentence-transformers give them; the shipped student's are "
@@ -167,6 +169,8 @@ def main(argv: Sequence[str] | None = None, stdout=None) -> int:
         parser.error("--batch-size must be at least 1")
     if args.top_k < 1:
         parser.error("--top-k must be at least 1")
+    if args.threads < 0:
+        parser.error("--threads must be at least 0 (0: every core)")
     if args.search and args.out == "-":
         parser.error("--search prints its results: --out - would mix them with binary output")
     if args.out and args.out != "-" and Path(args.out).is_dir():
@@ -185,6 +189,7 @@ def main(argv: Sequence[str] | None = None, stdout=None) -> int:
             lines = read_lines(args.input)
             corpus = read_lines(args.search) if args.search else None
         model = load(args.model)
+        parallel.set_threads(args.threads)
         encode = lambda s: model.encode(s, batch_size=args.batch_size,   # noqa: E731  (a bar past 5 batches)
                                         normalize=args.normalize)
 

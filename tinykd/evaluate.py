@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinykd import cli
+from tinykd import cli, parallel
 from tinykd.data.corpus import domain_folders, load_corpus
 from tinykd.files import atomic_write_text
 from tinykd.inference import unit
@@ -409,10 +409,15 @@ def main(argv=None) -> int:
     parser.add_argument("--compare", nargs="*", default=[], metavar="MODEL",
                         help="more models to put in the same tables (e.g. the static student's run; default: none)")
     parser.add_argument("--no-references", action="store_true", help="skip the teacher and TF-IDF columns")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="batches encoded at once and BLAS threads (default 0: every core this process may use)")
     parser.add_argument("--out", default=None, help="write the JSON results here "
                                                     "(default: RUN_DIR/eval_<split>.json for a run)")
     args = cli.parse(parser, argv)
 
+    if args.threads < 0:
+        parser.error("--threads must be at least 0 (0: every core)")
+    parallel.set_threads(args.threads)
     folders = domain_folders(args.data_dir)
     if not folders:
         print(f"tinykd.evaluate: error: no corpus in {args.data_dir or default_data_dir()}: the test sets ship in "
