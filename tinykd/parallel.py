@@ -27,6 +27,10 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from threadpoolctl import threadpool_limits
+
+from tinykd import backend
+
 __all__ = ["BLOCK", "available_cores", "threads", "set_threads", "for_blocks", "block_slices", "rows_per_block"]
 
 # Elements of one array in a block: 512 KB of float32. A block is the unit of work a thread takes.
@@ -68,7 +72,6 @@ def set_threads(n: int | None = None, blas: bool = True) -> int:
             _pool = None
         _threads = n
     if blas:
-        from threadpoolctl import threadpool_limits
         _blas_limits = threadpool_limits(limits=n, user_api="blas")
     return n
 
@@ -134,5 +137,4 @@ def for_blocks(n: int, block: int, work) -> list:
 
 
 def _on_gpu() -> bool:
-    from tinykd import backend
     return backend.is_cupy()

@@ -38,11 +38,13 @@ class LayerNorm(Module):
             y[s] += bias
 
         parallel.for_blocks(x2.shape[0], parallel.rows_per_block(C), rows)
-        self.cache = (xhat, rstd)
+        self.cache = (xhat.reshape(x.shape), rstd.reshape(*x.shape[:-1], 1))       # (..., C), (..., 1)
         return y.reshape(x.shape)
 
     def backward(self, dy):
-        xhat, rstd = self.cache                                   # (N, C), (N, 1)
+        xhat, rstd = self.cache                                   # (..., C), (..., 1)
+        C = xhat.shape[-1]
+        xhat, rstd = xhat.reshape(-1, C), rstd.reshape(-1, 1)     # (N, C), (N, 1): views
         dy2 = xp.ascontiguousarray(dy).reshape(xhat.shape)        # (N, C)
         dx = xp.empty_like(dy2)
         weight = self.params["weight"]
