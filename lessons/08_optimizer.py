@@ -24,6 +24,7 @@ import numpy as np
 from _common import exercises, section, table
 
 from tinykd import Encoder, EncoderConfig, backend
+from tinykd.config import TrainConfig
 from tinykd.loss import distillation_loss_stacked
 from tinykd.optim import AdamW, clip_grad_norm, learning_rate, no_decay
 
@@ -127,12 +128,14 @@ the gradient, the decay depends on the gradients' sizes; decoupled, it is the sa
 
 # %% 4. the schedule
 section("4. the schedule: warm up, then decay")
-total, warm = 3000, int(0.05 * 3000)          # TrainConfig: steps = 3000, warmup = 0.05
-lrs = np.array([learning_rate(s, total, 1e-3, warm) for s in range(total)])
+defaults = TrainConfig()
+total, warm = defaults.steps, int(defaults.warmup * defaults.steps)       # the default run's schedule
+lrs = np.array([learning_rate(s, total, defaults.lr, warm) for s in range(total)])
 BARS = " ▁▂▃▄▅▆▇█"
-print("tinykd.optim.learning_rate(step, 3000, peak 1e-3, warm-up 150 steps), one bar per 60 steps:")
-print("  " + "".join(BARS[int(x / lrs.max() * 8)] for x in lrs[::60]))
-table(["step", "learning rate"], [[s, float(lrs[s])] for s in (0, 1, 74, 149, 150, 1500, 2999)])
+every = total // 50
+print(f"tinykd.optim.learning_rate(step, {total}, peak {defaults.lr:g}, warm-up {warm} steps), one bar per {every} steps:")
+print("  " + "".join(BARS[int(x / lrs.max() * 8)] for x in lrs[::every]))
+table(["step", "learning rate"], [[s, float(lrs[s])] for s in (0, 1, warm // 2, warm - 1, warm, total // 2, total - 1)])
 print("""The first steps are the riskiest: Adam's v has seen one or two gradients, so m_hat / sqrt(v_hat) is
 about +-1 for every entry (section 2), however unsure the direction, and a freshly built student
 (new embedding rows, a pruned set of layers) has gradients unlike the ones it will settle into.
