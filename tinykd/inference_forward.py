@@ -27,9 +27,10 @@ from typing import NamedTuple
 from tinykd import backend
 from tinykd.backend import xp
 from tinykd.model import Encoder
+from tinykd.nn.activation import normal_cdf
 from tinykd.nn.attention import padding_bias, softmax
+from tinykd.nn.layernorm import standardize
 
-_INV_SQRT2 = 1.0 / math.sqrt(2.0)
 GELU_BLOCK = 32768          # elements of the GELU's activation taken at a time (128 KiB of float32)
 
 
@@ -50,9 +51,7 @@ class Block(NamedTuple):
 
 def layer_norm(x, weight, bias, eps: float):
     """LayerNorm over the last axis, in place of ``x`` (N, C), as tinykd.nn.LayerNorm computes it."""
-    x -= x.mean(axis=-1, keepdims=True)                               # x - mean
-    var = (x * x).mean(axis=-1, keepdims=True)                        # (N, 1)
-    x *= 1.0 / xp.sqrt(var + eps)                                     # xhat
+    standardize(x, eps, out=x)                                        # xhat
     x *= weight
     x += bias
     return x
@@ -65,12 +64,7 @@ def gelu(x):
     cdf = xp.empty((min(rows, len(x)), x.shape[-1]), dtype=x.dtype)
     for start in range(0, len(x), rows):
         block = x[start:start + rows]                                 # (rows, I), a view
-        c = cdf[:len(block)]
-        xp.multiply(block, _INV_SQRT2, out=c)
-        backend.erf(c, out=c)                                         # erf(x / sqrt 2)
-        c += 1.0
-        c *= 0.5                                                      # Phi(x)
-        block *= c
+        block *= normal_cdf(block, out=cdf[:len(block)])              # x * Phi(x)
     return x
 
 

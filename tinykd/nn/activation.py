@@ -12,6 +12,17 @@ _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
+def normal_cdf(x, out):
+    """``Phi(x) = (1 + erf(x / sqrt 2)) / 2`` into ``out`` (not ``x``: GELU needs both); returns ``out``.
+
+    GELU's forward before its product with x; tinykd.inference_forward calls it too."""
+    xp.multiply(x, _INV_SQRT2, out=out)
+    backend.erf(out, out=out)                                       # erf(x / sqrt 2)
+    out += 1.0
+    out *= 0.5
+    return out
+
+
 class GELU(Module):
     """``gelu(x) = x * Phi(x)`` with ``Phi(x) = (1 + erf(x / sqrt 2)) / 2``, the normal CDF.
 
@@ -29,11 +40,7 @@ class GELU(Module):
         flat_x, flat_cdf, flat_y = x.reshape(-1), cdf.reshape(-1), y.reshape(-1)
 
         def block(s):
-            c = flat_cdf[s]
-            xp.multiply(flat_x[s], _INV_SQRT2, out=c)
-            backend.erf(c, out=c)                                   # erf(x / sqrt 2)
-            c += 1.0
-            c *= 0.5                                                # Phi(x)
+            c = normal_cdf(flat_x[s], out=flat_cdf[s])              # Phi(x)
             xp.multiply(flat_x[s], c, out=flat_y[s])                # x * Phi(x)
 
         parallel.for_blocks(flat_x.size, parallel.BLOCK, block)

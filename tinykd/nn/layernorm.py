@@ -7,6 +7,18 @@ from tinykd.backend import xp
 from tinykd.nn.module import Module
 
 
+def standardize(x, eps: float, out):
+    """``out = (x - mean) / sqrt(var + eps)``, statistics over the last axis of ``x`` (n, C);
+    ``out`` may be ``x`` itself. Returns ``1 / sqrt(var + eps)``, (n, 1).
+
+    LayerNorm's forward before its scale and shift; tinykd.inference_forward calls it too."""
+    xp.subtract(x, x.mean(axis=-1, keepdims=True), out=out)                  # x - mean
+    var = (out * out).mean(axis=-1, keepdims=True)                           # (n, 1)
+    rstd = 1.0 / xp.sqrt(var + eps)
+    out *= rstd
+    return rstd
+
+
 class LayerNorm(Module):
     """``y = (x - mean) / sqrt(var + eps) * weight + bias``, statistics over the last axis.
 
@@ -29,12 +41,8 @@ class LayerNorm(Module):
         weight, bias = self.params["weight"], self.params["bias"]
 
         def rows(s):
-            xs, xh = x2[s], xhat[s]
-            xp.subtract(xs, xs.mean(axis=-1, keepdims=True), out=xh)          # x - mean
-            var = (xh * xh).mean(axis=-1, keepdims=True)                      # (n, 1)
-            rstd[s] = 1.0 / xp.sqrt(var + self.eps)
-            xh *= rstd[s]                                                     # xhat
-            xp.multiply(xh, weight, out=y[s])
+            rstd[s] = standardize(x2[s], self.eps, out=xhat[s])               # xhat
+            xp.multiply(xhat[s], weight, out=y[s])
             y[s] += bias
 
         parallel.for_blocks(x2.shape[0], parallel.rows_per_block(C), rows)
