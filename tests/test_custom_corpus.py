@@ -136,12 +136,14 @@ def test_the_teacher_store_follows_the_english_sentences_and_a_stale_one_goes(fi
 def test_the_trainer_takes_it_as_extra_data(files, shipped, tmp_path, monkeypatch):
     import tinykd.teacher
     from tinykd.config import TrainConfig
-    from tinykd.trainingset import training_pairs
+    from tinykd.trainingset import extra_folders, training_pairs, training_vectors
     monkeypatch.setattr(tinykd.teacher, "load_teacher", lambda model_dir=None: FakeTeacher())
     out = str(tmp_path / "mine")
     data_cli.main(["tsv", "--out", out, *[x for lang, path in files for x in ("--pairs", lang, path)]])
     build_corpus_store(shipped, **QUIET)
-    pairs, vectors, folder_of = training_pairs(TrainConfig(data_dir=shipped, extra_data=out))
+    config = TrainConfig(data_dir=shipped, extra_data=out)
+    pairs, folder_of = training_pairs(config, extra_folders(config))
+    vectors = training_vectors(config, extra_folders(config))            # the rows english_index points into
     assert folder_of.tolist() == [0] * len(load_corpus("train", shipped)) + [1] * len(load_corpus("train", out))
     assert len(pairs) == len(load_corpus("train", shipped)) + len(load_corpus("train", out))
     assert len(vectors) == len(english_sentences(shipped)) + len(english_sentences(out))

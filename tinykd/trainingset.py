@@ -1,7 +1,7 @@
 """A run's training set: its corpus folders, its pairs drawn and tokenised, the teacher's vectors.
 
     extra_folders(config)                     the --extra_data folders
-    training_pairs(config, extra)             every training pair of those folders, their teacher vectors
+    training_pairs(config, extra)             every training pair of those folders
     training_vectors(config, extra)           the teacher vectors alone (rows: the pairs' english_index)
     training_items(config, extra, tokenizer)  the pairs the run trains on, tokenised: PairItems
 
@@ -32,6 +32,7 @@ from tinykd.data.corpus import (
     corpus_folder,
     default_data_dir,
     domain_folders,
+    english_sentences,
     load_corpus,
 )
 from tinykd.data.mix import SHIPPED_SOURCES
@@ -59,22 +60,23 @@ def extra_folders(config: TrainConfig) -> list[Path]:
 
 def training_pairs(config: TrainConfig, extra: list[Path] | None = None):
     """The training pairs of the data folder and of every ``--extra_data`` folder (``extra``, when
-    the caller has resolved them: :func:`extra_folders`), the teacher vectors their ``english_index``
-    rows point to (each extra folder's rows follow), and the number of each pair's folder (0: the data folder)."""
+    the caller has resolved them: :func:`extra_folders`), their ``english_index`` pointing into the rows
+    of :func:`training_vectors` (each extra folder's rows follow), and the number of each pair's folder
+    (0: the data folder)."""
     data_dir = config.data_dir or None
     extra = extra_folders(config) if extra is None else extra
-    pairs, vectors = load_corpus("train", data_dir), teacher_vectors_for(data_dir)
+    pairs, offset = load_corpus("train", data_dir), len(english_sentences(data_dir))
     folder_of = [0] * len(pairs)
-    for k, folder in enumerate(extra, start=1):
-        offset = len(vectors)                                        # their English rows follow ours
+    for k, folder in enumerate(extra, start=1):                      # their English rows follow ours
         more = [p._replace(english_index=p.english_index + offset) for p in load_corpus("train", folder)]
         pairs, folder_of = pairs + more, folder_of + [k] * len(more)
-        vectors = np.concatenate([vectors, teacher_vectors_for(folder)])
-    return pairs, vectors, np.array(folder_of, dtype=np.int64)
+        offset += len(english_sentences(folder))
+    return pairs, np.array(folder_of, dtype=np.int64)
 
 
 def training_vectors(config: TrainConfig, extra: list[Path]) -> np.ndarray:
-    """The teacher vectors of :func:`training_pairs` without reading its pairs: (rows, D) float32."""
+    """The teacher vectors the training pairs' ``english_index`` points into: (rows, D) float32, a
+    folder's rows (row i: its ``english_sentences()[i]``) after the previous folder's."""
     return np.concatenate([teacher_vectors_for(config.data_dir or None)] + [teacher_vectors_for(f) for f in extra])
 
 
@@ -112,7 +114,7 @@ def training_items(config: TrainConfig, extra: list[Path], tokenizer,
 
     def build() -> dict[str, np.ndarray]:
         say("start-up: reading the training pairs")
-        pairs, _, folder_of = training_pairs(config, extra)
+        pairs, folder_of = training_pairs(config, extra)
         check_languages(langs or (), pairs, "--langs: ")    # an --extra_data folder may bring its own
         pairs = draw_pairs(pairs, folder_of, langs, config.sample_alpha, config.seed, config.max_pairs)
         check_batch_fits(config, len(pairs))
