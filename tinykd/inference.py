@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 from tqdm.auto import tqdm
 
 from tinykd import backend, parallel
@@ -71,17 +70,6 @@ def quantize(vectors: np.ndarray, precision: str) -> np.ndarray:
     return levels.astype(np.uint8) if precision == "uint8" else (levels - 128).astype(np.int8)
 
 
-_blas = None                                # threadpoolctl's controller, made on first use (it scans the libraries)
-
-
-def _one_blas_thread():
-    """A context that holds BLAS to one thread (and gives back the limit it found)."""
-    global _blas
-    if _blas is None:
-        _blas = ThreadpoolController()
-    return _blas.limit(limits=1, user_api="blas")
-
-
 def run_batches(work: Callable[[np.ndarray], None], batches: Sequence[np.ndarray], threads: int) -> Iterator[int]:
     """``work(rows)`` for every batch, yielding each batch's size as it finishes.
 
@@ -89,7 +77,7 @@ def run_batches(work: Callable[[np.ndarray], None], batches: Sequence[np.ndarray
     threads, each taking the next batch when it is done, BLAS held to one thread meanwhile;
     ``work`` must then write nothing but its own rows. Otherwise, one after the other here.
     """
-    limit = _one_blas_thread() if threads > 1 and len(batches) > 1 and not backend.is_cupy() else None
+    limit = parallel.blas_limit(1) if threads > 1 and len(batches) > 1 and not backend.is_cupy() else None
     if limit is None:
         for rows in batches:
             work(rows)

@@ -27,11 +27,12 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from tinykd import backend
 
-__all__ = ["BLOCK", "available_cores", "threads", "set_threads", "for_blocks", "block_slices", "rows_per_block"]
+__all__ = ["BLOCK", "available_cores", "threads", "set_threads", "blas_limit", "for_blocks", "block_slices",
+           "rows_per_block"]
 
 # Elements of one array in a block: 512 KB of float32. A block is the unit of work a thread takes.
 # Smaller blocks stay in a core's cache but make NumPy calls so short (a few microseconds)
@@ -52,6 +53,7 @@ _threads = available_cores()
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 _blas_limits = None                             # threadpoolctl's handle, kept so the limit holds
+_controller: ThreadpoolController | None = None  # threadpoolctl's view of the loaded BLAS, made on first use
 
 
 def threads() -> int:
@@ -72,8 +74,17 @@ def set_threads(n: int | None = None, blas: bool = True) -> int:
             _pool = None
         _threads = n
     if blas:
-        _blas_limits = threadpool_limits(limits=n, user_api="blas")
+        _blas_limits = blas_limit(n)
     return n
+
+
+def blas_limit(n: int):
+    """Hold BLAS to ``n`` threads (threadpoolctl) from now on; as a ``with`` context, until its
+    end, when the limit found before comes back (encoding holds it to one thread a batch)."""
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()     # scans the loaded libraries: once, not per call
+    return _controller.limit(limits=n, user_api="blas")
 
 
 def _get_pool() -> ThreadPoolExecutor:
