@@ -134,3 +134,20 @@ def test_the_mix_samples_each_full_build_and_keeps_held_out_text_out_of_training
     for name in ("train.tsv.gz", "test.tsv.gz", "english.txt.gz", "build_info.json"):
         assert ((help_corpus / "one" / "corpus" / name).read_bytes()
                 == (again / "one" / "corpus" / name).read_bytes()) or name == "build_info.json"
+
+
+def test_a_source_mixed_alone_leaves_the_other_folders_and_holds_out_nothing_they_train_on(tmp_path, monkeypatch):
+    from tinykd.data import mix
+    from tinykd.data.corpus import Pair, write_corpus
+    monkeypatch.setattr(mix, "SHIPPED_SOURCES", ("kept", "new"))
+    full, data = tmp_path / "full", tmp_path / "data"
+    new = [Pair("de", f"New {i}.", f"Neu {i}.") for i in range(20)]
+    new.append(Pair("de", "Trained elsewhere.", "Anderswo trainiert."))
+    write_corpus({"train": new[:10], "test": new[10:]}, full / "new")
+    write_corpus({"train": [Pair("de", "Help.", "Hilfe.")]}, data)
+    write_corpus({"train": [Pair("de", "Trained elsewhere.", "Woanders gelernt.")]}, data / "kept")
+    before = (data / "kept" / "corpus" / "train.tsv.gz").read_bytes()
+    reports = mix.mix(full, data, sources=["new"], train_per_lang=25, eval_per_lang=20, log=lambda *x: None)
+    assert "Trained elsewhere." not in {p.english for p in corpus.load_corpus("test", data / "new")}
+    assert reports["new"]["mix"]["eval_dropped_trained_elsewhere"] == {"de": 1}
+    assert (data / "kept" / "corpus" / "train.tsv.gz").read_bytes() == before        # not sampled again

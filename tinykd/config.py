@@ -75,7 +75,7 @@ class TrainConfig:
     extra_data: str = "shipped"      # comma-separated corpus folders whose training pairs join the data dir's
                                      # own (the help pages); a bare name is a folder in the data dir ("bible":
                                      # data/bible); "shipped": the shipped mix's (data/firefox, gimp, debref,
-                                     # games, freedict, cldr); "all": every folder in the data dir; "": none
+                                     # games, freedict, cldr, wesnoth); "all": every folder in the data dir; "": none
     sample_alpha: float = 0.5        # temperature sampling over the (corpus folder, language) groups of training
                                      # pairs: a group of n pairs gets a share of the epoch proportional to
                                      # n^alpha (1: every pair once; 0.3: small groups seen far more often)

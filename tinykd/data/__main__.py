@@ -56,11 +56,12 @@ from . import (
     split,
     tokenizer,
     tsv,
+    wesnoth,
 )
 
 # Sources of translated text with a builder of the tinykd.data.assemble kind: name -> module with
 # SOURCE, KIND, LICENCE, packages(langs) and build(out_dir, work_dir, langs, log).
-SOURCES: dict = {module.SOURCE: module for module in (cldr, debref, firefox, freedict, games, gimp, manpages)}
+SOURCES: dict = {module.SOURCE: module for module in (cldr, debref, firefox, freedict, games, gimp, manpages, wesnoth)}
 FULL_BUILDS = Path("build") / "full"
 
 

@@ -13,7 +13,10 @@ A full build (``python -m tinykd.data gimp`` and the like) writes every pair of 
     held out      a training pair is dropped if its English or its translation occurs in the dev or
                   test split of ANY source's full build, or of the help corpus in data/: no held-out
                   text is trained on, whatever its source; and since the help corpus's training
-                  split is not resampled, a dev or test pair whose text occurs in it is dropped
+                  split is not resampled, a dev or test pair whose text occurs in it is dropped, as
+                  one whose text occurs in the training split of a shipped folder that is not
+                  sampled again in this call (``--sources wesnoth`` adds a folder and leaves the
+                  others as they are)
 
 Choices are made in the order of a hash of the text, so the sample is the same on every machine
 and a rebuild writes the same bytes. The teacher's vectors of each folder's English sentences
@@ -37,7 +40,7 @@ TRAIN_PER_LANG = 2000
 # the sources whose licences allow shipping them (FreeOrion, the CC-BY-SA and GPL-2-only dictionaries
 # and the manual pages are built on demand only; the games' full build is `--parts widelands,warzone2100`),
 # the 31 languages of the LibreOffice help and those that at least three of the eight sources have.
-SHIPPED_SOURCES = ("firefox", "gimp", "debref", "games", "freedict", "cldr")
+SHIPPED_SOURCES = ("firefox", "gimp", "debref", "games", "freedict", "cldr", "wesnoth")
 SHIPPED_LANGS = (
     "af", "ar", "bg", "br", "ca", "cs", "cy", "da", "de", "dz", "el", "eo", "es", "et", "eu", "fi", "fr", "fy", "ga",
     "gd", "gl", "he", "hi", "hr", "hu", "id", "is", "it", "ja", "km", "ko", "lt", "mk", "ms", "nb", "nl", "nn", "om",
@@ -161,11 +164,17 @@ def mix(full_root, data_dir=None, sources: Sequence[str] | None = None, train_pe
             raise FileNotFoundError(f"no full build of {missing} in {full_root} (build them first: "
                                     f"python -m tinykd.data SOURCE)")
         builds = {s: builds[s] for s in sources}
-    trained = (set(), set())
-    if (corpus.corpus_dir(data_dir) / corpus.ENGLISH_FILE).is_file():
-        held.append(data_dir)                                    # the help corpus's dev and test pages
-        help_train = corpus.load_corpus("train", data_dir)
-        trained = ({p.english for p in help_train}, {p.translation for p in help_train})
+    trained: tuple[set, set] = (set(), set())                   # training text that stays as it is:
+    kept_folders = []                                            # the help corpus's, and that of the shipped
+    if (corpus.corpus_dir(data_dir) / corpus.ENGLISH_FILE).is_file():     # folders not sampled again now
+        held.append(data_dir)                                    # (the help corpus's dev and test pages)
+        kept_folders.append(data_dir)
+    kept_folders += [data_dir / name for name in sorted(SHIPPED_SOURCES) if name not in builds
+                     and (corpus.corpus_dir(data_dir / name) / corpus.ENGLISH_FILE).is_file()]
+    for folder in kept_folders:
+        for p in corpus.load_corpus("train", folder):
+            trained[0].add(p.english)
+            trained[1].add(p.translation)
     held_english, held_translations = held_out_text(held)
     reports = {}
     for name, full in builds.items():
