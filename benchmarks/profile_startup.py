@@ -43,6 +43,11 @@ PHASES = [
     ("tinykd.train", "training_items", "training pairs (cache)"),                      # since issue 25
     ("tinykd.trainingset", "training_pairs", "read the training pairs and teacher vectors"),
     ("tinykd.trainingset", "draw_pairs", "temperature sampling"),
+    ("tinykd.trainingset", "drawn_training_pairs", "read the drawn training pairs"),          # since issue 25's
+    ("tinykd.trainingset", "split_lines", "read the lines of a split (train)"),               # start-up at 5x
+    ("tinykd.trainingset", "line_languages", "each line's language"),
+    ("tinykd.trainingset", "draw_rows", "temperature sampling"),
+    ("tinykd.trainingset", "parse_pairs", "parse the drawn lines"),
     ("tinykd.trainingset", "tokenize_pairs", "tokenising"),
     ("tinykd.train", "build_student", "building the student"),
     ("tinykd.student", "load_teacher", "load the teacher"),

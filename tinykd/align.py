@@ -184,10 +184,19 @@ def choose_free_tokens(vocab_size: int, english_ids: Sequence[np.ndarray], trans
     return fixed, free, stats
 
 
+def spread_sample(n: int, size: int) -> np.ndarray:
+    """``size`` of the indices 0..n-1, evenly spaced (every (n / size)-th, the first included); all n
+    when ``size`` is 0 or at least n. No random numbers: the pairs come grouped by folder and language,
+    so an even stride takes each group's share of them.  ->  (min(size, n),) sorted int64"""
+    if size <= 0 or size >= n:
+        return np.arange(n, dtype=np.int64)
+    return np.arange(size, dtype=np.int64) * n // size
+
+
 def align_new_embeddings(table: np.ndarray, english_ids: Sequence[np.ndarray],
                          translation_ids: Sequence[np.ndarray], ridge: float = 0.01,
                          keep_ids: Sequence[int] = (), strip_special: bool = True,
-                         max_tokens: int = 0) -> tuple[np.ndarray, dict]:
+                         max_tokens: int = 0, max_pairs: int = 0) -> tuple[np.ndarray, dict]:
     """The embedding table with the rows English never uses fitted by ridge least squares.
 
     table: (V, C) transferred embeddings (the start X0 and the fixed English rows)
@@ -195,7 +204,9 @@ def align_new_embeddings(table: np.ndarray, english_ids: Sequence[np.ndarray],
     (``strip_special``) or without.  ``keep_ids``: rows to keep as they are (the special
     tokens).  ``max_tokens`` > 0: fit only that many new tokens, those the translations use
     most; the rarer ones keep their transferred start and count as fixed (the dense solve
-    costs K^3 and K x K memory, so K is what bounds the fit's time).
+    costs K^3 and K x K memory, so K is what bounds the fit's time).  ``max_pairs`` > 0: the
+    tokens are chosen on every pair, but the normal equations are summed over only that many,
+    evenly spaced (:func:`spread_sample`; their time grows with the pairs, the solve's does not).
     Returns the new (V, C) float32 table and a few numbers.
     """
     if strip_special:
@@ -205,6 +216,8 @@ def align_new_embeddings(table: np.ndarray, english_ids: Sequence[np.ndarray],
     out = table.astype(np.float32, copy=True)
     if not free.any():
         return out, stats | {"ridge": 0.0}
+    sample = spread_sample(len(english_ids), max_pairs)                            # (n,) the pairs fitted on
+    english_ids, translation_ids = [english_ids[i] for i in sample], [translation_ids[i] for i in sample]
     AtA, AtY, new_ids = normal_equations(english_ids, translation_ids, table, free)
     X, r = solve_ridge(AtA, AtY, table[new_ids], ridge)                           # (K, C)
     out[new_ids] = X.astype(np.float32)

@@ -33,6 +33,9 @@ class TrainConfig:
     align_ridge: float = 0.01        # pull of a rarely seen new token towards its transferred vector
     align_max_tokens: int = 15000    # fit at most this many new tokens, the most used (0: all); the rarer keep
                                      # their transferred vector (the solve's time grows as the cube of this)
+    align_max_pairs: int = 0         # sum the fit's normal equations over at most this many of the drawn pairs,
+                                     # evenly spaced (0: all); their time grows with this (100k of 200k: 2 points
+                                     # less dev accuracy untrained, benchmarks/README.md)
     num_layers: int = 3              # init=random only (with init=teacher: len(teacher_layers))
     hidden_size: int = 384           # init=random only (with init=teacher: the teacher's width)
     num_heads: int = 12              # init=random only
@@ -224,9 +227,9 @@ def validate(c: TrainConfig) -> None:
     for name in AT_LEAST_ZERO:
         if getattr(c, name) < 0:
             raise ConfigError(f"--{name} must be at least 0, got {getattr(c, name)}")
-    if c.max_pairs < 0 or c.align_max_tokens < 0:
-        raise ConfigError(f"--max_pairs and --align_max_tokens must be at least 0 (0: no limit), got "
-                          f"{c.max_pairs} and {c.align_max_tokens}")
+    if c.max_pairs < 0 or c.align_max_tokens < 0 or c.align_max_pairs < 0:
+        raise ConfigError(f"--max_pairs, --align_max_tokens and --align_max_pairs must be at least 0 (0: no limit), "
+                          f"got {c.max_pairs}, {c.align_max_tokens} and {c.align_max_pairs}")
     if not (math.isfinite(c.sample_alpha) and 0 <= c.sample_alpha <= 1):
         raise ConfigError(f"--sample_alpha must be in [0, 1] (1: every pair once), got {c.sample_alpha!r}")
     if not 3 <= c.max_length <= MAX_SEQ_LENGTH:

@@ -155,12 +155,13 @@ def scale_output(student: Encoder, input_ids, attention_mask) -> float:
 
 def cached_alignment(config: TrainConfig, tokenizer, table: np.ndarray, items: PairItems) -> np.ndarray:
     """``align_new_embeddings`` of the transferred ``table`` (V, C) to the training pairs ``items``, with
-    the config's ridge and ``align_max_tokens``: from the start-up cache (tinykd.cache) when it holds
-    the fit of these very inputs (the sha256 of the table, of the pairs' ids and of tinykd.align's
-    source), else fitted and cached. -> (V, C) float32"""
+    the config's ridge, ``align_max_tokens`` and ``align_max_pairs``: from the start-up cache
+    (tinykd.cache) when it holds the fit of these very inputs (the sha256 of the table, of the pairs'
+    ids and of tinykd.align's source), else fitted and cached. -> (V, C) float32"""
     pieces = tokenizer.get_vocab()
     special = [pieces[t] for t in SPECIAL_PIECES if t in pieces]
-    options = {"ridge": config.align_ridge, "max_tokens": config.align_max_tokens, "keep_ids": special}
+    options = {"ridge": config.align_ridge, "max_tokens": config.align_max_tokens,
+               "max_pairs": config.align_max_pairs, "keep_ids": special}
     inputs = {"table": array_digest({"table": table}), "pairs": array_digest(items.to_arrays()),
               "code": code_digest(tinykd.align)}
 

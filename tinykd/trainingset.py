@@ -2,13 +2,14 @@
 
     extra_folders(config)                     the --extra_data folders
     training_pairs(config, extra)             every training pair of those folders
+    drawn_training_pairs(config, extra)       those the run trains on (only they are parsed)
     training_vectors(config, extra)           the teacher vectors alone (rows: the pairs' english_index)
     training_items(config, extra, tokenizer)  the pairs the run trains on, tokenised: PairItems
 
-Reading every pair, drawing the run's ``max_pairs`` and tokenising them is the same work on every
-start with the same data and settings, so :func:`training_items` keeps its result in the start-up
-cache (tinykd.cache), keyed by the settings that choose the pairs and the sha256 of the tokenizer,
-of the corpus files and of the code below; a hit reads no corpus at all.
+Reading every line's language, drawing the run's ``max_pairs`` and tokenising those pairs is the
+same work on every start with the same data and settings, so :func:`training_items` keeps its
+result in the start-up cache (tinykd.cache), keyed by the settings that choose the pairs and the
+sha256 of the tokenizer, of the corpus files and of the code below; a hit reads no corpus at all.
 """
 
 from __future__ import annotations
@@ -27,16 +28,19 @@ from tinykd.cache import cached, code_digest, file_digest, files_digest
 from tinykd.config import TrainConfig
 from tinykd.data.corpus import (
     ENGLISH_FILE,
-    check_languages,
+    check_language_codes,
     corpus_dir,
     corpus_folder,
     default_data_dir,
     domain_folders,
     english_sentences,
+    line_languages,
     load_corpus,
+    parse_pairs,
+    split_lines,
 )
 from tinykd.data.mix import SHIPPED_SOURCES
-from tinykd.data.pairs import PairItems, draw_pairs, tokenize_pairs
+from tinykd.data.pairs import PairItems, draw_rows, tokenize_pairs
 from tinykd.data.tokenizer import default_tokenizer_path
 from tinykd.teacher import teacher_vectors_for
 
@@ -74,6 +78,31 @@ def training_pairs(config: TrainConfig, extra: list[Path] | None = None):
     return pairs, np.array(folder_of, dtype=np.int64)
 
 
+def drawn_training_pairs(config: TrainConfig, extra: list[Path]) -> list:
+    """The pairs the run trains on: :func:`draw_rows`' choice among :func:`training_pairs` (the same
+    pairs, in the same order), but only the chosen lines are parsed into pairs; the draw needs every
+    line's folder and language, not its sentences. Refused (ValueError) if ``--langs`` names a
+    language that is neither one of the 12 nor one of the pairs'."""
+    data_dir = config.data_dir or None
+    folders = [data_dir, *extra]
+    lines = [split_lines("train", folder) for folder in folders]                  # each folder's, unparsed
+    langs_of = [lang for folder_lines in lines for lang in line_languages(folder_lines)]             # N
+    folder_of = np.repeat(np.arange(len(folders)), [len(x) for x in lines])                           # (N,)
+    langs = language_list(config)
+    check_language_codes(langs or (), set(langs_of), "--langs: ")     # an --extra_data folder may bring its own
+    rows = draw_rows(langs_of, folder_of, langs, config.sample_alpha, config.seed, config.max_pairs)   # (M,)
+
+    first_line = np.cumsum([0] + [len(x) for x in lines])               # (folders + 1,) row of each one's first line
+    first_english = np.cumsum([0] + [len(english_sentences(f)) for f in folders])   # its English rows follow ours
+    pairs = [None] * len(rows)
+    for k, folder in enumerate(folders):
+        places = np.flatnonzero(folder_of[rows] == k)                    # where this folder's pairs are in the draw
+        parsed = parse_pairs(lines[k], (rows[places] - first_line[k]).tolist(), "train", folder)
+        for place, pair in zip(places.tolist(), parsed):
+            pairs[place] = pair._replace(english_index=pair.english_index + int(first_english[k]))
+    return pairs
+
+
 def training_vectors(config: TrainConfig, extra: list[Path]) -> np.ndarray:
     """The teacher vectors the training pairs' ``english_index`` points into: (rows, D) float32, a
     folder's rows (row i: its ``english_sentences()[i]``) after the previous folder's."""
@@ -95,8 +124,8 @@ def check_batch_fits(config: TrainConfig, pairs: int) -> None:
 
 def training_items(config: TrainConfig, extra: list[Path], tokenizer,
                    say: Callable[[str], None] = lambda message: None) -> PairItems:
-    """The pairs the run trains on (``draw_pairs``: its languages, ``max_pairs`` of them by temperature
-    sampling), tokenised with ``tokenizer`` (the data folder's, as ``load_tokenizer`` read it) at
+    """The pairs the run trains on (:func:`drawn_training_pairs`: its languages, ``max_pairs`` of
+    them by temperature sampling), tokenised with ``tokenizer`` (the data folder's, as ``load_tokenizer`` read it) at
     ``max_length``; refused (ValueError) if a batch does not fit in them, before tokenising.
 
     From the start-up cache when it holds them (tinykd.cache), else built and cached: the key is
@@ -114,9 +143,7 @@ def training_items(config: TrainConfig, extra: list[Path], tokenizer,
 
     def build() -> dict[str, np.ndarray]:
         say("start-up: reading the training pairs")
-        pairs, folder_of = training_pairs(config, extra)
-        check_languages(langs or (), pairs, "--langs: ")    # an --extra_data folder may bring its own
-        pairs = draw_pairs(pairs, folder_of, langs, config.sample_alpha, config.seed, config.max_pairs)
+        pairs = drawn_training_pairs(config, extra)
         check_batch_fits(config, len(pairs))
         say(f"start-up: tokenising {len(pairs):,} training pairs")
         return tokenize_pairs(pairs, tokenizer, config.max_length).to_arrays()

@@ -178,19 +178,37 @@ def english_sentences(data_dir=None) -> list[str]:
     return list(load_english(data_dir))
 
 
-@lru_cache(maxsize=8)
-def _load_split(split: str, data_dir) -> tuple:
+def split_lines(split: str, data_dir=None) -> list[str]:
+    """A split's lines as they are (lang <TAB> english index <TAB> translation), unparsed: for a
+    caller that needs every line's language but the pairs of only some (:func:`line_languages`,
+    :func:`parse_pairs`); :func:`load_corpus` parses them all."""
+    return _read_gzip_lines(corpus_dir(data_dir) / f"{split}.tsv.gz")
+
+
+def line_languages(lines: Sequence[str]) -> list[str]:
+    """The language of each line of a split: the text before its first tab."""
+    return [line.partition("\t")[0] for line in lines]
+
+
+def parse_pairs(lines: Sequence[str], rows: Iterable[int], split: str, data_dir=None) -> list[Pair]:
+    """The pairs on lines ``rows`` (0-based) of a split's ``lines``; a malformed line is named (CorpusDamaged)."""
     english = load_english(data_dir)
-    path = corpus_dir(data_dir) / f"{split}.tsv.gz"
     out = []
-    for number, line in enumerate(_read_gzip_lines(path), start=1):
+    for row in rows:
         try:
-            lang, i, translation = line.split("\t")
+            lang, i, translation = lines[row].split("\t")
             out.append(Pair(lang, english[int(i)], translation, int(i)))
         except (ValueError, IndexError):
-            raise CorpusDamaged(f"{path}:{number}: not lang<TAB>english index<TAB>translation with an index below "
+            path = corpus_dir(data_dir) / f"{split}.tsv.gz"
+            raise CorpusDamaged(f"{path}:{row + 1}: not lang<TAB>english index<TAB>translation with an index below "
                                 f"{len(english)}: the corpus folder is damaged; rebuild it") from None
-    return tuple(out)
+    return out
+
+
+@lru_cache(maxsize=8)
+def _load_split(split: str, data_dir) -> tuple:
+    lines = split_lines(split, data_dir)
+    return tuple(parse_pairs(lines, range(len(lines)), split, data_dir))
 
 
 def load_corpus(split: str, data_dir=None, langs: Iterable[str] | None = None) -> list[Pair]:
@@ -212,7 +230,12 @@ def load_corpus(split: str, data_dir=None, langs: Iterable[str] | None = None) -
 def check_languages(langs: Iterable[str], pairs: Iterable[Pair], context: str = "") -> None:
     """Refuse a language code that is neither one of the 12 nor a language of ``pairs``: a folder
     built from other text may bring its own (a tsv build's ``sv``). ``context`` starts the message."""
-    known = set(LANGS) | {p.lang for p in pairs}
+    check_language_codes(langs, {p.lang for p in pairs}, context)
+
+
+def check_language_codes(langs: Iterable[str], present: Iterable[str], context: str = "") -> None:
+    """:func:`check_languages` with the languages the pairs have (``present``) instead of the pairs."""
+    known = set(LANGS) | set(present)
     unknown = sorted(set(langs) - known)
     if unknown:
         raise ValueError(f"{context}unknown language(s) {unknown}; these pairs have {sorted(known)}")

@@ -3,7 +3,8 @@
 The trainer (``tinykd.train``) asks this module for everything it does with the pairs
 between the corpus files and the model:
 
-    draw_pairs(pairs, folder_of, langs, alpha, seed, max_pairs)  which pairs a run trains on
+    draw_rows(langs_of, folder_of, langs, alpha, seed, max_pairs)  which pairs a run trains on (indices)
+    draw_pairs(pairs, folder_of, langs, alpha, seed, max_pairs)  the same, as the pairs themselves
     tokenize_pairs(pairs, tokenizer, max_length) -> PairItems     both sides of every pair, as ids
     epoch_batches(items, batch_size, seed, epoch) -> [rows, ...]   which pairs go into each step
     stack_batch(items, rows) -> ids, mask, english_index, english_of   one padded (U + P, T) batch
@@ -11,6 +12,7 @@ between the corpus files and the model:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,27 +81,51 @@ def temperature_sample(groups: np.ndarray, alpha: float, seed: int, total: int |
     due = np.floor(share).astype(np.int64)                                           # (G,) pairs each group gets
     due[np.argsort(-(share - due), kind="stable")[:total - due.sum()]] += 1
     rng = np.random.default_rng([seed, 7])
+    by_group = np.split(np.argsort(inverse, kind="stable"), np.cumsum(sizes)[:-1])   # G arrays, each sorted
     chosen = []
-    for g in range(len(labels)):
-        members = np.flatnonzero(inverse == g)                                       # (n_g,)
+    for g, members in enumerate(by_group):                                           # members: (n_g,)
         repeats, rest = divmod(int(due[g]), len(members))
         chosen += [members] * repeats + [np.sort(rng.choice(members, size=rest, replace=False))]
     return np.concatenate(chosen)
 
 
-def draw_pairs(pairs: list, folder_of: np.ndarray, langs, alpha: float, seed: int, max_pairs: int) -> list:
-    """The pairs a run trains on: those in ``langs`` (None: all), then, when ``alpha`` != 1 or
-    ``max_pairs`` (0: no limit) is fewer than they are, ``max_pairs`` of them drawn by
-    :func:`temperature_sample` over the (folder, language) groups (``folder_of``: (N,) each
-    pair's folder), so that small groups are seen more often and a large set is sampled."""
+def group_numbers(folder_of: np.ndarray, langs_of: Sequence[str]) -> np.ndarray:
+    """(N,) a number for each pair's (folder, language) group, numbered in the order of the names
+    "folder/lang" (so that the draw does not depend on how the groups are numbered, only on the names).
+
+    folder_of: (N,) each pair's folder   langs_of: N language codes
+    """
+    code = {lang: i for i, lang in enumerate(dict.fromkeys(langs_of))}                # language -> first-seen number
+    lang_number = np.fromiter((code[lang] for lang in langs_of), dtype=np.int64, count=len(langs_of))
+    key = np.asarray(folder_of, dtype=np.int64) * len(code) + lang_number             # (N,) one per group
+    keys, inverse = np.unique(key, return_inverse=True)                               # (G,) distinct groups
+    lang_of_number = list(code)
+    names = [f"{k // len(code)}/{lang_of_number[k % len(code)]}" for k in keys.tolist()]
+    rank = np.argsort(np.argsort(names, kind="stable"))                              # (G,) place of each name
+    return rank[inverse.ravel()]
+
+
+def draw_rows(langs_of: Sequence[str], folder_of: np.ndarray, langs, alpha: float, seed: int,
+              max_pairs: int) -> np.ndarray:
+    """Which pairs a run trains on, as indices into its N pairs, each known by its language
+    (``langs_of``) and folder (``folder_of``: (N,)): those in ``langs`` (None: all), then, when
+    ``alpha`` != 1 or ``max_pairs`` (0: no limit) is fewer than they are, ``max_pairs`` of them
+    drawn by :func:`temperature_sample` over the (folder, language) groups, so that small groups
+    are seen more often and a large set is sampled.  ->  (M,) int64"""
+    rows = np.arange(len(langs_of), dtype=np.int64)
     if langs is not None:
-        kept = [i for i, p in enumerate(pairs) if p.lang in langs]
-        pairs, folder_of = [pairs[i] for i in kept], np.asarray(folder_of)[kept]
-    drawn = min(len(pairs), max_pairs or len(pairs))
-    if alpha != 1 or drawn < len(pairs):
-        groups = [f"{k}/{p.lang}" for k, p in zip(folder_of, pairs)]
-        pairs = [pairs[i] for i in temperature_sample(groups, alpha, seed, drawn)]
-    return pairs
+        wanted = set(langs)
+        rows = np.flatnonzero(np.fromiter((lang in wanted for lang in langs_of), dtype=bool, count=len(langs_of)))
+    drawn = min(len(rows), max_pairs or len(rows))
+    if alpha != 1 or drawn < len(rows):
+        groups = group_numbers(np.asarray(folder_of)[rows], [langs_of[i] for i in rows])
+        rows = rows[temperature_sample(groups, alpha, seed, drawn)]
+    return rows
+
+
+def draw_pairs(pairs: list, folder_of: np.ndarray, langs, alpha: float, seed: int, max_pairs: int) -> list:
+    """The pairs :func:`draw_rows` chooses among ``pairs``."""
+    return [pairs[i] for i in draw_rows([p.lang for p in pairs], folder_of, langs, alpha, seed, max_pairs)]
 
 
 def tokenize_pairs(pairs, tokenizer, max_length: int, chunk: int = 10_000) -> PairItems:
