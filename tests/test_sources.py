@@ -151,3 +151,17 @@ def test_a_source_mixed_alone_leaves_the_other_folders_and_holds_out_nothing_the
     assert "Trained elsewhere." not in {p.english for p in corpus.load_corpus("test", data / "new")}
     assert reports["new"]["mix"]["eval_dropped_trained_elsewhere"] == {"de": 1}
     assert (data / "kept" / "corpus" / "train.tsv.gz").read_bytes() == before        # not sampled again
+
+
+def test_the_tokenizer_learns_from_the_shipped_folders_only(tmp_path):
+    from tinykd.data import mix
+    from tinykd.data.__main__ import tokenizer_texts
+    from tinykd.data.corpus import Pair, write_corpus
+    write_corpus({"train": [Pair("de", "Help.", "Hilfe.")]}, tmp_path)
+    write_corpus({"train": [Pair("de", "A manual.", "Ein Handbuch."), Pair("de", "A page.", "Eine Seite.")]},
+                 tmp_path / "gimp")
+    write_corpus({"train": [Pair("de", "In the beginning.", "Am Anfang.")]}, tmp_path / "bible")   # built locally
+    write_corpus({"train": [Pair("de", "Mine.", "Meins.")]}, tmp_path / "mine")                     # a user's own
+    english, translations = tokenizer_texts(tmp_path, per_lang=1)
+    assert english == ["A manual.", "A page.", "Help."]
+    assert sorted(translations) == sorted(["Hilfe.", min(["Ein Handbuch.", "Eine Seite."], key=mix.rank)])

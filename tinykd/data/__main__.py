@@ -132,21 +132,32 @@ def cmd_tokenizer_coverage(args) -> None:
     print(format_coverage(coverage(tok, args.data_dir, args.split)))
 
 
-def cmd_tokenizer(args) -> None:
-    """A tokenizer for every language of every domain: the training English of all domains, and
-    up to ``--per-lang`` training translations per language and domain (in hash order), so that
-    a small language gets its pieces and a large one does not take them all."""
+def tokenizer_texts(data_dir=None, per_lang: int = 20000) -> tuple[list[str], list[str]]:
+    """What the shipped tokenizer learns from: the training English of the shipped folders (the help
+    corpus and the shipped mix's, not a locally built data/bible nor a folder of your own, whose text
+    must not shape what is shipped), and up to ``per_lang`` training translations per language and
+    folder (in hash order), so that a small language gets its pieces and a large one does not take
+    them all.  ->  (sorted English sentences, translations)"""
+    root = Path(data_dir or corpus.default_data_dir())
     english, translations = set(), []
-    for folder in corpus.domain_folders(args.data_dir).values():
+    for name, folder in corpus.domain_folders(data_dir).items():
+        if folder != root and name not in mix.SHIPPED_SOURCES:
+            continue
         train = corpus.load_corpus("train", folder)
         english |= {p.english for p in train}
         by_lang: dict[str, list[str]] = {}
         for p in train:
             by_lang.setdefault(p.lang, []).append(p.translation)
         for texts in by_lang.values():
-            translations += sorted(set(texts), key=mix.rank)[:args.per_lang]
+            translations += sorted(set(texts), key=mix.rank)[:per_lang]
+    return sorted(english), translations
+
+
+def cmd_tokenizer(args) -> None:
+    """A tokenizer for every language of every shipped domain (:func:`tokenizer_texts`)."""
+    english, translations = tokenizer_texts(args.data_dir, args.per_lang)
     t0 = time.time()
-    tok = tokenizer.build_tokenizer(sorted(english), translations, args.vocab_size)
+    tok = tokenizer.build_tokenizer(english, translations, args.vocab_size)
     out = args.out or tokenizer.default_tokenizer_path(args.data_dir)
     tokenizer.save_tokenizer(tok, out)
     print(f"tokenizer: {out}, vocab {tok.get_vocab_size()} from {len(english)} English sentences and "
