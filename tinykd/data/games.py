@@ -177,12 +177,17 @@ def mostly_english(english: str, translation: str, min_words: int = 8, share: fl
     return len(words) >= min_words and sum(w in english_words for w in words) >= share * len(words)
 
 
-def _pairs(lang: str, doc: str, english: str, translation: str) -> Iterator[SourcePair]:
-    """The pairs of one entry, markup stripped and cut into lines or paragraphs. A translation that
+def plain_pairs(lang: str, doc: str, english: str, translation: str) -> Iterator[SourcePair]:
+    """The pairs of one entry already in plain text, cut into lines or paragraphs. A translation that
     is mostly English words is given as a copy of the English, so that clean's ``untranslated``
     filter drops it and counts it."""
-    for e, t in aligned_parts(strip_markup(english), strip_markup(translation)):
+    for e, t in aligned_parts(english, translation):
         yield SourcePair(lang, doc, e, e if mostly_english(e, t) else t)
+
+
+def _pairs(lang: str, doc: str, english: str, translation: str) -> Iterator[SourcePair]:
+    """The pairs of one entry, markup stripped (:func:`plain_pairs`)."""
+    return plain_pairs(lang, doc, strip_markup(english), strip_markup(translation))
 
 
 # --- gettext catalogues (.mo) ---------------------------------------------------------------

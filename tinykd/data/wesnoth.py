@@ -104,8 +104,7 @@ def entry_pairs(lang: str, doc: str, msgid: str, translation: str) -> Iterator[S
     context = msgid.split("^", 1)[0] + "^" if "^" in msgid else None
     if context and translation.startswith(context):                      # a translator left it in place
         translation = translation[len(context):]
-    for e, t in games.aligned_parts(plain_text(english), plain_text(translation)):
-        yield SourcePair(lang, doc, e, e if games.mostly_english(e, t) else t)
+    return games.plain_pairs(lang, doc, plain_text(english), plain_text(translation))
 
 
 # --- where each text is written ---------------------------------------------------------------
