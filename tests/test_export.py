@@ -249,6 +249,16 @@ def test_model_card_tells_the_run_s_own_data_and_config(tmp_path):
     assert '"teacher_layers": "0,5"' in configuration and "2 x 16" in card   # the layers the model has
 
 
+def test_model_card_names_each_folder_of_the_shipped_mix(tmp_path):
+    run = make_run(tmp_path / "run", eval_md=False)
+    config = {"init": "teacher", "teacher_layers": "0,5", "data_dir": "", "extra_data": "shipped", "langs": ""}
+    (run / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    card = (export(run, tmp_path / "out") / "README.md").read_text(encoding="utf-8")
+    data = card[card.index("## Training data"):card.index("## Training configuration")]
+    assert "**wesnoth** (`data/wesnoth`)" in data and "Bible verses of the public-domain editions" in data
+    assert "shipped" not in data.replace("shipped in tinykd", "") and "did not build" not in data
+
+
 def test_model_card_without_config_or_evaluation_lists_all_12_languages(tmp_path):
     run = make_run(tmp_path / "run", config=False, eval_md=False)
     card = (export(run, tmp_path / "out") / "README.md").read_text(encoding="utf-8")

