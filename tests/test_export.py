@@ -391,3 +391,10 @@ def test_sentence_transformers_reproduces_tinykd(tmp_path, output_size, normaliz
     # and what sentence-transformers saves from it loads back into tinykd
     st.save(str(tmp_path / "resaved"))
     np.testing.assert_allclose(load_folder(tmp_path / "resaved").encode(SENTENCES), want, rtol=0, atol=1e-6)
+
+
+def test_the_card_knows_every_source_the_data_command_builds():
+    """export.SOURCE_MODULES names the modules of `python -m tinykd.data SOURCE` (Wesnoth's was once missing)."""
+    from tinykd import export as export_module
+    from tinykd.data.__main__ import SOURCES
+    assert sorted(export_module.SOURCE_MODULES) == sorted(SOURCES)

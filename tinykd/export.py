@@ -88,18 +88,19 @@ def _run_languages(train_config: dict | None, eval_results=None) -> list[str]:
     return chosen or _evaluated_languages(eval_results) or list(LANGS)
 
 
+FOREIGN_FOLDER = "a corpus folder tinykd did not build (its own licence applies)"
+
+
 def _describe_folder(name: str) -> str:
-    """What the corpus folder called ``name`` holds and its licence, where tinykd built it."""
-    if name == HELP_PAGES[0]:
-        return HELP_PAGES[1]
-    if name == "bible":
-        return BIBLE
-    if name == "biblepd":
-        return BIBLE_PD
+    """What the corpus folder called ``name`` holds and its licence, where tinykd built it
+    (``FOREIGN_FOLDER`` where it did not)."""
+    described = {HELP_PAGES[0]: HELP_PAGES[1], "bible": BIBLE, "biblepd": BIBLE_PD}
+    if name in described:
+        return described[name]
     if name in SOURCE_MODULES:
         module = importlib.import_module(f"tinykd.data.{name}")
         return f"{module.KIND}, built by `python -m tinykd.data {name}` from Debian's packages; {module.LICENCE}"
-    return "a corpus folder tinykd did not build (its own licence applies)"
+    return FOREIGN_FOLDER
 
 
 def training_data(train_config: dict | None) -> tuple[list[str], str]:
@@ -121,9 +122,10 @@ def training_data(train_config: dict | None) -> tuple[list[str], str]:
         folders += [f for f in named if f not in folders]
     lines = []
     for name, where in folders:
-        known = name in (HELP_PAGES[0], "bible", "biblepd", *SOURCE_MODULES)
-        lines.append(f"- **{name}** (`{where}`): {_describe_folder(name)}" if known or where == name else
-                     f"- `{where}`: {_describe_folder(name)}")
+        described = _describe_folder(name)
+        known = described != FOREIGN_FOLDER
+        lines.append(f"- **{name}** (`{where}`): {described}" if known or where == name else
+                     f"- `{where}`: {described}")
     alpha = train_config.get("sample_alpha", 1.0)
     sampling = ("" if alpha == 1 else
                 f"\n\nThe (folder, language) groups were sampled in proportion to their size to the power "
