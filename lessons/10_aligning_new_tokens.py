@@ -184,7 +184,8 @@ table(["quantity", "shape", "max |by hand - tinykd|"],
       [["A^T A", str(AtA.shape), float(np.abs(AtA - AtA_tinykd).max())],
        ["A^T Y", str(AtY_tinykd.shape), float(np.abs(A.T @ Y - AtY_tinykd).max())],
        ["X, the fitted rows", str(X_by_hand.shape), float(np.abs(X_by_hand - aligned_toy[new_ids]).max())]])
-print(f"""(tinykd returns the table in float32, hence ~1e-7 on X.) It also reports: {toy_stats['fixed']} fixed rows,
+print(f"""(tinykd sums A^T A in float32, half the memory of float64, and returns the table in float32:
+hence ~1e-7.) It also reports: {toy_stats['fixed']} fixed rows,
 {toy_stats['fitted']} fitted, {toy_stats['unseen']} unseen, r = {toy_stats['ridge']:.4f}.""")
 
 exact, _ = align_new_embeddings(E, english, translation, ridge=1e-9, strip_special=False)
@@ -302,7 +303,7 @@ print(f"""
 align_new_embeddings(X0, english_ids, translation_ids, ridge={ridge}, keep_ids=special),
 as tinykd.student.build_student calls it:
   fixed rows (English uses them, or special): {stats['fixed']:,}   the teacher's vectors, untouched
-  fitted rows (only translations use them):   {K:,}   A^T A is {K:,} x {K:,} ({K * K * 8 / 2**20:.0f} MB in float64)
+  fitted rows (only translations use them):   {K:,}   A^T A is {K:,} x {K:,} ({K * K * 4 / 2**20:.0f} MB in float32)
   unseen rows (in no pair here):              {stats['unseen']:,}   keep X0 (other languages' pieces{unseen_too})
   r = ridge * mean(diag(A^T A)) = {stats['ridge']:.2e}
 Tokenising took {tokenize_s:.1f} s, the fit {align_s:.1f} s.""")

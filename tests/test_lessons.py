@@ -43,7 +43,7 @@ KEY_PATTERNS = {
                                 r"AdamW steps \(lr 3e-3\) take L from",
                                 r"\n  0\.8 +towards the centre +1\.000 +0\.0 +\d", r"relative error \d\.\de-(09|1\d)"],
     "14_evaluation.py": [r"en -> xx: .* 75%", r"xx -> en: .* 100%", r"student A: 100\.0"],
-    "10_aligning_new_tokens.py": [r"A\^T A +\(6, 6\) +(0\.0000|\d\.\d\de-1\d)",
+    "10_aligning_new_tokens.py": [r"A\^T A +\(6, 6\) +(0\.0000|\d\.\d\de-(0[6-9]|1\d))",
                                   r"X, the fitted rows +\(6, 4\) +\d\.\d\de-(0[6-9]|1\d)",
                                   r"\n  button +x:button +1 +\d\.\d+ +\d\.\d\de-(0[6-9]|1\d)\n",
                                   r"\n  1e-08 +\S+ +1\.0000 +1\.0000\n", r"of rank 6: the two columns are equal"],
