@@ -58,12 +58,14 @@ from . import (
     split,
     tokenizer,
     tsv,
+    tuxpaint,
     wesnoth,
 )
 
 # Sources of translated text with a builder of the tinykd.data.assemble kind: name -> module with
 # SOURCE, KIND, LICENCE, packages(langs) and build(out_dir, work_dir, langs, log).
-SOURCES: dict = {module.SOURCE: module for module in (cldr, debref, firefox, freedict, games, gimp, manpages, wesnoth)}
+SOURCES: dict = {module.SOURCE: module for module in (cldr, debref, firefox, freedict, games, gimp, manpages, tuxpaint,
+                                                    wesnoth)}
 FULL_BUILDS = Path("build") / "full"
 
 
@@ -356,7 +358,8 @@ def main(argv=None) -> None:
     mx.add_argument("--eval-cap", action="append", default=[], metavar="SOURCE=N",
                     help="another --eval-per-lang for one source (repeat it)")
     mx.add_argument("--langs", default=None,
-                    help="comma-separated languages to keep (default: the shipped 52; '' for every language)")
+                    help=f"comma-separated languages to keep (default: the shipped {len(mix.SHIPPED_LANGS)}; "
+                         "'' for every language)")
     mx.add_argument("--source-langs", action="append", default=[], metavar="SOURCE=LANG,LANG",
                     help="the only languages to keep from one source (repeat it)")
     mx.add_argument("--skip-teacher", action="store_true", help="write the corpora only, not the teacher stores")

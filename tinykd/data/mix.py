@@ -38,7 +38,8 @@ TRAIN_PER_LANG = 2000
 
 # The shipped mix, what `python -m tinykd.data mix` samples when given no options (data/README.md):
 # the sources whose licences allow shipping them (FreeOrion, the CC-BY-SA and GPL-2-only dictionaries
-# and the manual pages are built on demand only; the games' full build is `--parts widelands,warzone2100`),
+# and the manual pages are built on demand only, and so are Tux Paint's captions, which measured a cost to the
+# other domains, docs/experiments.md; the games' full build is `--parts widelands,warzone2100`),
 # the 31 languages of the LibreOffice help, those that at least three of the eight first sources have,
 # and the public-domain Bible's Persian and Tagalog.
 SHIPPED_SOURCES = ("firefox", "gimp", "debref", "games", "freedict", "cldr", "wesnoth", "biblepd")
