@@ -24,7 +24,7 @@ summed through Y, a chunk of pairs at a time (never a K x V matrix). The matrix 
 symmetric positive definite, so a Cholesky factor and two triangular solves give X
 (:func:`solve_ridge`). Its cost grows as K^3 (and its memory as K^2), so with a
 large vocabulary only the K most used new tokens are fitted (``max_tokens``; the
-trainer's ``--align_max_tokens``, 15000: 0.9 GB in float32) and the rarer ones keep X0
+trainer's ``--align_max_tokens``, 18000: 1.3 GB in float32) and the rarer ones keep X0
 and count as fixed. On the default run's 200k pairs and 40k pieces the fit is most of
 the start-up (benchmarks/README.md, the start-up's phases), which is why a run keeps
 its result in the start-up cache (tinykd.cache); what it does for the untrained

@@ -31,7 +31,7 @@ class TrainConfig:
     embed_init: str = "aligned"      # init=teacher: "aligned" fits new tokens by least squares (tinykd.align);
                                      # "transfer": the mean of the teacher's pieces only
     align_ridge: float = 0.01        # pull of a rarely seen new token towards its transferred vector
-    align_max_tokens: int = 15000    # fit at most this many new tokens, the most used (0: all); the rarer keep
+    align_max_tokens: int = 18000    # fit at most this many new tokens, the most used (0: all); the rarer keep
                                      # their transferred vector (the solve's time grows as the cube of this)
     align_max_pairs: int = 0         # sum the fit's normal equations over at most this many of the drawn pairs,
                                      # evenly spaced (0: all); their time grows with this (100k of 200k: 2 points
