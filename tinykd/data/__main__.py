@@ -44,6 +44,7 @@ from tinykd import cli, teacher
 from . import (
     assemble,
     bible,
+    cataclysm,
     cldr,
     corpus,
     debian,
@@ -64,8 +65,8 @@ from . import (
 
 # Sources of translated text with a builder of the tinykd.data.assemble kind: name -> module with
 # SOURCE, KIND, LICENCE, packages(langs) and build(out_dir, work_dir, langs, log).
-SOURCES: dict = {module.SOURCE: module for module in (cldr, debref, firefox, freedict, games, gimp, manpages, tuxpaint,
-                                                    wesnoth)}
+SOURCES: dict = {module.SOURCE: module for module in (cataclysm, cldr, debref, firefox, freedict, games, gimp, manpages,
+                                                    tuxpaint, wesnoth)}
 FULL_BUILDS = Path("build") / "full"
 
 
