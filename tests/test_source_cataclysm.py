@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from test_source_games import write_mo
+from test_source_tuxpaint import fake_fetch
 
 from tinykd import export
 from tinykd.data import cataclysm, corpus, debian, split
@@ -107,12 +108,6 @@ def test_languages_mapped_with_english_and_argentinian_spanish_left_out(tmp_path
     assert {p.lang for p in cataclysm.read(package_tree(tmp_path), ["pt_BR"], **QUIET)} == {"pt-BR"}
 
 
-def fake_fetch(roots):
-    def fetch(names, work_dir, log=print):
-        return {n: debian.Package(n, "0.F-3-9", roots[n]) for n in names if n in roots}, {}
-    return fetch
-
-
 def copyright_file(root):
     doc = root / "usr/share/doc" / cataclysm.PACKAGE
     doc.mkdir(parents=True)
@@ -123,7 +118,7 @@ def copyright_file(root):
 def test_build_splits_by_english_text_and_drops_untranslated(tmp_path, monkeypatch):
     roots = package_tree(tmp_path / "tree")
     copyright_file(tmp_path / "tree")
-    monkeypatch.setattr(cataclysm.debian, "fetch", fake_fetch(roots))
+    monkeypatch.setattr(cataclysm.debian, "fetch", fake_fetch(roots, "0.F-3-9"))
     monkeypatch.setattr(cataclysm.assemble, "MIN_PAIRS", 1)
     monkeypatch.setattr(cataclysm.assemble, "MAX_UNTRANSLATED", 1.0)
     report = cataclysm.build(tmp_path / "out", tmp_path / "work", **QUIET)
@@ -147,7 +142,7 @@ def test_registered_as_a_source_of_the_data_command(tmp_path, monkeypatch, capsy
     assert SOURCES["cataclysm"] is cataclysm and "cataclysm" in export.SOURCE_MODULES
     assert cataclysm.packages() == ["cataclysm-dda-data"]
     roots = package_tree(tmp_path / "tree")
-    monkeypatch.setattr(cataclysm.debian, "fetch", fake_fetch(roots))
+    monkeypatch.setattr(cataclysm.debian, "fetch", fake_fetch(roots, "0.F-3-9"))
     monkeypatch.setattr(cataclysm.assemble, "MIN_PAIRS", 1)
     main(["cataclysm", "--out", str(tmp_path / "out"), "--work-dir", str(tmp_path / "work"), "--langs", "de"])
     assert {p.lang for s in split.SPLITS for p in corpus.load_corpus(s, tmp_path / "out")} == {"de"}

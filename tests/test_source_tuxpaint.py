@@ -99,9 +99,10 @@ def test_malformed_lines_are_skipped_and_counted_by_file_and_line(tmp_path):
     assert read["pairs"]["de"] == 4
 
 
-def fake_fetch(roots):
+def fake_fetch(roots, version="2022.06.04-1"):
+    """debian.fetch over unpacked trees ``{package: root}`` made in tmp_path (also the cataclysm tests')."""
     def fetch(names, work_dir, log=print):
-        return {n: debian.Package(n, "2022.06.04-1", roots[n]) for n in names if n in roots}, {}
+        return {n: debian.Package(n, version, roots[n]) for n in names if n in roots}, {}
     return fetch
 
 

@@ -200,8 +200,7 @@ def build(out_dir, work_dir="build", langs: list[str] | None = None, log=print) 
     raw = list(read({name: package.root for name, package in got.items()}, langs, stats, log=log))
     log(f"{SOURCE}: read {len(raw)} pairs in {time.time() - start:.0f}s")
     info = {
-        "packages": {name: {"version": p.version, "licence": "CC-BY-SA-3.0",
-                            "licence_in_copyright_file": "License: CC-BY-SA-3.0" in p.copyright()}
+        "packages": {name: debian.licence_report(p, "CC-BY-SA-3.0", "License: CC-BY-SA-3.0")
                      for name, p in got.items()},
         "left_out_packages": failed,
         "left_out_locales": LEFT_OUT_LOCALES,

@@ -34,6 +34,13 @@ class Package(NamedTuple):
         return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
 
 
+def licence_report(package: Package, licence: str, phrase: str) -> dict:
+    """What a build report says of one package: its version, the licence the source states, and
+    whether ``phrase`` is in the package's copyright file (whitespace and line breaks ignored)."""
+    found = " ".join(phrase.split()) in " ".join(package.copyright().split())
+    return {"version": package.version, "licence": licence, "licence_in_copyright_file": found}
+
+
 def _have_apt() -> bool:
     return bool(shutil.which("apt-get") and shutil.which("dpkg-deb"))
 

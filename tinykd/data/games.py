@@ -575,8 +575,7 @@ def build(out_dir, work_dir="build", langs: list[str] | None = None, log=print,
     raw = list(read({name: package.root for name, package in got.items()}, langs))
     log(f"{SOURCE}: read {len(raw)} pairs in {time.time() - start:.0f}s")
     info = {
-        "packages": {name: {"version": p.version, "licence": LICENCES[name],
-                            "licence_in_copyright_file": f"License: {LICENCES[name]}" in p.copyright()}
+        "packages": {name: debian.licence_report(p, LICENCES[name], f"License: {LICENCES[name]}")
                      for name, p in got.items()},
         "left_out_packages": failed,
         "licence": LICENCE,

@@ -196,9 +196,7 @@ def build(out_dir, work_dir="build", langs: list[str] | None = None, log=print) 
         f"in {time.time() - start:.0f}s")
     gpl = "either version 2 of the License, or (at your option) any later version"
     info = {
-        "packages": {name: {"version": p.version, "licence": "GPL-2+",
-                            "licence_in_copyright_file": gpl in " ".join(p.copyright().split())}
-                     for name, p in got.items()},
+        "packages": {name: debian.licence_report(p, "GPL-2+", gpl) for name, p in got.items()},
         "left_out_packages": failed,
         "left_out_locales": LEFT_OUT_LOCALES,
         "character_fixes": {lang: f"{typed} -> {meant}" for lang, typed, meant in CHARACTER_FIXES},

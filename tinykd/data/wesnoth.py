@@ -206,9 +206,7 @@ def build(out_dir, work_dir="build", langs: list[str] | None = None, log=print) 
     log(f"{SOURCE}: read {len(raw)} pairs in {time.time() - start:.0f}s")
     gpl = "or at your option any later version"
     info = {
-        "packages": {name: {"version": p.version, "licence": "GPL-2+",
-                            "licence_in_copyright_file": gpl in " ".join(p.copyright().split())}
-                     for name, p in got.items()},
+        "packages": {name: debian.licence_report(p, "GPL-2+", gpl) for name, p in got.items()},
         "left_out_packages": failed,
         "left_out_locales": LEFT_OUT_LOCALES,
         "interface_catalogues_left_out": sorted(INTERFACE_DOMAINS),
