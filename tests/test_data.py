@@ -10,7 +10,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from tinykd.data import batching, clean, corpus, helpreader, libreoffice, split
+from tinykd.data import batching, clean, corpus, helpreader, libreoffice, mix, split
 from tinykd.data.corpus import Pair
 from tinykd.data.tsv import CorpusFormatError, read_tsv
 from tinykd.paths import default_data_dir
@@ -297,3 +297,17 @@ def test_shipped_english_index_and_no_train_overlap():
         pairs = corpus.load_corpus(s)
         assert all(english[p.english_index] == p.english for p in pairs)
         assert not any(p.english in train_en for p in pairs)
+
+
+@needs_corpus
+@pytest.mark.parametrize("source", mix.SHIPPED_SOURCES)
+def test_every_shipped_folder_is_there_with_its_teacher_store_and_licence(source):
+    """What ``--extra_data shipped`` trains on is in the repository: each folder of the shipped mix
+    with its corpus, the teacher's vectors of its English side, and its row in data/licences/."""
+    folder = DATA_DIR / source
+    english = corpus.english_sentences(folder)
+    assert len(english) > 1000
+    store = np.load(folder / "teacher" / "embeddings.npy", mmap_mode="r")
+    assert store.shape == (len(english), 384)
+    assert f"| `{source}/`" in (DATA_DIR / "licences" / "README.md").read_text(encoding="utf-8")
+    assert f"| `{source}/`" in (DATA_DIR / "README.md").read_text(encoding="utf-8")
