@@ -635,3 +635,39 @@ def test_dev_and_test_evaluations_give_each_domains_numbers_of_a_call_per_langua
             for lang, (acc_en_xx, acc_xx_en, mse_en, mse_xx) in want.items():
                 assert (got[lang]["acc_en_xx"], got[lang]["acc_xx_en"]) == (acc_en_xx, acc_xx_en), (split, lang)
                 assert (got[lang]["mse_en"], got[lang]["mse_xx"]) == pytest.approx((mse_en, mse_xx), rel=1e-5)
+
+
+def test_eval_data_folders_are_evaluated_and_not_trained_on(tiny_data, tmp_path):
+    """--eval_data: a folder evaluated as a domain of its own (dev curve, test table) whose pairs and
+    teacher vectors stay out of the training: the weights are those of the run without it, bit for bit.
+    "shipped" and "all" leave it out; naming it in both flags is refused."""
+    import shutil
+
+    from safetensors.numpy import load_file
+
+    from tinykd.train import Trainer, eval_folders, extra_folders
+    data = tmp_path / "data"
+    shutil.copytree(tiny_data, data)
+    _swedish_folder(data / "gimp")                                     # a folder of the shipped mix
+    _swedish_folder(data / "mine")
+    names = lambda **kw: [f.name for f in extra_folders(_config(data, **kw))]   # noqa: E731
+    assert names(extra_data="shipped", eval_data="gimp") == [] and names(extra_data="all", eval_data="gimp") == ["mine"]
+    assert [f.name for f in eval_folders(_config(data, eval_data="gimp, gimp"))] == ["gimp"]
+    with pytest.raises(ConfigError, match="also in --extra_data"):
+        _config(data, extra_data="mine,gimp", eval_data="gimp")
+    with pytest.raises(ConfigError, match="not 'shipped' or 'all'"):
+        _config(data, eval_data="shipped")
+    with pytest.raises(FileNotFoundError, match="--eval_data .*nowhere: no corpus there"):
+        eval_folders(_config(data, eval_data="nowhere"))
+
+    weights = {}
+    for name, evaluated in (("alone", ""), ("with", str(tiny_data))):
+        trainer = Trainer(_config(data, extra_data="mine", eval_data=evaluated), tmp_path / name, progress=False)
+        assert trainer.run() == 0
+        weights[name] = load_file(str(tmp_path / name / "model.safetensors"))
+        tested = json.loads((tmp_path / name / "eval_test.json").read_text())
+        assert list(tested) == ["libreoffice"] + ([tiny_data.name] if evaluated else [])
+    assert weights["alone"].keys() == weights["with"].keys()
+    assert all(np.array_equal(weights["alone"][k], weights["with"][k]) for k in weights["alone"])
+    dev = [json.loads(line) for line in (tmp_path / "with" / "log.jsonl").read_text().splitlines()]
+    assert {r["domain"] for r in dev if r["kind"] == "dev"} == {"libreoffice", tiny_data.name}

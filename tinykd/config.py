@@ -82,6 +82,9 @@ class TrainConfig:
                                      # data/bible); "shipped": the shipped mix's (data/firefox, gimp, debref,
                                      # games, freedict, cldr, wesnoth, biblepd, cataclysm); "all": every
                                      # folder in the data dir; "": none
+    eval_data: str = ""              # comma-separated corpus folders evaluated as domains of their own (dev curves,
+                                     # test table) and not trained on ("shipped" and "all" leave them out): the
+                                     # weights are those of the same run without them
     sample_alpha: float = 0.5        # temperature sampling over the (corpus folder, language) groups of training
                                      # pairs: a group of n pairs gets a share of the epoch proportional to
                                      # n^alpha (1: every pair once; 0.3: small groups seen far more often)
@@ -188,6 +191,11 @@ def _check_types(c: TrainConfig) -> None:
             raise ConfigError(f"--{f.name} expects {f.type}, got {value!r}")
 
 
+def _names(text: str) -> list[str]:
+    """``"a, b,,c"`` -> ``["a", "b", "c"]``: a comma list of folder names."""
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
 def teacher_layer_list(text: str) -> list[int]:
     """``"0,5"`` -> ``[0, 5]``: a comma list of distinct teacher layers 0..5 ("" = none)."""
     allowed = (f"--teacher_layers must be a comma list of distinct integers 0..{TEACHER_LAYERS - 1} "
@@ -241,6 +249,12 @@ def validate(c: TrainConfig) -> None:
     if c.pairs_per_english > c.batch_size:
         raise ConfigError(f"--pairs_per_english cannot exceed --batch_size ({c.batch_size}), got {c.pairs_per_english}")
     teacher_layer_list(c.teacher_layers)
+    evaluated, trained = set(_names(c.eval_data)), set(_names(c.extra_data))
+    if evaluated & {"shipped", "all"}:
+        raise ConfigError(f"--eval_data names corpus folders, not 'shipped' or 'all', got {c.eval_data!r}")
+    if trained & evaluated:
+        raise ConfigError(f"--eval_data {','.join(sorted(trained & evaluated))} is also in --extra_data: a folder "
+                          "is either trained on and evaluated (--extra_data) or only evaluated (--eval_data)")
     if c.init == "random" and c.hidden_size % c.num_heads:
         raise ConfigError(f"--hidden_size ({c.hidden_size}) must be divisible by --num_heads ({c.num_heads}) "
                           "with --init random: each head gets hidden_size / num_heads dimensions")

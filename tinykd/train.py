@@ -54,7 +54,8 @@ from tinykd.loss import distillation_loss_direction_length, distillation_loss_gr
 from tinykd.optim import AdamW, clip_grad_norm, learning_rate
 from tinykd.plot import save_pictures
 from tinykd.student import build_student
-from tinykd.trainingset import extra_folders, language_list, training_items, training_vectors
+from tinykd.teacher import teacher_vectors_for
+from tinykd.trainingset import eval_folders, extra_folders, language_list, training_items, training_vectors
 
 
 def warn(message: str) -> None:
@@ -87,7 +88,7 @@ class Trainer:
         self.tokenizer = load_tokenizer(default_tokenizer_path(data_dir), config.max_length, pad=False)
         extra = extra_folders(config)
         self.say(f"start-up: reading the teacher's vectors and the dev pairs of {domain_name(data_dir)}"
-                 + "".join(f", {folder.name}" for folder in extra))
+                 + "".join(f", {folder.name}" for folder in extra + eval_folders(config)))
         self.teacher_vectors = training_vectors(config, extra)
         self.dev_pairs = in_languages(load_corpus("dev", data_dir), langs)
         self.test_pairs = in_languages(load_corpus("test", data_dir), langs) if config.test_eval else []
@@ -100,6 +101,11 @@ class Trainer:
             if dev or test:
                 self.domains.append(Domain(folder.name, dev, test, self.teacher_vectors[offset:offset + rows]))
             offset += rows
+        for folder in eval_folders(config):           # evaluated only: their vectors stay out of the training set's
+            dev = in_languages(load_corpus("dev", folder), langs)
+            test = in_languages(load_corpus("test", folder), langs) if config.test_eval else []
+            if dev or test:
+                self.domains.append(Domain(folder.name, dev, test, teacher_vectors_for(folder)))
         if not self.dev_pairs:
             print(f"--langs {config.langs}: the dev and test splits have none of these languages; "
                   f"no evaluation (python -m tinykd.evaluate RUN_DIR --split dev --data-dir FOLDER "

@@ -48,18 +48,33 @@ from tinykd.teacher import teacher_vectors_for
 def extra_folders(config: TrainConfig) -> list[Path]:
     """The ``--extra_data`` corpus folders: a bare name is a folder in the data directory;
     ``shipped`` names those of the shipped mix that the data directory has (data/firefox, ...),
-    ``all`` every corpus folder in it (data/bible too, once built)."""
+    ``all`` every corpus folder in it (data/bible too, once built); either leaves out the folders
+    of ``--eval_data``, which are evaluated and not trained on."""
     data_dir = config.data_dir or None
     root = Path(data_dir or default_data_dir())
     inside = {name: folder for name, folder in domain_folders(data_dir).items() if folder != root}   # not data/ itself
+    evaluated = {Path(x.strip()).name for x in config.eval_data.split(",") if x.strip()}
     names = []
     for x in (x.strip() for x in config.extra_data.split(",")):
-        more = {"shipped": [n for n in SHIPPED_SOURCES if n in inside], "all": list(inside)}.get(x, [x] if x else [])
+        more = {"shipped": [n for n in SHIPPED_SOURCES if n in inside and n not in evaluated],
+                "all": [n for n in inside if n not in evaluated]}.get(x, [x] if x else [])
         names += [n for n in more if n not in names]
     try:
         return [corpus_folder(name, data_dir) for name in names]
     except FileNotFoundError as err:
         raise FileNotFoundError(f"--extra_data {err}") from None
+
+
+def eval_folders(config: TrainConfig) -> list[Path]:
+    """The ``--eval_data`` corpus folders (a bare name is a folder in the data directory): evaluated
+    as domains of their own, never trained on (:func:`extra_folders` leaves them out of ``shipped``
+    and ``all``; tinykd.config refuses a folder named in both flags)."""
+    data_dir = config.data_dir or None
+    try:
+        return [corpus_folder(name, data_dir)
+                for name in dict.fromkeys(x.strip() for x in config.eval_data.split(",") if x.strip())]
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"--eval_data {err}") from None
 
 
 def training_pairs(config: TrainConfig, extra: list[Path] | None = None):
