@@ -671,3 +671,17 @@ def test_eval_data_folders_are_evaluated_and_not_trained_on(tiny_data, tmp_path)
     assert all(np.array_equal(weights["alone"][k], weights["with"][k]) for k in weights["alone"])
     dev = [json.loads(line) for line in (tmp_path / "with" / "log.jsonl").read_text().splitlines()]
     assert {r["domain"] for r in dev if r["kind"] == "dev"} == {"libreoffice", tiny_data.name}
+
+
+def test_evaluate_on_a_run_leaves_the_runs_own_test_table(tiny_data, tmp_path):
+    """`python -m tinykd.evaluate RUN --domains ...` writes RUN/evaluate_test.json: the table training
+    wrote (eval_test.json, which `runs ship` copies beside the model) is left as it was."""
+    from tinykd.evaluate import main as evaluate_main
+    from tinykd.train import Trainer
+    run = tmp_path / "run"
+    assert Trainer(_config(tiny_data, steps=4, eval_every=0), run, progress=False).run() == 0
+    before = {name: (run / name).read_bytes() for name in ("eval_test.json", "eval_test.md")}
+    assert evaluate_main([str(run), "--data-dir", str(tiny_data), "--no-references", "--max-per-lang", "3",
+                          "--threads", "1"]) == 0
+    assert {name: (run / name).read_bytes() for name in before} == before
+    assert json.loads((run / "evaluate_test.json").read_text()) and (run / "evaluate_test.md").is_file()

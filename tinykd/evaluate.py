@@ -411,8 +411,9 @@ def main(argv=None) -> int:
     parser.add_argument("--no-references", action="store_true", help="skip the teacher and TF-IDF columns")
     parser.add_argument("--threads", type=int, default=0,
                         help="batches encoded at once and BLAS threads (default 0: every core this process may use)")
-    parser.add_argument("--out", default=None, help="write the JSON results here "
-                                                    "(default: RUN_DIR/eval_<split>.json for a run)")
+    parser.add_argument("--out", default=None, help="write the JSON results here (default: RUN_DIR/evaluate_<split>.json "
+                                                    "for a run; the run's own eval_test.json is left as training "
+                                                    "wrote it)")
     args = cli.parse(parser, argv)
 
     if args.threads < 0:
@@ -439,7 +440,8 @@ def main(argv=None) -> int:
     table = format_domains(by_domain)
     print(table)
     if args.out or (args.model and (Path(args.model) / "config.json").is_file()):
-        out = Path(args.out) if args.out else Path(args.model) / f"eval_{args.split}.json"
+        out = Path(args.out) if args.out else Path(args.model) / f"evaluate_{args.split}.json"   # never the
+        # trainer's eval_test.json, which `runs ship` copies: a table of some domains would replace it
         save_results(out, by_domain, table)
         print(f"written to {out} and {out.with_suffix('.md')}")
     return 0
