@@ -411,9 +411,9 @@ def main(argv=None) -> int:
     parser.add_argument("--no-references", action="store_true", help="skip the teacher and TF-IDF columns")
     parser.add_argument("--threads", type=int, default=0,
                         help="batches encoded at once and BLAS threads (default 0: every core this process may use)")
-    parser.add_argument("--out", default=None, help="write the JSON results here (default: RUN_DIR/evaluate_<split>.json "
-                                                    "for a run; the run's own eval_test.json is left as training "
-                                                    "wrote it)")
+    parser.add_argument("--out", default=None,
+                        help="write the JSON results here (default: RUN_DIR/evaluate_<split>.json for a run; "
+                             "the run's own eval_test.json is left as training wrote it)")
     args = cli.parse(parser, argv)
 
     if args.threads < 0:
