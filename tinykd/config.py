@@ -191,8 +191,8 @@ def _check_types(c: TrainConfig) -> None:
             raise ConfigError(f"--{f.name} expects {f.type}, got {value!r}")
 
 
-def _names(text: str) -> list[str]:
-    """``"a, b,,c"`` -> ``["a", "b", "c"]``: a comma list of folder names."""
+def comma_list(text: str) -> list[str]:
+    """``"a, b,,c"`` -> ``["a", "b", "c"]``: a comma-separated setting (folders, languages), blanks dropped."""
     return [x.strip() for x in text.split(",") if x.strip()]
 
 
@@ -249,7 +249,7 @@ def validate(c: TrainConfig) -> None:
     if c.pairs_per_english > c.batch_size:
         raise ConfigError(f"--pairs_per_english cannot exceed --batch_size ({c.batch_size}), got {c.pairs_per_english}")
     teacher_layer_list(c.teacher_layers)
-    evaluated, trained = set(_names(c.eval_data)), set(_names(c.extra_data))
+    evaluated, trained = set(comma_list(c.eval_data)), set(comma_list(c.extra_data))
     if evaluated & {"shipped", "all"}:
         raise ConfigError(f"--eval_data names corpus folders, not 'shipped' or 'all', got {c.eval_data!r}")
     if trained & evaluated:

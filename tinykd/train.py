@@ -86,9 +86,9 @@ class Trainer:
         data_dir = config.data_dir or None
         langs = language_list(config)
         self.tokenizer = load_tokenizer(default_tokenizer_path(data_dir), config.max_length, pad=False)
-        extra = extra_folders(config)
+        extra, evaluated = extra_folders(config), eval_folders(config)
         self.say(f"start-up: reading the teacher's vectors and the dev pairs of {domain_name(data_dir)}"
-                 + "".join(f", {folder.name}" for folder in extra + eval_folders(config)))
+                 + "".join(f", {folder.name}" for folder in extra + evaluated))
         self.teacher_vectors = training_vectors(config, extra)
         self.dev_pairs = in_languages(load_corpus("dev", data_dir), langs)
         self.test_pairs = in_languages(load_corpus("test", data_dir), langs) if config.test_eval else []
@@ -96,16 +96,10 @@ class Trainer:
         offset = len(english_sentences(data_dir))     # each --extra_data folder is evaluated as a domain of its own,
         for folder in extra:                          # with its rows of the teacher vectors training_vectors joined
             rows = len(english_sentences(folder))
-            dev = in_languages(load_corpus("dev", folder), langs)
-            test = in_languages(load_corpus("test", folder), langs) if config.test_eval else []
-            if dev or test:
-                self.domains.append(Domain(folder.name, dev, test, self.teacher_vectors[offset:offset + rows]))
+            self._add_domain(folder, self.teacher_vectors[offset:offset + rows])
             offset += rows
-        for folder in eval_folders(config):           # evaluated only: their vectors stay out of the training set's
-            dev = in_languages(load_corpus("dev", folder), langs)
-            test = in_languages(load_corpus("test", folder), langs) if config.test_eval else []
-            if dev or test:
-                self.domains.append(Domain(folder.name, dev, test, teacher_vectors_for(folder)))
+        for folder in evaluated:                      # evaluated only: their vectors stay out of the training set's
+            self._add_domain(folder, teacher_vectors_for(folder))
         if not self.dev_pairs:
             print(f"--langs {config.langs}: the dev and test splits have none of these languages; "
                   f"no evaluation (python -m tinykd.evaluate RUN_DIR --split dev --data-dir FOLDER "
@@ -153,6 +147,15 @@ class Trainer:
         finishing = self.step >= self.config.steps       # stopped in finish(), which logs its evaluations again
         dropped = runs.trim_log(self.run_dir, self.step, log=warn, redone=("dev", "test") if finishing else ())
         self.log(kind="resume", step=self.step, time=self.elapsed(), dropped_records=dropped)
+
+    def _add_domain(self, folder: Path, vectors: np.ndarray) -> None:
+        """``folder``'s dev and test pairs (in ``--langs``) as a domain of its own, if it has any;
+        ``vectors``: the teacher's vectors of its English sentences."""
+        langs = language_list(self.config)
+        dev = in_languages(load_corpus("dev", folder), langs)
+        test = in_languages(load_corpus("test", folder), langs) if self.config.test_eval else []
+        if dev or test:
+            self.domains.append(Domain(folder.name, dev, test, vectors))
 
     def elapsed(self) -> float:
         """Seconds of training so far, over every segment of a resumed run."""

@@ -25,7 +25,7 @@ import tinykd.data.corpus
 import tinykd.data.pairs
 import tinykd.data.tokenizer
 from tinykd.cache import cached, code_digest, file_digest, files_digest
-from tinykd.config import TrainConfig
+from tinykd.config import TrainConfig, comma_list
 from tinykd.data.corpus import (
     ENGLISH_FILE,
     check_language_codes,
@@ -53,7 +53,7 @@ def extra_folders(config: TrainConfig) -> list[Path]:
     data_dir = config.data_dir or None
     root = Path(data_dir or default_data_dir())
     inside = {name: folder for name, folder in domain_folders(data_dir).items() if folder != root}   # not data/ itself
-    evaluated = {Path(x.strip()).name for x in config.eval_data.split(",") if x.strip()}
+    evaluated = {Path(name).name for name in comma_list(config.eval_data)}
     names = []
     for x in (x.strip() for x in config.extra_data.split(",")):
         more = {"shipped": [n for n in SHIPPED_SOURCES if n in inside and n not in evaluated],
@@ -71,8 +71,7 @@ def eval_folders(config: TrainConfig) -> list[Path]:
     and ``all``; tinykd.config refuses a folder named in both flags)."""
     data_dir = config.data_dir or None
     try:
-        return [corpus_folder(name, data_dir)
-                for name in dict.fromkeys(x.strip() for x in config.eval_data.split(",") if x.strip())]
+        return [corpus_folder(name, data_dir) for name in dict.fromkeys(comma_list(config.eval_data))]
     except FileNotFoundError as err:
         raise FileNotFoundError(f"--eval_data {err}") from None
 
@@ -126,7 +125,7 @@ def training_vectors(config: TrainConfig, extra: list[Path]) -> np.ndarray:
 
 def language_list(config: TrainConfig) -> list[str] | None:
     """``--langs`` as a list; None: every language."""
-    return [x.strip() for x in config.langs.split(",") if x.strip()] or None
+    return comma_list(config.langs) or None
 
 
 def check_batch_fits(config: TrainConfig, pairs: int) -> None:
