@@ -55,9 +55,9 @@ def extra_folders(config: TrainConfig) -> list[Path]:
     inside = {name: folder for name, folder in domain_folders(data_dir).items() if folder != root}   # not data/ itself
     evaluated = {Path(name).name for name in comma_list(config.eval_data)}
     names = []
-    for x in (x.strip() for x in config.extra_data.split(",")):
+    for x in comma_list(config.extra_data):
         more = {"shipped": [n for n in SHIPPED_SOURCES if n in inside and n not in evaluated],
-                "all": [n for n in inside if n not in evaluated]}.get(x, [x] if x else [])
+                "all": [n for n in inside if n not in evaluated]}.get(x, [x])
         names += [n for n in more if n not in names]
     try:
         return [corpus_folder(name, data_dir) for name in names]
