@@ -257,6 +257,13 @@ def test_model_card_names_each_folder_of_the_shipped_mix(tmp_path):
     data = card[card.index("## Training data"):card.index("## Training configuration")]
     assert "**wesnoth** (`data/wesnoth`)" in data and "Bible verses of the public-domain editions" in data
     assert "shipped" not in data.replace("shipped in tinykd", "") and "did not build" not in data
+    assert "**freedict** (`data/freedict`)" in data and "not trained on" not in data   # a run from before eval_data
+    config["eval_data"] = "shipped"                                    # today's default: FreeDict scored only
+    (run / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    card = (export(run, tmp_path / "out2") / "README.md").read_text(encoding="utf-8")
+    data = card[card.index("## Training data"):card.index("## Training configuration")]
+    assert "**freedict**" not in data and "**wesnoth** (`data/wesnoth`)" in data
+    assert "Evaluated as domains of their own and not trained on (`eval_data`): `freedict`." in data
 
 
 def test_model_card_without_config_or_evaluation_lists_all_12_languages(tmp_path):

@@ -655,8 +655,8 @@ def test_eval_data_folders_are_evaluated_and_not_trained_on(tiny_data, tmp_path)
     assert [f.name for f in eval_folders(_config(data, eval_data="gimp, gimp"))] == ["gimp"]
     with pytest.raises(ConfigError, match="also in --extra_data"):
         _config(data, extra_data="mine,gimp", eval_data="gimp")
-    with pytest.raises(ConfigError, match="not 'shipped' or 'all'"):
-        _config(data, eval_data="shipped")
+    with pytest.raises(ConfigError, match="or 'shipped', not 'all'"):
+        _config(data, eval_data="all")
     with pytest.raises(FileNotFoundError, match="--eval_data .*nowhere: no corpus there"):
         eval_folders(_config(data, eval_data="nowhere"))
 
@@ -671,6 +671,31 @@ def test_eval_data_folders_are_evaluated_and_not_trained_on(tiny_data, tmp_path)
     assert all(np.array_equal(weights["alone"][k], weights["with"][k]) for k in weights["alone"])
     dev = [json.loads(line) for line in (tmp_path / "with" / "log.jsonl").read_text().splitlines()]
     assert {r["domain"] for r in dev if r["kind"] == "dev"} == {"libreoffice", tiny_data.name}
+
+
+def test_eval_data_shipped_scores_freedict_and_does_not_train_on_it(tiny_data, tmp_path):
+    """The default --eval_data shipped: the shipped folders scored and not trained on (FreeDict's words)
+    that the data dir has; --extra_data naming one itself trains on it instead."""
+    import shutil
+
+    from tinykd.data.mix import SHIPPED_EVAL_ONLY
+    from tinykd.train import eval_folders, extra_folders
+    from tinykd.trainingset import evaluated_names
+    data = tmp_path / "data"
+    shutil.copytree(tiny_data, data)
+    _swedish_folder(data / "gimp")
+    _swedish_folder(data / "freedict")
+    trained = lambda **kw: [f.name for f in extra_folders(_config(data, **kw))]   # noqa: E731
+    scored = lambda **kw: [f.name for f in eval_folders(_config(data, **kw))]     # noqa: E731
+    assert TrainConfig().eval_data == "shipped" and SHIPPED_EVAL_ONLY == ("freedict",)
+    assert trained() == ["gimp"] and scored() == ["freedict"]                     # the defaults
+    assert trained(eval_data="") == ["gimp", "freedict"] and scored(eval_data="") == []
+    assert trained(extra_data="shipped,freedict") == ["gimp", "freedict"]                # named: trained on
+    assert scored(extra_data="shipped,freedict") == []
+    assert trained(extra_data="all") == ["gimp"] and scored(eval_data="shipped,gimp") == ["freedict", "gimp"]
+    assert [f.name for f in eval_folders(_config(tiny_data))] == []               # a data dir without it
+    assert evaluated_names("shipped", "shipped, mine,shipped") == ["freedict", "mine"]
+    assert evaluated_names("freedict", "shipped") == []
 
 
 def test_evaluate_on_a_run_leaves_the_runs_own_test_table(tiny_data, tmp_path):

@@ -30,6 +30,7 @@ from string import Template
 import numpy as np
 
 from tinykd import cli, paths
+from tinykd.config import comma_list
 from tinykd.data.corpus import LANGS, domain_name
 from tinykd.data.libreoffice import PINNED_VERSION
 from tinykd.data.mix import SHIPPED_SOURCES
@@ -40,6 +41,7 @@ from tinykd.model import Encoder
 from tinykd.modelfolder import WEIGHT_DTYPES, ModelFolderError, load_folder, write_folder
 from tinykd.paths import TEACHER_NAME
 from tinykd.runs import CONFIG, load_run
+from tinykd.trainingset import evaluated_names
 from tinykd.version import __version__
 
 CARD_TEMPLATE = Path(__file__).resolve().parent / "templates" / "model_card.md"
@@ -115,11 +117,13 @@ def training_data(train_config: dict | None) -> tuple[list[str], str]:
     main_name = (HELP_PAGES[0] if not data_dir else
                  domain_name(data_dir) if Path(data_dir).is_dir() else Path(data_dir).name)
     folders = [(main_name, data_dir or "data/")]
-    for x in (x.strip() for x in str(train_config.get("extra_data") or "").split(",")):
+    extra_data, eval_data = str(train_config.get("extra_data") or ""), str(train_config.get("eval_data") or "")
+    evaluated = evaluated_names(extra_data, eval_data)          # scored, not trained on
+    for x in comma_list(extra_data):
         if x == "shipped":                                        # the shipped mix's folders, each by name
-            named = [(name, f"data/{name}") for name in SHIPPED_SOURCES]
+            named = [(name, f"data/{name}") for name in SHIPPED_SOURCES if name not in evaluated]
         else:
-            named = [(Path(x).name, x)] if x else []
+            named = [(Path(x).name, x)]
         folders += [f for f in named if f not in folders]
     lines = []
     for name, where in folders:
@@ -131,9 +135,12 @@ def training_data(train_config: dict | None) -> tuple[list[str], str]:
     sampling = ("" if alpha == 1 else
                 f"\n\nThe (folder, language) groups were sampled in proportion to their size to the power "
                 f"{alpha} (`--sample_alpha`).")
+    scored = ("" if not evaluated else
+              "\n\nEvaluated as domains of their own and not trained on (`eval_data`): "
+              + ", ".join(f"`{Path(x).name}`" for x in evaluated) + ".")
     text = ("The run's corpus folders (its `config.json`: `data_dir`, `extra_data`), English sentences "
             "aligned with their translations; dev and test pairs were held out of training:\n\n"
-            + "\n".join(lines) + sampling)
+            + "\n".join(lines) + sampling + scored)
     return [name for name, _ in folders], text
 
 

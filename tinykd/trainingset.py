@@ -1,6 +1,7 @@
 """A run's training set: its corpus folders, its pairs drawn and tokenised, the teacher's vectors.
 
     extra_folders(config)                     the --extra_data folders
+    eval_folders(config)                      the --eval_data folders: scored, not trained on
     training_pairs(config, extra)             every training pair of those folders
     drawn_training_pairs(config, extra)       those the run trains on (only they are parsed)
     training_vectors(config, extra)           the teacher vectors alone (rows: the pairs' english_index)
@@ -39,10 +40,24 @@ from tinykd.data.corpus import (
     parse_pairs,
     split_lines,
 )
-from tinykd.data.mix import SHIPPED_SOURCES
+from tinykd.data.mix import SHIPPED_EVAL_ONLY, SHIPPED_SOURCES
 from tinykd.data.pairs import PairItems, draw_rows, tokenize_pairs
 from tinykd.data.tokenizer import default_tokenizer_path
 from tinykd.teacher import teacher_vectors_for
+
+
+def evaluated_names(extra_data: str, eval_data: str, have=None) -> list[str]:
+    """``--eval_data``'s folders (names or paths), ``shipped`` standing for the shipped folders that are
+    scored and not trained on (SHIPPED_EVAL_ONLY: FreeDict's words) but for one that ``--extra_data``
+    names itself (``--extra_data shipped,freedict`` trains on it); given ``have``, only those of them
+    in ``have`` (the folders a data directory holds)."""
+    named = set(comma_list(extra_data))
+    names = []
+    for x in comma_list(eval_data):
+        more = ([n for n in SHIPPED_EVAL_ONLY if n not in named and (have is None or n in have)]
+                if x == "shipped" else [x])
+        names += [n for n in more if n not in names]
+    return names
 
 
 def extra_folders(config: TrainConfig) -> list[Path]:
@@ -53,7 +68,7 @@ def extra_folders(config: TrainConfig) -> list[Path]:
     data_dir = config.data_dir or None
     root = Path(data_dir or default_data_dir())
     inside = {name: folder for name, folder in domain_folders(data_dir).items() if folder != root}   # not data/ itself
-    evaluated = {Path(name).name for name in comma_list(config.eval_data)}
+    evaluated = {Path(name).name for name in evaluated_names(config.extra_data, config.eval_data)}
     names = []
     for x in comma_list(config.extra_data):
         more = {"shipped": [n for n in SHIPPED_SOURCES if n in inside and n not in evaluated],
@@ -66,12 +81,15 @@ def extra_folders(config: TrainConfig) -> list[Path]:
 
 
 def eval_folders(config: TrainConfig) -> list[Path]:
-    """The ``--eval_data`` corpus folders (a bare name is a folder in the data directory): evaluated
-    as domains of their own, never trained on (:func:`extra_folders` leaves them out of ``shipped``
-    and ``all``; tinykd.config refuses a folder named in both flags)."""
+    """The ``--eval_data`` corpus folders (a bare name is a folder in the data directory; ``shipped``
+    those of SHIPPED_EVAL_ONLY that it has): evaluated as domains of their own, never trained on
+    (:func:`extra_folders` leaves them out of ``shipped`` and ``all``; tinykd.config refuses a folder
+    named in both flags)."""
     data_dir = config.data_dir or None
+    root = Path(data_dir or default_data_dir())
+    inside = {name for name, folder in domain_folders(data_dir).items() if folder != root}
     try:
-        return [corpus_folder(name, data_dir) for name in dict.fromkeys(comma_list(config.eval_data))]
+        return [corpus_folder(name, data_dir) for name in evaluated_names(config.extra_data, config.eval_data, inside)]
     except FileNotFoundError as err:
         raise FileNotFoundError(f"--eval_data {err}") from None
 
