@@ -50,6 +50,7 @@ from . import (
     debian,
     debref,
     firefox,
+    freeciv,
     freedict,
     games,
     gimp,
@@ -65,8 +66,8 @@ from . import (
 
 # Sources of translated text with a builder of the tinykd.data.assemble kind: name -> module with
 # SOURCE, KIND, LICENCE, packages(langs) and build(out_dir, work_dir, langs, log).
-SOURCES: dict = {module.SOURCE: module for module in (cataclysm, cldr, debref, firefox, freedict, games, gimp, manpages,
-                                                    tuxpaint, wesnoth)}
+SOURCES: dict = {module.SOURCE: module for module in (cataclysm, cldr, debref, firefox, freeciv, freedict, games, gimp,
+                                                    manpages, tuxpaint, wesnoth)}
 FULL_BUILDS = Path("build") / "full"
 
 

@@ -90,7 +90,8 @@ MIN_WORDS = 3                        # an English side with fewer words is a lab
 # <color_red>, </color>, <color_%s>, and the named styles of the game's text (<info>, <good>, ...)
 _STYLE_TAG = re.compile(r"</?(?:color(?:_[\w%]+)?|info|good|bad|bold|stat|neutral|header|warning|helpful)>")
 _PLACEHOLDER = re.compile(r"<[^<>\s]{1,60}>")           # <npcname>, <swear!>, <C|c>, <reward_count:FMCNote>
-_FORMAT = re.compile(r"%%|%(?:\d+\$)?[-+#0]*\d*(?:\.\d+)?[sdiufFeEgGxXocp]")
+# printf codes (also read by the freeciv source)
+FORMAT_CODE = re.compile(r"%%|%(?:\d+\$)?[-+#0]*\d*(?:\.\d+)?[sdiufFeEgGxXocp]")
 _WORD = re.compile(r"[^\W\d_]+")
 _SENTENCE_END = re.compile(r"""[.!?…]["'”»)]*$""")
 
@@ -112,7 +113,7 @@ def without_style(text: str) -> str:
 
 def format_codes(text: str) -> list[str]:
     """The printf codes of a text, sorted (``%1$s``, ``%d``, ``%%``)."""
-    return sorted(_FORMAT.findall(text))
+    return sorted(FORMAT_CODE.findall(text))
 
 
 def is_label(english: str) -> bool:
