@@ -300,10 +300,11 @@ def test_shipped_english_index_and_no_train_overlap():
 
 
 @needs_corpus
-@pytest.mark.parametrize("source", mix.SHIPPED_SOURCES)
+@pytest.mark.parametrize("source", dict.fromkeys(mix.SHIPPED_SOURCES + mix.SHIPPED_EVAL_ONLY))
 def test_every_shipped_folder_is_there_with_its_teacher_store_and_licence(source):
-    """What ``--extra_data shipped`` trains on is in the repository: each folder of the shipped mix
-    with its corpus, the teacher's vectors of its English side, and its row in data/licences/."""
+    """What ``--extra_data shipped`` trains on and ``--eval_data shipped`` scores is in the repository:
+    each such folder with its corpus, the teacher's vectors of its English side, and its row in
+    data/licences/."""
     folder = DATA_DIR / source
     english = corpus.english_sentences(folder)
     assert len(english) > 1000

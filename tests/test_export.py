@@ -263,7 +263,7 @@ def test_model_card_names_each_folder_of_the_shipped_mix(tmp_path):
     card = (export(run, tmp_path / "out2") / "README.md").read_text(encoding="utf-8")
     data = card[card.index("## Training data"):card.index("## Training configuration")]
     assert "**freedict**" not in data and "**wesnoth** (`data/wesnoth`)" in data
-    assert "Evaluated as domains of their own and not trained on (`eval_data`): `freedict`." in data
+    assert "Evaluated as domains of their own and not trained on (`eval_data`): `freedict`, `freeciv`." in data
 
 
 def test_model_card_without_config_or_evaluation_lists_all_12_languages(tmp_path):

@@ -687,15 +687,16 @@ def test_eval_data_shipped_scores_freedict_and_does_not_train_on_it(tiny_data, t
     _swedish_folder(data / "freedict")
     trained = lambda **kw: [f.name for f in extra_folders(_config(data, **kw))]   # noqa: E731
     scored = lambda **kw: [f.name for f in eval_folders(_config(data, **kw))]     # noqa: E731
-    assert TrainConfig().eval_data == "shipped" and SHIPPED_EVAL_ONLY == ("freedict",)
+    assert TrainConfig().eval_data == "shipped" and SHIPPED_EVAL_ONLY == ("freedict", "freeciv")
     assert trained() == ["gimp"] and scored() == ["freedict"]                     # the defaults
     assert trained(eval_data="") == ["gimp", "freedict"] and scored(eval_data="") == []
     assert trained(extra_data="shipped,freedict") == ["gimp", "freedict"]                # named: trained on
     assert scored(extra_data="shipped,freedict") == []
     assert trained(extra_data="all") == ["gimp"] and scored(eval_data="shipped,gimp") == ["freedict", "gimp"]
     assert [f.name for f in eval_folders(_config(tiny_data))] == []               # a data dir without it
-    assert evaluated_names("shipped", "shipped, mine,shipped") == ["freedict", "mine"]
-    assert evaluated_names("freedict", "shipped") == []
+    assert evaluated_names("shipped", "shipped, mine,shipped") == ["freedict", "freeciv", "mine"]
+    assert evaluated_names("freedict", "shipped") == ["freeciv"]
+    assert evaluated_names("shipped", "shipped", have={"freeciv", "gimp"}) == ["freeciv"]
 
 
 def test_evaluate_on_a_run_leaves_the_runs_own_test_table(tiny_data, tmp_path):

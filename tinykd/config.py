@@ -81,13 +81,14 @@ class TrainConfig:
     extra_data: str = "shipped"      # comma-separated corpus folders whose training pairs join the data dir's
                                      # own (the help pages); a bare name is a folder in the data dir ("bible":
                                      # data/bible); "shipped": the shipped mix's (data/firefox, gimp, debref,
-                                     # games, freedict, cldr, wesnoth, biblepd, cataclysm); "all": every
-                                     # folder in the data dir; "": none
+                                     # games, cldr, wesnoth, biblepd, cataclysm; not --eval_data's folders);
+                                     # "all": every folder in the data dir; "": none
     eval_data: str = "shipped"       # comma-separated corpus folders evaluated as domains of their own (dev curves,
                                      # test table) and not trained on (--extra_data's "shipped" and "all" leave
                                      # them out): the weights are those of the same run without them. "shipped":
                                      # the shipped folders scored but not trained on (data/freedict's words, which
-                                     # cost the sentences a point; --extra_data shipped,freedict trains on them)
+                                     # cost the sentences a point, and data/freeciv's prose, never seen by a
+                                     # default run; --extra_data shipped,freedict trains on the words)
     sample_alpha: float = 0.5        # temperature sampling over the (corpus folder, language) groups of training
                                      # pairs: a group of n pairs gets a share of the epoch proportional to
                                      # n^alpha (1: every pair once; 0.3: small groups seen far more often)
