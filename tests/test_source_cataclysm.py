@@ -11,7 +11,7 @@ from test_source_games import write_mo
 from test_source_tuxpaint import fake_fetch
 
 from tinykd import export
-from tinykd.data import cataclysm, corpus, debian, split
+from tinykd.data import assemble, cataclysm, corpus, debian, split
 from tinykd.data.__main__ import SOURCES, main
 
 QUIET = dict(log=lambda *a: None)
@@ -119,8 +119,8 @@ def test_build_splits_by_english_text_and_drops_untranslated(tmp_path, monkeypat
     roots = package_tree(tmp_path / "tree")
     copyright_file(tmp_path / "tree")
     monkeypatch.setattr(cataclysm.debian, "fetch", fake_fetch(roots, "0.F-3-9"))
-    monkeypatch.setattr(cataclysm.assemble, "MIN_PAIRS", 1)
-    monkeypatch.setattr(cataclysm.assemble, "MAX_UNTRANSLATED", 1.0)
+    monkeypatch.setattr(assemble, "MIN_PAIRS", 1)
+    monkeypatch.setattr(assemble, "MAX_UNTRANSLATED", 1.0)
     report = cataclysm.build(tmp_path / "out", tmp_path / "work", **QUIET)
     assert report["source"] == "cataclysm" and report["kind"] == cataclysm.KIND
     assert report["info"]["packages"][cataclysm.PACKAGE]["licence_in_copyright_file"]
@@ -143,7 +143,7 @@ def test_registered_as_a_source_of_the_data_command(tmp_path, monkeypatch, capsy
     assert cataclysm.packages() == ["cataclysm-dda-data"]
     roots = package_tree(tmp_path / "tree")
     monkeypatch.setattr(cataclysm.debian, "fetch", fake_fetch(roots, "0.F-3-9"))
-    monkeypatch.setattr(cataclysm.assemble, "MIN_PAIRS", 1)
+    monkeypatch.setattr(assemble, "MIN_PAIRS", 1)
     main(["cataclysm", "--out", str(tmp_path / "out"), "--work-dir", str(tmp_path / "work"), "--langs", "de"])
     assert {p.lang for s in split.SPLITS for p in corpus.load_corpus(s, tmp_path / "out")} == {"de"}
     assert "cataclysm (narrative (game descriptions and dialogue))" in capsys.readouterr().out

@@ -11,7 +11,7 @@ from test_source_games import write_mo
 from test_source_tuxpaint import fake_fetch
 
 from tinykd import export
-from tinykd.data import corpus, debian, freeciv, split
+from tinykd.data import assemble, corpus, debian, freeciv, split
 from tinykd.data.__main__ import SOURCES, main
 
 QUIET = dict(log=lambda *a: None)
@@ -155,7 +155,7 @@ def test_build_puts_every_language_of_a_text_in_its_documents_split(tmp_path, mo
     roots = package_tree(tmp_path / "tree")
     copyright_file(tmp_path / "tree")
     monkeypatch.setattr(freeciv.debian, "fetch", fake_fetch(roots, "3.0.6-1+deb12u1"))
-    monkeypatch.setattr(freeciv.assemble, "MIN_PAIRS", 1)
+    monkeypatch.setattr(assemble, "MIN_PAIRS", 1)
     report = freeciv.build(tmp_path / "out", tmp_path / "work", **QUIET)
     assert report["source"] == "freeciv" and report["kind"] == freeciv.KIND
     assert report["info"]["packages"][freeciv.PACKAGE]["licence_in_copyright_file"]
@@ -178,7 +178,7 @@ def test_registered_as_a_source_of_the_data_command(tmp_path, monkeypatch, capsy
     assert freeciv.packages() == ["freeciv-data"]
     roots = package_tree(tmp_path / "tree")
     monkeypatch.setattr(freeciv.debian, "fetch", fake_fetch(roots, "3.0.6-1+deb12u1"))
-    monkeypatch.setattr(freeciv.assemble, "MIN_PAIRS", 1)
+    monkeypatch.setattr(assemble, "MIN_PAIRS", 1)
     main(["freeciv", "--out", str(tmp_path / "out"), "--work-dir", str(tmp_path / "work"), "--langs", "de"])
     assert {p.lang for s in split.SPLITS for p in corpus.load_corpus(s, tmp_path / "out")} == {"de"}
     assert f"freeciv ({freeciv.KIND})" in capsys.readouterr().out

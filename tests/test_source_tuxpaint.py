@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tinykd import export
-from tinykd.data import corpus, debian, split, tuxpaint
+from tinykd.data import assemble, corpus, debian, split, tuxpaint
 from tinykd.data.__main__ import SOURCES, main
 
 QUIET = dict(log=lambda *a: None)
@@ -118,8 +118,8 @@ def test_build_splits_by_file_and_drops_untranslated_and_empty(tmp_path, monkeyp
     roots = stamps_tree(tmp_path / "tree")
     copyright_file(tmp_path / "tree")
     monkeypatch.setattr(tuxpaint.debian, "fetch", fake_fetch(roots))
-    monkeypatch.setattr(tuxpaint.assemble, "MIN_PAIRS", 1)
-    monkeypatch.setattr(tuxpaint.assemble, "MAX_UNTRANSLATED", 1.0)
+    monkeypatch.setattr(assemble, "MIN_PAIRS", 1)
+    monkeypatch.setattr(assemble, "MAX_UNTRANSLATED", 1.0)
     report = tuxpaint.build(tmp_path / "out", tmp_path / "work", **QUIET)
     assert report["source"] == "tuxpaint" and report["kind"] == tuxpaint.KIND
     assert report["info"]["packages"][tuxpaint.PACKAGE]["licence_in_copyright_file"]
@@ -140,10 +140,10 @@ def test_a_caption_of_several_files_is_held_out_only_where_no_training_file_has_
     """frog.txt and frog-1.txt share their caption: whatever their splits, no dev or test pair is trained on."""
     roots = stamps_tree(tmp_path / "tree")
     monkeypatch.setattr(tuxpaint.debian, "fetch", fake_fetch(roots))
-    monkeypatch.setattr(tuxpaint.assemble, "MIN_PAIRS", 1)
-    monkeypatch.setattr(tuxpaint.assemble, "MAX_UNTRANSLATED", 1.0)
+    monkeypatch.setattr(assemble, "MIN_PAIRS", 1)
+    monkeypatch.setattr(assemble, "MAX_UNTRANSLATED", 1.0)
     splits = {"tuxpaint:animals/amphibians/frog.txt": "test", "tuxpaint:animals/amphibians/frog-1.txt": "train"}
-    monkeypatch.setattr(tuxpaint.assemble.split, "split_of_document", lambda doc: splits.get(doc, "train"))
+    monkeypatch.setattr(assemble.split, "split_of_document", lambda doc: splits.get(doc, "train"))
     report = tuxpaint.build(tmp_path / "out", tmp_path / "work", **QUIET)
     assert not [p for p in corpus.load_corpus("test", tmp_path / "out") if p.english == "A frog."]
     assert report["drops"]["de"]["overlap_test"] == 1
@@ -161,7 +161,7 @@ def test_registered_as_a_source_of_the_data_command(tmp_path, monkeypatch, capsy
     assert tuxpaint.packages() == ["tuxpaint-stamps-default"]
     roots = stamps_tree(tmp_path / "tree")
     monkeypatch.setattr(tuxpaint.debian, "fetch", fake_fetch(roots))
-    monkeypatch.setattr(tuxpaint.assemble, "MIN_PAIRS", 1)
+    monkeypatch.setattr(assemble, "MIN_PAIRS", 1)
     main(["tuxpaint", "--out", str(tmp_path / "out"), "--work-dir", str(tmp_path / "work"), "--langs", "de", "ja"])
     assert {p.lang for s in split.SPLITS for p in corpus.load_corpus(s, tmp_path / "out")} == {"de", "ja"}
     assert "tuxpaint (descriptions (picture captions))" in capsys.readouterr().out

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from test_source_games import write_mo
 
-from tinykd.data import corpus, split, wesnoth
+from tinykd.data import assemble, corpus, split, wesnoth
 
 QUIET = dict(log=lambda *a: None)
 
@@ -137,7 +137,7 @@ def test_build_assembles_a_corpus_with_the_licence_in_its_report(tmp_path, monke
         return {n: Package(n, "1:1.16.9-1", roots[n]) for n in names if n in roots}, {}
 
     monkeypatch.setattr(wesnoth.debian, "fetch", fake_fetch)
-    monkeypatch.setattr(wesnoth.assemble, "MIN_PAIRS", 1)
+    monkeypatch.setattr(assemble, "MIN_PAIRS", 1)
     report = wesnoth.build(tmp_path / "out", tmp_path / "work", **QUIET)
     assert report["source"] == "wesnoth" and report["languages"] == ["de"]
     assert all(p["licence_in_copyright_file"] for p in report["info"]["packages"].values())

@@ -66,12 +66,11 @@ translations; no stanza names the po/ or lang/ files otherwise): "Copyright: Kev
 from __future__ import annotations
 
 import re
-import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from . import assemble, clean, debian, games, languages, progress
+from . import clean, debian, games, languages, progress
 from .assemble import SourcePair
 
 SOURCE = "cataclysm"
@@ -194,20 +193,7 @@ def read(roots: Mapping[str, Path], langs: list[str] | None = None, stats: dict 
 
 def build(out_dir, work_dir="build", langs: list[str] | None = None, log=print) -> dict:
     """Fetch the package, read the catalogues, and assemble ``out_dir/corpus``; returns the report."""
-    start = time.time()
-    got, failed = debian.fetch(packages(langs), work_dir, log)
-    debian.require([PACKAGE], got, failed, SOURCE, "the game's translated texts")
-    stats: dict = {}
-    raw = list(read({name: package.root for name, package in got.items()}, langs, stats, log=log))
-    log(f"{SOURCE}: read {len(raw)} pairs in {time.time() - start:.0f}s")
-    info = {
-        "packages": {name: debian.licence_report(p, "CC-BY-SA-3.0", "License: CC-BY-SA-3.0")
-                     for name, p in got.items()},
-        "left_out_packages": failed,
-        "left_out_locales": LEFT_OUT_LOCALES,
-        "licence": LICENCE,
-        **stats,
-    }
-    report = assemble.assemble(raw, out_dir, SOURCE, KIND, info=info, filters=FILTERS, log=log)
-    log(f"{SOURCE}: built in {time.time() - start:.0f}s")
-    return report
+    return debian.build_source(
+        SOURCE, KIND, LICENCE, out_dir, work_dir, log, packages=packages(langs), required=PACKAGE,
+        what="the game's translated texts", read=lambda roots, stats: read(roots, langs, stats, log=log),
+        package_licence=("CC-BY-SA-3.0", "License: CC-BY-SA-3.0"), filters=FILTERS, left_out_locales=LEFT_OUT_LOCALES)

@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
 from tqdm.auto import tqdm
+
+from . import assemble
 
 
 class PackageUnavailable(RuntimeError):
@@ -102,3 +106,25 @@ def require(names, got: dict[str, Package], failed: dict[str, str], source: str,
     if missing:
         raise PackageUnavailable(f"{source}: {what}, package {' '.join(missing)}, could not be fetched: "
                                  + "; ".join(failed.get(name, "unknown reason") for name in missing))
+
+
+def build_source(source: str, kind: str, licence: str, out_dir, work_dir, log, *, packages: list[str],
+                 required: str, what: str, read: Callable[[dict[str, Path], dict], Iterable],
+                 package_licence: tuple[str, str], filters, left_out_locales: dict, **info) -> dict:
+    """The build that the game sources read from gettext catalogues share (cataclysm, freeciv, tuxpaint,
+    wesnoth): fetch ``packages`` (without ``required``, the build stops and names ``what``), ``read`` the
+    unpacked trees (``{package: root}``; the reader fills the stats dict it is given) and assemble
+    ``out_dir/corpus``. The report's info: each package's version and licence (``package_licence``: the
+    licence and the phrase its copyright file should hold), the packages and locales left out, ``info``,
+    the source's ``licence`` and the reader's stats. Returns the report."""
+    start = time.time()
+    got, failed = fetch(packages, work_dir, log)
+    require([required], got, failed, source, what)
+    stats: dict = {}
+    raw = list(read({name: package.root for name, package in got.items()}, stats))
+    log(f"{source}: read {len(raw)} pairs in {time.time() - start:.0f}s")
+    info = {"packages": {name: licence_report(p, *package_licence) for name, p in got.items()},
+            "left_out_packages": failed, "left_out_locales": left_out_locales, **info, "licence": licence, **stats}
+    report = assemble.assemble(raw, out_dir, source, kind, info=info, filters=filters, log=log)
+    log(f"{source}: built in {time.time() - start:.0f}s")
+    return report

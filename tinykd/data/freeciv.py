@@ -82,12 +82,11 @@ translations; no stanza names the translations otherwise): "Copyright: The Freec
 from __future__ import annotations
 
 import re
-import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from . import assemble, cataclysm, clean, debian, games, languages, progress
+from . import cataclysm, clean, debian, games, languages, progress
 from .assemble import SourcePair
 
 SOURCE = "freeciv"
@@ -283,21 +282,8 @@ def read(roots: Mapping[str, Path], langs: list[str] | None = None, stats: dict 
 
 def build(out_dir, work_dir="build", langs: list[str] | None = None, log=print) -> dict:
     """Fetch the package, read the catalogues, and assemble ``out_dir/corpus``; returns the report."""
-    start = time.time()
-    got, failed = debian.fetch(packages(langs), work_dir, log)
-    debian.require([PACKAGE], got, failed, SOURCE, "the game's translated catalogues")
-    stats: dict = {}
-    raw = list(read({name: package.root for name, package in got.items()}, langs, stats, log=log))
-    log(f"{SOURCE}: read {len(raw)} pairs in {time.time() - start:.0f}s")
-    info = {
-        "packages": {name: debian.licence_report(p, "GPL-2+", "Files: * Copyright: The Freeciv project License: GPL-2+")
-                     for name, p in got.items()},
-        "left_out_packages": failed,
-        "left_out_locales": LEFT_OUT_LOCALES,
-        "catalogues": list(DOMAINS),
-        "licence": LICENCE,
-        **stats,
-    }
-    report = assemble.assemble(raw, out_dir, SOURCE, KIND, info=info, filters=FILTERS, log=log)
-    log(f"{SOURCE}: built in {time.time() - start:.0f}s")
-    return report
+    return debian.build_source(
+        SOURCE, KIND, LICENCE, out_dir, work_dir, log, packages=packages(langs), required=PACKAGE,
+        what="the game's translated catalogues", read=lambda roots, stats: read(roots, langs, stats, log=log),
+        package_licence=("GPL-2+", "Files: * Copyright: The Freeciv project License: GPL-2+"), filters=FILTERS,
+        left_out_locales=LEFT_OUT_LOCALES, catalogues=list(DOMAINS))

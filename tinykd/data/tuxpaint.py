@@ -46,12 +46,11 @@ and their translations): "Copyright: 2002-2022 by Bill Kendrick", "License: GPL-
 from __future__ import annotations
 
 import re
-import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from . import assemble, clean, debian, games, languages, progress
+from . import clean, debian, games, languages, progress
 from .assemble import SourcePair
 
 SOURCE = "tuxpaint"
@@ -187,22 +186,9 @@ def read(roots: Mapping[str, Path], langs: list[str] | None = None, stats: dict 
 
 def build(out_dir, work_dir="build", langs: list[str] | None = None, log=print) -> dict:
     """Fetch the package, read the captions, and assemble ``out_dir/corpus``; returns the report."""
-    start = time.time()
-    got, failed = debian.fetch(packages(langs), work_dir, log)
-    debian.require([PACKAGE], got, failed, SOURCE, "the stamps' captions")
-    stats: dict = {}
-    raw = list(read({name: package.root for name, package in got.items()}, langs, stats, log=log))
-    log(f"{SOURCE}: read {len(raw)} pairs from {stats['read'].get('files', 0)} caption files "
-        f"in {time.time() - start:.0f}s")
     gpl = "either version 2 of the License, or (at your option) any later version"
-    info = {
-        "packages": {name: debian.licence_report(p, "GPL-2+", gpl) for name, p in got.items()},
-        "left_out_packages": failed,
-        "left_out_locales": LEFT_OUT_LOCALES,
-        "character_fixes": {lang: f"{typed} -> {meant}" for lang, typed, meant in CHARACTER_FIXES},
-        "licence": LICENCE,
-        **stats,
-    }
-    report = assemble.assemble(raw, out_dir, SOURCE, KIND, info=info, filters=FILTERS, log=log)
-    log(f"{SOURCE}: built in {time.time() - start:.0f}s")
-    return report
+    return debian.build_source(
+        SOURCE, KIND, LICENCE, out_dir, work_dir, log, packages=packages(langs), required=PACKAGE,
+        what="the stamps' captions", read=lambda roots, stats: read(roots, langs, stats, log=log),
+        package_licence=("GPL-2+", gpl), filters=FILTERS, left_out_locales=LEFT_OUT_LOCALES,
+        character_fixes={lang: f"{typed} -> {meant}" for lang, typed, meant in CHARACTER_FIXES})

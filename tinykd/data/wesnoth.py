@@ -42,12 +42,11 @@ translations are part of the game's source (its po/ folder).
 from __future__ import annotations
 
 import re
-import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from . import assemble, clean, debian, games, progress
+from . import clean, debian, games, progress
 from .assemble import SourcePair
 
 SOURCE = "wesnoth"
@@ -199,19 +198,8 @@ def read(roots: Mapping[str, Path], langs: list[str] | None = None) -> Iterator[
 
 def build(out_dir, work_dir="build", langs: list[str] | None = None, log=print) -> dict:
     """Fetch the packages, read the pairs, and assemble ``out_dir/corpus``; returns the report."""
-    start = time.time()
-    got, failed = debian.fetch(packages(langs), work_dir, log)
-    debian.require([DATA_PACKAGE], got, failed, SOURCE, "the game's core catalogues and data")
-    raw = list(read({name: package.root for name, package in got.items()}, langs))
-    log(f"{SOURCE}: read {len(raw)} pairs in {time.time() - start:.0f}s")
-    gpl = "or at your option any later version"
-    info = {
-        "packages": {name: debian.licence_report(p, "GPL-2+", gpl) for name, p in got.items()},
-        "left_out_packages": failed,
-        "left_out_locales": LEFT_OUT_LOCALES,
-        "interface_catalogues_left_out": sorted(INTERFACE_DOMAINS),
-        "licence": LICENCE,
-    }
-    report = assemble.assemble(raw, out_dir, SOURCE, KIND, info=info, filters=FILTERS, log=log)
-    log(f"{SOURCE}: built in {time.time() - start:.0f}s")
-    return report
+    return debian.build_source(
+        SOURCE, KIND, LICENCE, out_dir, work_dir, log, packages=packages(langs), required=DATA_PACKAGE,
+        what="the game's core catalogues and data", read=lambda roots, stats: read(roots, langs),
+        package_licence=("GPL-2+", "or at your option any later version"), filters=FILTERS,
+        left_out_locales=LEFT_OUT_LOCALES, interface_catalogues_left_out=sorted(INTERFACE_DOMAINS))
