@@ -6,12 +6,11 @@ tmp_path by the games tests' ``write_mo``.
 
 from __future__ import annotations
 
-import pytest
 from test_source_games import write_mo
 from test_source_tuxpaint import fake_fetch
 
 from tinykd import export
-from tinykd.data import assemble, cataclysm, corpus, debian, split
+from tinykd.data import assemble, cataclysm, corpus, split
 from tinykd.data.__main__ import SOURCES, main
 
 QUIET = dict(log=lambda *a: None)
@@ -130,12 +129,6 @@ def test_build_splits_by_english_text_and_drops_untranslated(tmp_path, monkeypat
     where = split.split_of_document(f"cataclysm:{UMBRELLA}")
     assert {(s, p.lang) for s in split.SPLITS for p in written[s] if p.english == UMBRELLA} == {
         (where, "de"), (where, "es"), (where, "pt-BR")}
-
-
-def test_build_refuses_without_the_package(tmp_path, monkeypatch):
-    monkeypatch.setattr(cataclysm.debian, "fetch", lambda names, work_dir, log=print: ({}, {n: "gone" for n in names}))
-    with pytest.raises(debian.PackageUnavailable, match="cataclysm-dda-data"):
-        cataclysm.build(tmp_path / "out", tmp_path / "work", **QUIET)
 
 
 def test_registered_as_a_source_of_the_data_command(tmp_path, monkeypatch, capsys):

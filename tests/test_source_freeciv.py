@@ -6,12 +6,11 @@ locale) are written in tmp_path by the games tests' ``write_mo``.
 
 from __future__ import annotations
 
-import pytest
 from test_source_games import write_mo
 from test_source_tuxpaint import fake_fetch
 
 from tinykd import export
-from tinykd.data import assemble, corpus, debian, freeciv, split
+from tinykd.data import assemble, corpus, freeciv, split
 from tinykd.data.__main__ import SOURCES, main
 
 QUIET = dict(log=lambda *a: None)
@@ -165,12 +164,6 @@ def test_build_puts_every_language_of_a_text_in_its_documents_split(tmp_path, mo
         where = split.split_of_document(doc)
         found = {(s, p.lang) for s in split.SPLITS for p in written[s] if p.english == english}
         assert {s for s, _ in found} == {where} and len(found) >= 2
-
-
-def test_build_refuses_without_the_package(tmp_path, monkeypatch):
-    monkeypatch.setattr(freeciv.debian, "fetch", lambda names, work_dir, log=print: ({}, {n: "gone" for n in names}))
-    with pytest.raises(debian.PackageUnavailable, match="freeciv-data"):
-        freeciv.build(tmp_path / "out", tmp_path / "work", **QUIET)
 
 
 def test_registered_as_a_source_of_the_data_command(tmp_path, monkeypatch, capsys):

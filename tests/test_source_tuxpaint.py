@@ -6,8 +6,6 @@ No network and no Debian packages: the caption files (``stamp.txt``: the English
 
 from __future__ import annotations
 
-import pytest
-
 from tinykd import export
 from tinykd.data import assemble, corpus, debian, split, tuxpaint
 from tinykd.data.__main__ import SOURCES, main
@@ -148,12 +146,6 @@ def test_a_caption_of_several_files_is_held_out_only_where_no_training_file_has_
     assert not [p for p in corpus.load_corpus("test", tmp_path / "out") if p.english == "A frog."]
     assert report["drops"]["de"]["overlap_test"] == 1
     assert sum(p.english == "A frog." and p.lang == "de" for p in corpus.load_corpus("train", tmp_path / "out")) == 1
-
-
-def test_build_refuses_without_the_package(tmp_path, monkeypatch):
-    monkeypatch.setattr(tuxpaint.debian, "fetch", lambda names, work_dir, log=print: ({}, {n: "gone" for n in names}))
-    with pytest.raises(debian.PackageUnavailable, match="tuxpaint-stamps-default"):
-        tuxpaint.build(tmp_path / "out", tmp_path / "work", **QUIET)
 
 
 def test_registered_as_a_source_of_the_data_command(tmp_path, monkeypatch, capsys):

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tinykd.data import assemble, corpus, debian, split
+from tinykd.data import assemble, cataclysm, corpus, debian, freeciv, split, tuxpaint, wesnoth
 from tinykd.data.assemble import SourcePair
 
 QUIET = dict(log=lambda *a: None)
@@ -165,3 +165,12 @@ def test_the_tokenizer_learns_from_the_shipped_folders_only(tmp_path):
     english, translations = tokenizer_texts(tmp_path, per_lang=1)
     assert english == ["A manual.", "A page.", "Help."]
     assert sorted(translations) == sorted(["Hilfe.", min(["Ein Handbuch.", "Eine Seite."], key=mix.rank)])
+
+
+@pytest.mark.parametrize("source, package", [(cataclysm, "cataclysm-dda-data"), (freeciv, "freeciv-data"),
+                                             (tuxpaint, "tuxpaint-stamps-default"), (wesnoth, "wesnoth-1.16-data")])
+def test_a_debian_source_refuses_to_build_without_its_package(source, package, tmp_path, monkeypatch):
+    """The sources built by debian.build_source stop, naming the package, when it cannot be fetched."""
+    monkeypatch.setattr(debian, "fetch", lambda names, work_dir, log=print: ({}, {n: "gone" for n in names}))
+    with pytest.raises(debian.PackageUnavailable, match=package):
+        source.build(tmp_path / "out", tmp_path / "work", **QUIET)

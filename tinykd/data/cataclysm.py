@@ -183,12 +183,7 @@ def read(roots: Mapping[str, Path], langs: list[str] | None = None, stats: dict 
                 for pair in entry_pairs(lang, msgid, text, dropped[lang]):
                     per_lang[lang] += 1
                     yield pair
-    totals = sum(dropped.values(), Counter())
-    stats["read"] = {"entries": dict(sorted(entries.items())), "pairs": dict(sorted(per_lang.items())),
-                     "dropped": dict(sorted(totals.items())),
-                     "dropped_by_language": {lang: dict(sorted(c.items())) for lang, c in sorted(dropped.items()) if c}}
-    if totals:
-        log(f"  {SOURCE}: dropped " + ", ".join(f"{n} {why}" for why, n in sorted(totals.items())))
+    stats["read"] = games.catalogue_report(SOURCE, entries, per_lang, dropped, log)
 
 
 def build(out_dir, work_dir="build", langs: list[str] | None = None, log=print) -> dict:

@@ -257,6 +257,19 @@ def merged_catalogues(by_locale: Mapping[str, Path]) -> dict[str, dict]:
     return merged
 
 
+def catalogue_report(source: str, entries: Counter, pairs: Counter, dropped: Mapping[str, Counter], log=print,
+                     **more) -> dict:
+    """What a reader of catalogues (cataclysm, freeciv) puts in its build report's ``info["read"]``: the
+    entries read and the pairs kept per language, ``more``, and what its rules dropped, by reason and by
+    language; the drops' totals are logged."""
+    totals = sum(dropped.values(), Counter())
+    if totals:
+        log(f"  {source}: dropped " + ", ".join(f"{n} {why}" for why, n in sorted(totals.items())))
+    return {"entries": dict(sorted(entries.items())), "pairs": dict(sorted(pairs.items())), **more,
+            "dropped": dict(sorted(totals.items())),
+            "dropped_by_language": {lang: dict(sorted(c.items())) for lang, c in sorted(dropped.items()) if c}}
+
+
 def _wanted(lang: str, langs) -> bool:
     return langs is None or lang in langs
 
