@@ -46,9 +46,16 @@ from tinykd.data.tokenizer import default_tokenizer_path
 from tinykd.teacher import teacher_vectors_for
 
 
+def folders_inside(data_dir) -> dict[str, Path]:
+    """``{name: folder}`` of the corpus folders in the data directory (None: the shipped data/), not
+    the data directory's own corpus (the help pages)."""
+    root = Path(data_dir or default_data_dir())
+    return {name: folder for name, folder in domain_folders(data_dir).items() if folder != root}
+
+
 def evaluated_names(extra_data: str, eval_data: str, have=None) -> list[str]:
     """``--eval_data``'s folders (names or paths), ``shipped`` standing for the shipped folders that are
-    scored and not trained on (SHIPPED_EVAL_ONLY: FreeDict's words) but for one that ``--extra_data``
+    scored and not trained on (SHIPPED_EVAL_ONLY: FreeDict's words, Freeciv's prose) but for one that ``--extra_data``
     names itself (``--extra_data shipped,freedict`` trains on it); given ``have``, only those of them
     in ``have`` (the folders a data directory holds)."""
     named = set(comma_list(extra_data))
@@ -66,8 +73,7 @@ def extra_folders(config: TrainConfig) -> list[Path]:
     ``all`` every corpus folder in it (data/bible too, once built); either leaves out the folders
     of ``--eval_data``, which are evaluated and not trained on."""
     data_dir = config.data_dir or None
-    root = Path(data_dir or default_data_dir())
-    inside = {name: folder for name, folder in domain_folders(data_dir).items() if folder != root}   # not data/ itself
+    inside = folders_inside(data_dir)
     evaluated = {Path(name).name for name in evaluated_names(config.extra_data, config.eval_data)}
     names = []
     for x in comma_list(config.extra_data):
@@ -86,8 +92,7 @@ def eval_folders(config: TrainConfig) -> list[Path]:
     (:func:`extra_folders` leaves them out of ``shipped`` and ``all``; tinykd.config refuses a folder
     named in both flags)."""
     data_dir = config.data_dir or None
-    root = Path(data_dir or default_data_dir())
-    inside = {name for name, folder in domain_folders(data_dir).items() if folder != root}
+    inside = folders_inside(data_dir)
     try:
         return [corpus_folder(name, data_dir) for name in evaluated_names(config.extra_data, config.eval_data, inside)]
     except FileNotFoundError as err:
