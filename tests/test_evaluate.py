@@ -145,7 +145,11 @@ def test_every_corpus_folder_is_a_domain_and_gets_its_own_row(tmp_path):
     assert [r["name"] for r in by_domain["gimp"]] == ["model", "char-3gram TF-IDF"]
     assert by_domain["gimp"][0]["mean_mse_en"] == 0.0            # the teacher store holds the model's own vectors
     summary = format_domain_summary(by_domain)
-    assert "| gimp | 1 |" in summary and "mean of domains" in summary
+    assert "| gimp | 1 |" in summary and "mean of domains" in summary and "trained on" not in summary
+    marked = format_domain_summary(by_domain, scored_only={"gimp"})     # the trainer's --eval_data folders
+    assert "| gimp (scored, not trained on) | 1 |" in marked
+    libreoffice = by_domain["libreoffice"][0]["mean_acc"]
+    assert f"| **mean of the domains trained on** | | **{libreoffice:.1f}** |" in marked
 
 
 def per_language_reference(encode, pairs, teacher_vectors, max_per_lang=None, seed=0) -> dict:

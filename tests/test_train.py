@@ -667,6 +667,9 @@ def test_eval_data_folders_are_evaluated_and_not_trained_on(tiny_data, tmp_path)
         weights[name] = load_file(str(tmp_path / name / "model.safetensors"))
         tested = json.loads((tmp_path / name / "eval_test.json").read_text())
         assert list(tested) == ["libreoffice"] + ([tiny_data.name] if evaluated else [])
+        table = (tmp_path / name / "eval_test.md").read_text()        # the scored-only domain is marked
+        assert (f"| {tiny_data.name} (scored, not trained on) |" in table) == bool(evaluated)
+        assert ("mean of the domains trained on" in table) == bool(evaluated)
     assert weights["alone"].keys() == weights["with"].keys()
     assert all(np.array_equal(weights["alone"][k], weights["with"][k]) for k in weights["alone"])
     dev = [json.loads(line) for line in (tmp_path / "with" / "log.jsonl").read_text().splitlines()]

@@ -362,11 +362,15 @@ def evaluate_domains(models: dict, folders: dict, split: str = "test", max_per_l
     return by_domain
 
 
-def format_domain_summary(by_domain: dict[str, list[dict]]) -> str:
-    """One row per domain: languages, and each model's mean accuracy (MSE x 100 en / xx where it has one)."""
+def format_domain_summary(by_domain: dict[str, list[dict]], scored_only=()) -> str:
+    """One row per domain: languages, and each model's mean accuracy (MSE x 100 en / xx where it has one).
+
+    ``scored_only``: the domains the student was scored on and not trained on (the trainer's --eval_data);
+    their rows say so, and the mean of the domains it was trained on gets a row of its own."""
     names = list(dict.fromkeys(r["name"] for results in by_domain.values() for r in results))
     lines = ["| domain | languages | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
-    means = {name: [] for name in names}
+    means = {name: [] for name in names}                 # every domain
+    trained_means = {name: [] for name in names}         # the domains trained on
     for domain, results in by_domain.items():
         cells = []
         for name in names:
@@ -375,19 +379,27 @@ def format_domain_summary(by_domain: dict[str, list[dict]]) -> str:
                 cells.append("")
                 continue
             means[name].append(r["mean_acc"])
+            if domain not in scored_only:
+                trained_means[name].append(r["mean_acc"])
             mse = f" ({r['mean_mse_en']:.3f} / {r['mean_mse_xx']:.3f})" if "mean_mse_en" in r else ""
             cells.append(f"{r['mean_acc']:.1f}{mse}")
-        lines.append(f"| {domain} | {len(results[0]['languages'])} | " + " | ".join(cells) + " |")
-    lines.append("| **mean of domains** | | " + " | ".join(f"**{np.mean(v):.1f}**" if v else "" for v in means.values())
-                 + " |")
+        label = f"{domain} (scored, not trained on)" if domain in scored_only else domain
+        lines.append(f"| {label} | {len(results[0]['languages'])} | " + " | ".join(cells) + " |")
+
+    def mean_row(title: str, values: dict[str, list[float]]) -> str:
+        return f"| **{title}** | | " + " | ".join(f"**{np.mean(v):.1f}**" if v else "" for v in values.values()) + " |"
+
+    if any(domain in scored_only for domain in by_domain):
+        lines.append(mean_row("mean of the domains trained on", trained_means))
+    lines.append(mean_row("mean of domains", means))
     return "\n".join(lines + ["", "accuracy: translation retrieval among sets of up to 1000 pairs, mean of both "
                                    "directions and of the languages; in brackets: MSE x 100 to the teacher, "
                                    "English / translations"])
 
 
-def format_domains(by_domain: dict[str, list[dict]]) -> str:
+def format_domains(by_domain: dict[str, list[dict]], scored_only=()) -> str:
     """The summary row per domain, then each domain's per-language table (Markdown)."""
-    return "\n\n".join([format_domain_summary(by_domain)]
+    return "\n\n".join([format_domain_summary(by_domain, scored_only)]
                        + [f"### {domain}\n\n{format_table(results)}" for domain, results in by_domain.items()])
 
 

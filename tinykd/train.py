@@ -98,6 +98,7 @@ class Trainer:
             rows = len(english_sentences(folder))
             self._add_domain(folder, self.teacher_vectors[offset:offset + rows])
             offset += rows
+        self.scored_only = {folder.name for folder in evaluated}
         for folder in evaluated:                      # evaluated only: their vectors stay out of the training set's
             self._add_domain(folder, teacher_vectors_for(folder))
         if not self.dev_pairs:
@@ -329,7 +330,7 @@ class Trainer:
         self._dev(None)
         by_domain = self._test()
         if by_domain:
-            table = format_domains(by_domain)
+            table = format_domains(by_domain, self.scored_only)
             save_results(self.run_dir / "eval_test.json", by_domain, table)
             print(table)
         try:
