@@ -233,7 +233,7 @@ def test_model_card(run_dir, tmp_path):
 def test_model_card_tells_the_run_s_own_data_and_config(tmp_path):
     run = make_run(tmp_path / "run", eval_md=False)
     config = {"init": "teacher", "teacher_layers": "0,5", "num_layers": 3, "hidden_size": 384, "num_heads": 12,
-              "data_dir": "", "extra_data": "gimp,/somewhere/mine", "sample_alpha": 0.7, "langs": "", "seed": 1}
+              "data_dir": "", "extra_data": "gimp,/somewhere/mine", "sample_alpha": 0.7, "sample_weights": "gimp=2", "langs": "", "seed": 1}
     (run / "config.json").write_text(json.dumps(config), encoding="utf-8")
     (run / "eval_test.json").write_text(json.dumps(
         {"libreoffice": [{"name": "student", "languages": {"de": {}, "ja": {}}}],
@@ -242,6 +242,7 @@ def test_model_card_tells_the_run_s_own_data_and_config(tmp_path):
     data = card[card.index("## Training data"):card.index("## Training configuration")]
     assert "LibreOffice 7.4 help" in data and "**gimp**" in data and "GNU Free Documentation License" in data
     assert "`/somewhere/mine`: a corpus folder tinykd did not build" in data and "power 0.7" in data
+    assert "multiplied (`--sample_weights`): `gimp=2`" in data
     assert "de, ja, sl" in card and "- sl\n" in card                 # the languages it was tested on
     assert "(libreoffice, gimp, mine)" in card                         # what it saw, in the limitations
     configuration = card[card.index("## Training configuration"):card.index("## Evaluation")]

