@@ -153,6 +153,20 @@ def test_a_source_mixed_alone_leaves_the_other_folders_and_holds_out_nothing_the
     assert (data / "kept" / "corpus" / "train.tsv.gz").read_bytes() == before        # not sampled again
 
 
+def test_the_held_out_text_of_the_data_dir_s_folders_counts_without_their_full_builds(tmp_path):
+    """A machine with one full build (mix --sources NEW) still keeps the dev and test text of the folders
+    already in data/ (data/bible's held-out books among them) out of what it samples for training."""
+    from tinykd.data import mix
+    from tinykd.data.corpus import Pair, write_corpus
+    full, data = tmp_path / "full", tmp_path / "data"
+    write_corpus({"train": [Pair("en", s, s) for s in ("In the beginning.", "Any sentence.", "Help.")]}, full / "new")
+    write_corpus({"train": [Pair("de", "Other.", "Andere.")], "test": [Pair("de", "Help.", "Hilfe.")]}, data)
+    write_corpus({"dev": [Pair("de", "In the beginning.", "Im Anfang.")]}, data / "bible")     # built locally
+    reports = mix.mix(full, data, sources=["new"], log=lambda *x: None)
+    assert [p.english for p in corpus.load_corpus("train", data / "new")] == ["Any sentence."]
+    assert reports["new"]["mix"]["train_dropped_held_out_elsewhere"] == {"en": 2}
+
+
 def test_the_tokenizer_learns_from_the_shipped_folders_only(tmp_path):
     from tinykd.data import mix
     from tinykd.data.__main__ import tokenizer_texts

@@ -11,7 +11,8 @@ A full build (``python -m tinykd.data gimp`` and the like) writes every pair of 
                   sentence by English sentence, so that a sentence translated into many languages
                   brings all its translations (one teacher vector serves them all)
     held out      a training pair is dropped if its English or its translation occurs in the dev or
-                  test split of ANY source's full build, or of the help corpus in data/: no held-out
+                  test split of ANY source's full build, or of any corpus folder in data/ (the help
+                  corpus, the shipped folders, a locally built data/bible): no held-out
                   text is trained on, whatever its source; and since the help corpus's training
                   split is not resampled, a dev or test pair whose text occurs in it is dropped, as
                   one whose text occurs in the training split of a shipped folder that is not
@@ -180,6 +181,9 @@ def mix(full_root, data_dir=None, sources: Sequence[str] | None = None, train_pe
     if (corpus.corpus_dir(data_dir) / corpus.ENGLISH_FILE).is_file():     # folders not sampled again now
         held.append(data_dir)                                    # (the help corpus's dev and test pages)
         kept_folders.append(data_dir)
+    held += [folder for name, folder in corpus.domain_folders(data_dir).items()   # and the dev and test of the
+             if folder != data_dir and name not in builds]                         # folders in data_dir (a full
+    # build of theirs may be missing here; data/bible's held-out books, once built, are among them)
     kept_folders += [data_dir / name for name in sorted(SHIPPED_SOURCES) if name not in builds
                      and (corpus.corpus_dir(data_dir / name) / corpus.ENGLISH_FILE).is_file()]
     for folder in kept_folders:
