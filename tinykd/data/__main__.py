@@ -62,12 +62,13 @@ from . import (
     tsv,
     tuxpaint,
     wesnoth,
+    wordnet,
 )
 
 # Sources of translated text with a builder of the tinykd.data.assemble kind: name -> module with
 # SOURCE, KIND, LICENCE, packages(langs) and build(out_dir, work_dir, langs, log).
 SOURCES: dict = {module.SOURCE: module for module in (cataclysm, cldr, debref, firefox, freeciv, freedict, games, gimp,
-                                                    manpages, tuxpaint, wesnoth)}
+                                                    manpages, tuxpaint, wesnoth, wordnet)}
 FULL_BUILDS = Path("build") / "full"
 
 
@@ -258,7 +259,8 @@ def cmd_source(args) -> None:
         report = builder.build(out, args.work_dir, args.langs, **parts)
     except (ValueError, FileNotFoundError, debian.PackageUnavailable) as err:
         raise SystemExit(f"error: {err}") from None
-    finish_build(out, report["files"], assemble.format_report(report), skip_teacher=not args.teacher)
+    formatter = getattr(builder, "format_report", assemble.format_report)     # wordnet's English-only report
+    finish_build(out, report["files"], formatter(report), skip_teacher=not args.teacher)
 
 
 def cmd_mix(args) -> None:
