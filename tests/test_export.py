@@ -233,7 +233,8 @@ def test_model_card(run_dir, tmp_path):
 def test_model_card_tells_the_run_s_own_data_and_config(tmp_path):
     run = make_run(tmp_path / "run", eval_md=False)
     config = {"init": "teacher", "teacher_layers": "0,5", "num_layers": 3, "hidden_size": 384, "num_heads": 12,
-              "data_dir": "", "extra_data": "gimp,/somewhere/mine", "sample_alpha": 0.7, "sample_weights": "gimp=2", "langs": "", "seed": 1}
+              "data_dir": "", "extra_data": "gimp,/somewhere/mine", "sample_alpha": 0.7,
+              "sample_weights": "gimp=2", "langs": "", "seed": 1}
     (run / "config.json").write_text(json.dumps(config), encoding="utf-8")
     (run / "eval_test.json").write_text(json.dumps(
         {"libreoffice": [{"name": "student", "languages": {"de": {}, "ja": {}}}],
