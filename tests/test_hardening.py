@@ -519,6 +519,22 @@ def test_ship_leaves_nothing_of_the_previous_student(tmp_path):
     np.testing.assert_allclose(load(out).encode(["a test"]), load(second).encode(["a test"]), atol=2e-3)
 
 
+
+def test_the_ship_command_runs_without_runpy_s_warning(tmp_path):
+    """python -m tinykd.ship: a module the package does not import, so Python does not warn that it runs
+    twice (python -m tinykd.runs did: 'found in sys.modules after import of package'); a run folder that
+    is not there is an error with a message, a wrong call a usage line."""
+    import subprocess
+    import sys
+
+    from tinykd.ship import main
+    done = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-m", "tinykd.ship", str(tmp_path / "none")],
+                          capture_output=True, text=True)
+    assert done.returncode == 1 and "error:" in done.stderr and "RuntimeWarning" not in done.stderr
+    for wrong in ([], ["a", "b"], ["--help"]):
+        with pytest.raises(SystemExit, match="usage: python -m tinykd.ship RUN_DIR"):
+            main(wrong)
+
 # --- 10. leftovers of killed processes, file modes ---------------------------------------------
 
 def test_temporary_files_of_dead_processes_are_removed_at_the_next_start(tiny_data, tmp_path, capsys):

@@ -736,7 +736,7 @@ def test_eval_data_shipped_scores_freedict_and_does_not_train_on_it(tiny_data, t
 
 def test_evaluate_on_a_run_leaves_the_runs_own_test_table(tiny_data, tmp_path):
     """`python -m tinykd.evaluate RUN --domains ...` writes RUN/evaluate_test.json: the table training
-    wrote (eval_test.json, which `runs ship` copies beside the model) is left as it was."""
+    wrote (eval_test.json, which `tinykd.ship` copies beside the model) is left as it was."""
     from tinykd.evaluate import main as evaluate_main
     from tinykd.train import Trainer
     run = tmp_path / "run"

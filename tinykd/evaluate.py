@@ -453,7 +453,7 @@ def main(argv=None) -> int:
     print(table)
     if args.out or (args.model and (Path(args.model) / "config.json").is_file()):
         out = Path(args.out) if args.out else Path(args.model) / f"evaluate_{args.split}.json"   # never the
-        # trainer's eval_test.json, which `runs ship` copies: a table of some domains would replace it
+        # trainer's eval_test.json, which `tinykd.ship` copies: a table of some domains would replace it
         save_results(out, by_domain, table)
         print(f"written to {out} and {out.with_suffix('.md')}")
     return 0

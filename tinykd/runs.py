@@ -17,7 +17,7 @@ a record; a line cut short by a crash or a full disk is left out when the log is
 (:func:`read_log`), and the resume that follows rewrites the log without it.
 
 The default run's student ships inside the package (``tinykd/pretrained/``, float16):
-``python -m tinykd.runs ship RUN_DIR`` puts a run's student there.
+``python -m tinykd.ship RUN_DIR`` puts a run's student there.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -373,13 +372,3 @@ def ship(run_dir, out=None, log=print) -> Path:
             log(f"removed {out / name}: the previous student's, and {run_dir} has none")
     return out
 
-
-if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] != "ship":
-        raise SystemExit("usage: python -m tinykd.runs ship RUN_DIR   "
-                         "(copies the run's student into tinykd/pretrained/)")
-    try:
-        shipped = ship(sys.argv[2])
-    except (FileNotFoundError, ValueError) as err:
-        raise SystemExit(f"error: {err}") from None
-    print(f"shipped {sys.argv[2]} -> {shipped}")
