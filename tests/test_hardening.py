@@ -519,7 +519,6 @@ def test_ship_leaves_nothing_of_the_previous_student(tmp_path):
     np.testing.assert_allclose(load(out).encode(["a test"]), load(second).encode(["a test"]), atol=2e-3)
 
 
-
 def test_the_ship_command_runs_without_runpy_s_warning(tmp_path):
     """python -m tinykd.ship: a module the package does not import, so Python does not warn that it runs
     twice (python -m tinykd.runs did: 'found in sys.modules after import of package'); a run folder that
@@ -534,6 +533,7 @@ def test_the_ship_command_runs_without_runpy_s_warning(tmp_path):
     for wrong in ([], ["a", "b"], ["--help"]):
         with pytest.raises(SystemExit, match="usage: python -m tinykd.ship RUN_DIR"):
             main(wrong)
+
 
 # --- 10. leftovers of killed processes, file modes ---------------------------------------------
 

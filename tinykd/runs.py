@@ -371,4 +371,3 @@ def ship(run_dir, out=None, log=print) -> Path:
             (out / name).unlink()
             log(f"removed {out / name}: the previous student's, and {run_dir} has none")
     return out
-

@@ -179,11 +179,10 @@ def mix(full_root, data_dir=None, sources: Sequence[str] | None = None, train_pe
     trained: tuple[set, set] = (set(), set())                   # training text that stays as it is:
     kept_folders = []                                            # the help corpus's, and that of the shipped
     if (corpus.corpus_dir(data_dir) / corpus.ENGLISH_FILE).is_file():     # folders not sampled again now
-        held.append(data_dir)                                    # (the help corpus's dev and test pages)
         kept_folders.append(data_dir)
-    held += [folder for name, folder in corpus.domain_folders(data_dir).items()   # and the dev and test of the
-             if folder != data_dir and name not in builds]                         # folders in data_dir (a full
-    # build of theirs may be missing here; data/bible's held-out books, once built, are among them)
+    # held out too: the dev and test of every corpus folder in data_dir not sampled again now (the help
+    # pages; a shipped folder whose full build is not on this machine; data/bible's books, once built)
+    held += [folder for name, folder in corpus.domain_folders(data_dir).items() if name not in builds]
     kept_folders += [data_dir / name for name in sorted(SHIPPED_SOURCES) if name not in builds
                      and (corpus.corpus_dir(data_dir / name) / corpus.ENGLISH_FILE).is_file()]
     for folder in kept_folders:

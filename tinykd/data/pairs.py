@@ -122,11 +122,12 @@ def draw_rows(langs_of: Sequence[str], folder_of: np.ndarray, langs, alpha: floa
         wanted = set(langs)
         rows = np.flatnonzero(np.fromiter((lang in wanted for lang in langs_of), dtype=bool, count=len(langs_of)))
     drawn = min(len(rows), max_pairs or len(rows))
+    folders = np.asarray(folder_of)[rows]                                                   # (rows,)
     factors = None
     if folder_factors is not None and any(f != 1 for f in folder_factors):
-        factors = np.asarray(folder_factors, dtype=np.float64)[np.asarray(folder_of)[rows]]    # (rows,)
+        factors = np.asarray(folder_factors, dtype=np.float64)[folders]                     # (rows,)
     if alpha != 1 or drawn < len(rows) or factors is not None:
-        groups = group_numbers(np.asarray(folder_of)[rows], [langs_of[i] for i in rows])
+        groups = group_numbers(folders, [langs_of[i] for i in rows])
         rows = rows[temperature_sample(groups, alpha, seed, drawn, factors)]
     return rows
 
