@@ -49,6 +49,7 @@ from . import (
     corpus,
     debian,
     debref,
+    everyday,
     firefox,
     freeciv,
     freedict,
@@ -67,8 +68,8 @@ from . import (
 
 # Sources of translated text with a builder of the tinykd.data.assemble kind: name -> module with
 # SOURCE, KIND, LICENCE, packages(langs) and build(out_dir, work_dir, langs, log).
-SOURCES: dict = {module.SOURCE: module for module in (cataclysm, cldr, debref, firefox, freeciv, freedict, games, gimp,
-                                                    manpages, tuxpaint, wesnoth, wordnet)}
+SOURCES: dict = {module.SOURCE: module for module in (cataclysm, cldr, debref, everyday, firefox, freeciv, freedict,
+                                                    games, gimp, manpages, tuxpaint, wesnoth, wordnet)}
 FULL_BUILDS = Path("build") / "full"
 
 
