@@ -118,10 +118,13 @@ def training_pairs(config: TrainConfig, extra: list[Path] | None = None):
 
 def folder_factors(config: TrainConfig, folders: list) -> list[float]:
     """Each folder's factor on its share of the draw (``--sample_weights``; 1 where not named): the data
-    directory is named by its domain (libreoffice), an --extra_data folder by its folder name."""
+    directory is named by its domain (libreoffice), an --extra_data folder by its folder name. A name
+    the run does not train on is refused (a typo), but for the default's, which a run without that
+    folder (``--extra_data ""``) skips."""
     factors = sample_weight_factors(config.sample_weights)
     names = [domain_name(folders[0]), *(Path(folder).name for folder in folders[1:])]
-    unknown = sorted(set(factors) - set(names))
+    # the default's own factors name shipped folders (data/everyday) that a run of other folders lacks
+    unknown = sorted(set(factors) - set(names) - set(sample_weight_factors(TrainConfig().sample_weights)))
     if unknown:
         raise ValueError(f"--sample_weights names {', '.join(unknown)}, which this run does not train on "
                          f"(its folders: {', '.join(names)})")
