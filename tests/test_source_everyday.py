@@ -80,6 +80,10 @@ def test_build_writes_a_german_corpus_split_by_english_sentence(tmp_path, monkey
             assert split.split_of_document(f"everyday:{p.english.lower()}") == name
     with pytest.raises(ValueError, match="German sentences only"):
         everyday.build(tmp_path / "out", tmp_path / "work", langs=["fr"], **QUIET)
+    monkeypatch.setattr(debian, "fetch", lambda names, work_dir, log=print: ({}, {n: "404" for n in names}))
+    with pytest.raises(debian.PackageUnavailable, match="everyday: neither German dictionary"):
+        everyday.build(tmp_path / "other", tmp_path / "work", **QUIET)
+    assert corpus.load_corpus("train", tmp_path / "out")                   # the corpus built before is kept
 
 
 def test_registered_as_a_source_and_described_in_model_cards():

@@ -63,12 +63,12 @@ class TrainConfig:
     warmup: float = 0.05             # fraction of the steps spent warming up
     weight_decay: float = 0.01
     clip: float = 1.0                # global gradient-norm clip (0: off)
-    steps: int = 3600                # optimisation steps: what 20 minutes hold with ten domains evaluated and the
+    steps: int = 3600                # optimisation steps: what 20 minutes hold with twelve domains evaluated and the
                                      # Bible's long verses among the pairs, FreeDict's short words not (docs/
                                      # experiments.md)
     # -- bookkeeping -------------------------------------------------------------------------
     eval_every: int = 1000           # steps between dev evaluations, and one before the first (0: only at the end)
-    eval_pairs: int = 30             # dev pairs per language in those evaluations (each of the ten domains'
+    eval_pairs: int = 30             # dev pairs per language in those evaluations (each of the twelve domains'
                                      # evaluations takes about 13 s with 30 pairs a language, 20 s with 50)
     checkpoint_every: int = 500      # steps between checkpoints (each writes 230 MB: about 1.6 s)
     log_every: int = 10
@@ -81,7 +81,7 @@ class TrainConfig:
     extra_data: str = "shipped"      # comma-separated corpus folders whose training pairs join the data dir's
                                      # own (the help pages); a bare name is a folder in the data dir ("bible":
                                      # data/bible); "shipped": the shipped mix's (data/firefox, gimp, debref,
-                                     # games, cldr, wesnoth, biblepd, cataclysm; not --eval_data's folders);
+                                     # games, cldr, wesnoth, biblepd, cataclysm, everyday; not --eval_data's);
                                      # "all": every folder in the data dir; "": none
     eval_data: str = "shipped"       # comma-separated corpus folders evaluated as domains of their own (dev curves,
                                      # test table) and not trained on (--extra_data's "shipped" and "all" leave
