@@ -95,7 +95,7 @@ class TrainConfig:
     sample_weights: str = "everyday=10"   # "folder=factor,...": a folder's groups get factor times their share
                                      # above (a name of --extra_data's folders, or libreoffice for the help pages).
                                      # data/everyday's 8,600 German sentences at ten times their share: 6% of the
-                                     # draw (docs/experiments.md#everyday-sentences); a run without the folder
+                                     # draw (docs/experiments.md, "Everyday sentences"); a run without the folder
                                      # skips the factor; a value of your own replaces it ("everyday=10,gimp=2")
     max_pairs: int = 200_000         # the run draws at most this many training pairs (by the sampling above)
                                      # before tokenising them; the alignment fit and every epoch use them
@@ -121,7 +121,7 @@ PRESETS = {
     "default": dict(),
     # best quality: every shipped domain and the Bible for general text (build it first: python -m tinykd.data
     # bible); 4.4x the default's pairs: 64 minutes on 2 CPU cores, 8.4 points above the default on the
-    # domains other than the help pages (docs/experiments.md#the-long-preset)
+    # domains other than the help pages (docs/experiments.md#the-long-preset; measured before data/everyday)
     "long": dict(steps=8000, batch_size=64, extra_data="shipped,bible", max_pairs=500_000, eval_every=500,
                  checkpoint_every=250),
 }
