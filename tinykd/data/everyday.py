@@ -35,7 +35,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
 from . import assemble, debian, freedict
 
@@ -65,11 +64,6 @@ def sentence(text: str) -> str | None:
     return text
 
 
-def headword_sentence(line: str) -> str:
-    """The headword line without its pronunciation (`` /.../``) and grammar (`` <...>``)."""
-    return re.split(r"\s/|\s<", line, maxsplit=1)[0].strip()
-
-
 def dictionary_pairs(index_path, dictionary: str, stats: Counter | None = None) -> Iterator[assemble.SourcePair]:
     """The example sentences of ``deu-eng`` or ``eng-deu`` as (German, English) pairs, in file order.
     ``stats``: ``sentences`` (entries whose headword is a sentence), ``kept``, ``refused`` (the
@@ -78,7 +72,7 @@ def dictionary_pairs(index_path, dictionary: str, stats: Counter | None = None) 
     english_first = dictionary.startswith("eng-")
     for text in freedict.dictd_entries(index_path):
         entry = freedict.parse_entry(text)
-        headword = sentence(headword_sentence(entry.headword))
+        headword = sentence(freedict.headword_forms(entry.headword))
         if headword is None:
             continue
         stats["sentences"] += 1
@@ -111,12 +105,10 @@ def build(out_dir, work_dir="build", langs: list[str] | None = None, log=print) 
     got, failed = debian.fetch(packages(), work_dir, log)
     if not got:
         raise debian.PackageUnavailable(f"{SOURCE}: neither German dictionary could be fetched: {failed}")
-    info = {"packages": {name: {"version": p.version, "licence": freedict.copyright_licence(
-                                    p.copyright(), name.removeprefix("dict-freedict-"))}
-                         for name, p in sorted(got.items())},
-            "unavailable": dict(sorted(failed.items())), "licence": LICENCE}
+    info = {"packages": freedict.package_licences(got), "unavailable": dict(sorted(failed.items())),
+            "licence": LICENCE}
     stats: dict = {}
-    raw = list(read([Path(p.root) for p in got.values()], stats))
+    raw = list(read([p.root for p in got.values()], stats))
     info["sentences"] = stats
     log(f"{SOURCE}: {len(raw)} example sentences read from {len(got)} dictionaries: {stats}")
     return assemble.assemble(raw, out_dir, SOURCE, KIND, info, log=log)

@@ -294,11 +294,15 @@ def clean_item(text: str, lang: str) -> str | None:
     return text
 
 
+def headword_forms(line: str) -> str:
+    """A headword line without its labels (``[Am.]``), pronunciation (`` /.../``) and grammar (`` <...>``)."""
+    line = re.sub(r"\[[^\[\]]*\]", " ", line)
+    return re.split(r"\s/|\s<", line, maxsplit=1)[0].strip()
+
+
 def headword_text(line: str) -> str:
     """The first form of a headword line: labels, pronunciation and grammar removed."""
-    line = re.sub(r"\[[^\[\]]*\]", " ", line)
-    line = re.split(r"\s/|\s<", line, maxsplit=1)[0]
-    items = split_items(line)
+    items = split_items(headword_forms(line))
     return items[0] if items else ""
 
 
@@ -439,6 +443,14 @@ def copyright_licence(text: str, dictionary: str) -> str:
     return "unknown"
 
 
+def package_licences(got: dict) -> dict:
+    """``{package: {"version", "licence"}}`` of the fetched dictionaries, each licence as the shared
+    copyright file gives it for that dictionary."""
+    return {name: {"version": p.version,
+                   "licence": copyright_licence(p.copyright(), name.removeprefix("dict-freedict-"))}
+            for name, p in sorted(got.items())}
+
+
 def multi_word_share(out_dir) -> dict[str, float]:
     """Per language, the share of the corpus's pairs (all splits) whose English has two words or more."""
     pairs, multi = Counter(), Counter()
@@ -454,9 +466,7 @@ def build(out_dir, work_dir="build", langs: list[str] | None = None, log=print) 
     with ``multi_word_share`` per language added (also in build_info.json)."""
     got, failed = debian.fetch(packages(langs), work_dir, log)
     info = {
-        "packages": {name: {"version": p.version,
-                            "licence": copyright_licence(p.copyright(), name.removeprefix("dict-freedict-"))}
-                     for name, p in sorted(got.items())},
+        "packages": package_licences(got),
         "unavailable": dict(sorted(failed.items())),
         "licence": LICENCE,
         "max_translations_per_headword": MAX_TRANSLATIONS,
