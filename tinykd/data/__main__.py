@@ -53,6 +53,7 @@ from . import (
     firefox,
     freeciv,
     freedict,
+    freedroid,
     games,
     gimp,
     libreoffice,
@@ -69,7 +70,7 @@ from . import (
 # Sources of translated text with a builder of the tinykd.data.assemble kind: name -> module with
 # SOURCE, KIND, LICENCE, packages(langs) and build(out_dir, work_dir, langs, log).
 SOURCES: dict = {module.SOURCE: module for module in (cataclysm, cldr, debref, everyday, firefox, freeciv, freedict,
-                                                    games, gimp, manpages, tuxpaint, wesnoth, wordnet)}
+                                                    freedroid, games, gimp, manpages, tuxpaint, wesnoth, wordnet)}
 FULL_BUILDS = Path("build") / "full"
 
 
