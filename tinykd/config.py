@@ -63,12 +63,12 @@ class TrainConfig:
     warmup: float = 0.05             # fraction of the steps spent warming up
     weight_decay: float = 0.01
     clip: float = 1.0                # global gradient-norm clip (0: off)
-    steps: int = 3600                # optimisation steps: what 20 minutes hold with twelve domains evaluated and the
+    steps: int = 3600                # optimisation steps: what 20 minutes hold with thirteen domains evaluated and the
                                      # Bible's long verses among the pairs, FreeDict's short words not (docs/
                                      # experiments.md)
     # -- bookkeeping -------------------------------------------------------------------------
     eval_every: int = 1000           # steps between dev evaluations, and one before the first (0: only at the end)
-    eval_pairs: int = 30             # dev pairs per language in those evaluations (each of the twelve domains'
+    eval_pairs: int = 30             # dev pairs per language in those evaluations (each of the thirteen domains'
                                      # evaluations takes about 13 s with 30 pairs a language, 20 s with 50)
     checkpoint_every: int = 500      # steps between checkpoints (each writes 230 MB: about 1.6 s)
     log_every: int = 10
@@ -81,8 +81,8 @@ class TrainConfig:
     extra_data: str = "shipped"      # comma-separated corpus folders whose training pairs join the data dir's
                                      # own (the help pages); a bare name is a folder in the data dir ("bible":
                                      # data/bible); "shipped": the shipped mix's (data/firefox, gimp, debref,
-                                     # games, cldr, wesnoth, biblepd, cataclysm, everyday; not --eval_data's);
-                                     # "all": every folder in the data dir; "": none
+                                     # games, cldr, wesnoth, biblepd, cataclysm, everyday, freedroid; not
+                                     # --eval_data's); "all": every folder in the data dir; "": none
     eval_data: str = "shipped"       # comma-separated corpus folders evaluated as domains of their own (dev curves,
                                      # test table) and not trained on (--extra_data's "shipped" and "all" leave
                                      # them out): the weights are those of the same run without them. "shipped":
@@ -121,7 +121,8 @@ PRESETS = {
     "default": dict(),
     # best quality: every shipped domain and the Bible for general text (build it first: python -m tinykd.data
     # bible); 4.4x the default's pairs: 64 minutes on 2 CPU cores, 8.4 points above the default on the
-    # domains other than the help pages (docs/experiments.md#the-long-preset; measured before data/everyday)
+    # domains other than the help pages (docs/experiments.md#the-long-preset; measured before data/everyday
+    # and data/freedroid)
     "long": dict(steps=8000, batch_size=64, extra_data="shipped,bible", max_pairs=500_000, eval_every=500,
                  checkpoint_every=250),
 }

@@ -44,7 +44,7 @@ TRAIN_PER_LANG = 2000
 # the 31 languages of the LibreOffice help, those that at least three of the eight first sources have,
 # and the public-domain Bible's Persian and Tagalog.
 SHIPPED_SOURCES = ("firefox", "gimp", "debref", "games", "freedict", "cldr", "wesnoth", "biblepd", "cataclysm",
-                   "everyday")
+                   "everyday", "freedroid")
 # Shipped and scored, but not trained on by default (`--eval_data shipped`; docs/experiments.md): FreeDict's
 # words cost the sentence domains about a point and the student learns little from them; Freeciv's prose,
 # trained on, cost the other domains half a point and a minute of the run, so it serves as general prose
@@ -60,7 +60,8 @@ SHIPPED_CAPS = {"freedict": 1500,                     # words: shorter than sent
                 "biblepd": 15000,                     # the only long prose: more of it (one verse, ten languages)
                 "cataclysm": 6000,                    # 31,000 pairs in each of five languages: 6.8% of the draws
                 "freeciv": 5000,                      # at most 4,400 a language: every training pair kept
-                "everyday": 10000}                    # German only, 8,600: every training pair kept
+                "everyday": 10000,                    # German only, 8,600: every training pair kept
+                "freedroid": 6000}                    # at most 5,000 a language: every training pair kept
 SHIPPED_EVAL_CAPS = {"freedict": 500}
 SHIPPED_SOURCE_LANGS = {"freedict": (                  # only the dictionaries under GPL-2+ or GPL-3+
     "af", "ar", "cs", "cy", "da", "de", "fr", "ga", "hi", "hr", "is", "it", "kha", "ku", "la", "lt", "nl", "pt-BR",
