@@ -126,8 +126,7 @@ def read(roots: Mapping[str, Path], langs: list[str] | None = None, stats: dict 
             for lang, catalogue_entries in games.merged_catalogues(files[catalogue]).items():
                 if wanted is not None and lang not in wanted:
                     continue
-                for (_context, msgid), text in sorted(catalogue_entries.items(),
-                                                      key=lambda kv: (kv[0][1], kv[0][0] or "")):
+                for msgid, text in games.in_msgid_order(catalogue_entries):
                     entries[lang] += 1
                     for pair in entry_pairs(lang, document(catalogue, msgid, places), msgid, text, dropped[lang]):
                         per_lang[lang] += 1

@@ -239,6 +239,13 @@ def singular_catalogue(path) -> dict[tuple[str | None, str], str]:
             if e.plural is None and e.msgstrs[0].strip()}
 
 
+def in_msgid_order(catalogue: Mapping[tuple[str | None, str], str]) -> list[tuple[str, str]]:
+    """``(msgid, translation)`` of a catalogue (:func:`singular_catalogue`) in the order of the msgids, then of
+    their contexts: the order every reader of catalogues yields its pairs in, the same on every machine."""
+    ordered = sorted(catalogue.items(), key=lambda kv: (kv[0][1], kv[0][0] or ""))
+    return [(msgid, text) for (_context, msgid), text in ordered]
+
+
 def merged_catalogues(by_locale: Mapping[str, Path]) -> dict[str, dict]:
     """``{lang: catalogue}`` from ``{locale folder name: .mo path}``; English left out. Where two
     folders are one language (``id`` and ``id_ID``), the larger catalogue's translation is taken
@@ -459,7 +466,7 @@ def read_widelands(root, langs=None) -> Iterator[SourcePair]:
         for lang, catalogue in merged_catalogues(by_locale).items():
             if not _wanted(lang, langs):
                 continue
-            for (_context, msgid), text in sorted(catalogue.items(), key=lambda kv: (kv[0][1], kv[0][0] or "")):
+            for msgid, text in in_msgid_order(catalogue):
                 if doc := widelands_document(domain, msgid, places):
                     yield from _pairs(lang, doc, msgid, text)
 

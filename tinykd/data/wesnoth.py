@@ -191,7 +191,7 @@ def read(roots: Mapping[str, Path], langs: list[str] | None = None) -> Iterator[
         for lang, entries in games.merged_catalogues(catalogues[catalogue]).items():
             if langs is not None and lang not in langs:
                 continue
-            for (_context, msgid), text in sorted(entries.items(), key=lambda kv: (kv[0][1], kv[0][0] or "")):
+            for msgid, text in games.in_msgid_order(entries):
                 if doc := document(catalogue, msgid, places):
                     yield from entry_pairs(lang, doc, msgid, text)
 
