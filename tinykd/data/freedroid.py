@@ -19,8 +19,9 @@ game's bold markup (``[b]%s[/b]``) is removed from both sides, its text kept; pl
 skipped; texts of several lines are cut as the games source does
 (:func:`tinykd.data.games.plain_pairs`). Then, as in the cataclysm source
 (:func:`tinykd.data.cataclysm.why_dropped`'s rules, counted per reason and language in the report):
-a text whose format codes (``%s``) differ between the sides is dropped, and so is a label (fewer
-than three words and no sentence end: an item's name, ``Bender's problem``).
+a text whose format codes (``%s``) differ between the sides is dropped, and so are a label (fewer
+than three words and no sentence end: an item's name, ``Bender's problem``) and a text with a
+``<placeholder>`` (nine in the 1.0 package).
 
 **Documents** decide the split: the Lua file that writes the text (``freedroid:storyline/act1/
 dialogs/Bender.lua``: one character's conversation), the first in path order of those that do.
