@@ -264,8 +264,7 @@ def read(roots: Mapping[str, Path], langs: list[str] | None = None, stats: dict 
             for lang in progress.reading(list(catalogues), f"{SOURCE}: {domain}", "language"):
                 if wanted is not None and lang not in wanted:
                     continue
-                for (_context, msgid), text in sorted(catalogues[lang].items(),
-                                                      key=lambda kv: (kv[0][1], kv[0][0] or "")):
+                for msgid, text in games.in_msgid_order(catalogues[lang]):
                     entries[lang] += 1
                     for pair in entry_pairs(lang, domain, msgid, text, dropped[lang]):
                         per_lang[lang] += 1
