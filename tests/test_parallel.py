@@ -35,6 +35,29 @@ def test_for_blocks_returns_results_in_block_order_and_writes_every_row(threads,
     np.testing.assert_array_equal(out, np.arange(1000))
 
 
+@pytest.mark.parametrize("n_threads", [1, 2, 5])
+def test_in_order_yields_each_result_in_the_items_order(threads, n_threads):
+    import time
+    threads(n_threads)
+    slow_first = lambda k: (time.sleep(0.02 if k % 3 == 0 else 0), k * k)[1]      # later items finish first
+    assert list(parallel.in_order(slow_first, range(20))) == [k * k for k in range(20)]
+
+
+def test_the_fit_s_normal_equations_are_bit_identical_for_any_thread_count(threads):
+    from tinykd.align import normal_equations
+    rng = np.random.default_rng(1)
+    table = rng.standard_normal((50, 8))
+    english = [rng.integers(0, 10, rng.integers(1, 7)) for _ in range(300)]
+    translations = [rng.integers(0, 50, rng.integers(1, 9)) for _ in range(300)]
+    free = np.arange(50) >= 10
+    results = []
+    for n in (1, 3):
+        threads(n)
+        results.append(normal_equations(english, translations, table, free, chunk=16))
+    for one, many in zip(*results):
+        np.testing.assert_array_equal(one, many)
+
+
 def test_an_error_in_a_block_is_raised_after_the_others_finish(threads):
     threads(3)
     done = []

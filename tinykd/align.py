@@ -24,8 +24,8 @@ summed through Y, a chunk of pairs at a time (never a K x V matrix). The matrix 
 symmetric positive definite, so a Cholesky factor and two triangular solves give X
 (:func:`solve_ridge`). Its cost grows as K^3 (and its memory as K^2), so with a
 large vocabulary only the K most used new tokens are fitted (``max_tokens``; the
-trainer's ``--align_max_tokens``, 18000: 1.3 GB in float32) and the rarer ones keep X0
-and count as fixed. On the default run's 200k pairs and 40k pieces the fit is most of
+trainer's ``--align_max_tokens``, 24000: 2.3 GB in float32) and the rarer ones keep X0
+and count as fixed. On the default run's 200k pairs and 49k pieces the fit is most of
 the start-up (benchmarks/README.md, the start-up's phases), which is why a run keeps
 its result in the start-up cache (tinykd.cache); what it does for the untrained
 student is measured in docs/experiments.md, and lesson 10 steps through it.
@@ -39,6 +39,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+
+from tinykd import parallel
 
 
 def _entries(ids: Sequence[np.ndarray], lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -107,7 +109,9 @@ def normal_equations(english_ids: Sequence[np.ndarray], translation_ids: Sequenc
     known = np.where(free[:, None], 0, table).astype(np.float32)      # (V, C) E with the unknown rows 0
     AtA = np.zeros(K * K, dtype=np.float32)
     AtY = np.zeros((K, table.shape[1]), dtype=np.float64)
-    for start in range(0, len(english_ids), chunk):
+
+    def terms(start: int) -> tuple:
+        """One chunk's entries of A^T A and rows of A^T Y (what it adds, not yet added)."""
         en, xx = english_ids[start:start + chunk], translation_ids[start:start + chunk]
         n = np.array([max(len(x), 1) for x in xx], dtype=np.float64)                  # tokens per translation
         m = np.array([max(len(e), 1) for e in en], dtype=np.float64)                  # tokens per English
@@ -118,13 +122,20 @@ def normal_equations(english_ids: Sequence[np.ndarray], translation_ids: Sequenc
 
         i, j = _pairs(a_pair, a_pair)                                                # new tokens sharing a pair
         cell, where = np.unique(a_col[i] * K + a_col[j], return_inverse=True)      # the chunk's entries of A^T A
-        AtA[cell] += np.bincount(where, weights=a_weight[i] * a_weight[j])           # summed in float64
+        cell_sums = np.bincount(where, weights=a_weight[i] * a_weight[j])            # summed in float64
         order = np.argsort(a_col, kind="stable")                                     # A's nonzeros by column
         col = a_col[order]
-        starts = np.flatnonzero(np.r_[True, col[1:] != col[:-1]]) if len(col) else np.zeros(0, np.int64)
+        if not len(col):
+            return cell, cell_sums, col, np.zeros((0, AtY.shape[1]))
+        starts = np.flatnonzero(np.r_[True, col[1:] != col[:-1]])
         weighted = np.take(Y, a_pair[order], axis=0) * a_weight[order, None]        # A[i, k] Y[i]
-        if len(col):
-            AtY[col[starts]] += np.add.reduceat(weighted, starts, axis=0)
+        return cell, cell_sums, col[starts], np.add.reduceat(weighted, starts, axis=0)
+
+    # The chunks' sums are worked out on every core (NumPy lets go of the GIL inside them) and added
+    # here one chunk after another, in order: the result is that of one thread, bit for bit.
+    for cell, cell_sums, rows, row_sums in parallel.in_order(terms, range(0, len(english_ids), chunk)):
+        AtA[cell] += cell_sums
+        AtY[rows] += row_sums
     return AtA.reshape(K, K), AtY, new_ids
 
 
@@ -134,8 +145,8 @@ def solve_ridge(AtA: np.ndarray, AtY: np.ndarray, start: np.ndarray, ridge: floa
     The matrix is symmetric and positive definite (r > 0), so a Cholesky factor L L^T does (K^3/6
     multiply-adds, half of a general solve; :func:`cholesky_in_place`), then two triangular solves
     of K^2 C each, in ``AtA``'s dtype (float32 from :func:`normal_equations`: the fitted rows agree
-    with a float64 solve's to about 1e-6, at worst 1e-4, on the default run's K = 18000). ``AtA`` is
-    overwritten by L.  AtA: (K, K)   AtY, start: (K, C)   ->   X (K, C) in AtA's dtype, r
+    with a float64 solve's to about 1e-6, at worst 1e-4, at K = 18000). ``AtA`` is overwritten
+    by L.  AtA: (K, K)   AtY, start: (K, C)   ->   X (K, C) in AtA's dtype, r
     """
     r = ridge * float(np.diag(AtA).mean())
     AtA[np.diag_indices_from(AtA)] += r

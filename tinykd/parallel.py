@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 import os
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from threadpoolctl import ThreadpoolController
@@ -105,6 +106,25 @@ def block_slices(n: int, block: int) -> list[slice]:
 def rows_per_block(row_size: int) -> int:
     """Rows of ``row_size`` elements that make one block of about :data:`BLOCK` elements."""
     return max(1, BLOCK // max(1, int(row_size)))
+
+
+def in_order(work, items) -> Iterator:
+    """``work(item)`` for each item, yielded in the items' order, computed on :func:`threads` threads
+    (a few items ahead of the one yielded): for independent pieces of work whose results the caller
+    adds up in a fixed order, so that any thread count gives the same sums."""
+    items = list(items)
+    if _threads <= 1 or len(items) <= 1:
+        yield from (work(item) for item in items)
+        return
+    with ThreadPoolExecutor(max_workers=_threads, thread_name_prefix="tinykd-in-order") as pool:
+        ahead = 2 * _threads
+        futures = [pool.submit(work, item) for item in items[:ahead]]
+        for k in range(len(items)):
+            result = futures[k].result()
+            futures[k] = None                                       # let the result go once yielded
+            if k + ahead < len(items):
+                futures.append(pool.submit(work, items[k + ahead]))
+            yield result
 
 
 def for_blocks(n: int, block: int, work) -> list:
