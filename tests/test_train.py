@@ -217,6 +217,48 @@ def test_adamw_state_round_trip():
     np.testing.assert_array_equal(p["w"], q["w"])
 
 
+def test_lazy_adamw_moves_only_the_rows_used_and_those_as_dense_adamw():
+    rng = np.random.default_rng(0)
+    table = rng.standard_normal((6, 3))
+    lazy, dense = {"word.weight": table.copy()}, {"word.weight": table.copy()}
+    opt_lazy, opt_dense = AdamW(lazy, lr=0.1, weight_decay=0.5), AdamW(dense, lr=0.1, weight_decay=0.5)
+    used = np.array([1, 4])
+    for _ in range(3):
+        g = np.zeros((6, 3))
+        g[used] = rng.standard_normal((2, 3))            # an embedding's gradient: zero off the rows used
+        opt_lazy.step({"word.weight": g}, rows={"word.weight": used})
+        opt_dense.step({"word.weight": g})
+    np.testing.assert_array_equal(lazy["word.weight"][used], dense["word.weight"][used])
+    unused = [0, 2, 3, 5]
+    np.testing.assert_array_equal(lazy["word.weight"][unused], table[unused])     # no decay, no momentum
+    assert not np.allclose(dense["word.weight"][unused], table[unused])          # dense AdamW decays them
+    assert not opt_lazy.m["word.weight"][unused].any() and not opt_lazy.v["word.weight"][unused].any()
+
+
+def test_an_embedding_reports_the_rows_its_backwards_used_until_zero_grad():
+    from tinykd.model import Encoder, EncoderConfig
+    from tinykd.nn.embedding import Embedding
+    emb = Embedding(10, 4)
+    emb(np.array([[3, 1, 3]]))
+    emb.backward(np.ones((1, 3, 4)))
+    emb(np.array([5]))
+    emb.backward(np.ones((1, 4)))
+    np.testing.assert_array_equal(emb.rows_used, [1, 3, 5])
+    assert not emb.grads["weight"][[0, 2, 4, 6, 7, 8, 9]].any()
+    emb.zero_grad()
+    assert emb.rows_used is None
+    model = Encoder(EncoderConfig(vocab_size=20, hidden_size=8, num_layers=1, num_heads=2, intermediate_size=16,
+                                  max_position=8))
+    ids, mask = np.array([[2, 7, 7, 3], [2, 9, 3, 0]]), np.array([[1, 1, 1, 1], [1, 1, 1, 0]])
+    model.backward(np.ones_like(model(ids, mask)))
+    rows = model.embedding_rows()
+    assert set(rows) == {"embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight",
+                         "embeddings.token_type_embeddings.weight"}
+    np.testing.assert_array_equal(rows["embeddings.word_embeddings.weight"], [0, 2, 3, 7, 9])
+    model.zero_grad()
+    assert model.embedding_rows() == {}
+
+
 def test_no_decay_on_biases_and_layernorm():
     assert no_decay("encoder.layer.0.output.dense.bias") and no_decay("embeddings.LayerNorm.weight")
     assert not no_decay("encoder.layer.0.output.dense.weight")
@@ -317,6 +359,20 @@ def test_training_writes_a_complete_run(tiny_data, tmp_path):
     except ImportError:
         return
     assert (run / "curves.png").exists() and (run / "test_by_language.png").exists()   # tinykd.plot at the end
+
+
+@pytest.mark.parametrize("lazy", [True, False])
+def test_lazy_embeddings_leave_the_rows_no_batch_used(tiny_data, tmp_path, lazy):
+    from tinykd.train import Trainer
+    trainer = Trainer(_config(tiny_data, test_eval=False, lazy_embeddings=lazy), tmp_path, progress=False)
+    table = trainer.model.parameters()["embeddings.word_embeddings.weight"]          # (V, C), updated in place
+    before = table.copy()
+    assert trainer.run() == 0
+    changed = (table != before).any(axis=1)
+    if lazy:
+        assert 0 < changed.sum() < 0.05 * len(table)     # the tiny corpus's pieces, of 40,000
+    else:
+        assert changed.all()                               # dense AdamW decays every row
 
 
 @pytest.mark.parametrize("pairs_per_english, retrieval_weight", [(1, 0.0), (2, 0.0), (2, 0.01)])

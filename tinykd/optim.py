@@ -38,39 +38,57 @@ class AdamW:
         self.v = {name: xp.zeros_like(p) for name, p in params.items()}
         self.t = 0
 
-    def step(self, grads: dict, lr: float | None = None) -> None:
+    def step(self, grads: dict, lr: float | None = None, rows: dict | None = None) -> None:
+        """One update of every parameter. ``rows``: ``{name: row indices}`` of tables updated lazily:
+        only those rows move (the rows the batch used), the others keep their values and moments."""
         lr = self.lr if lr is None else lr
         beta1, beta2 = self.betas
         self.t += 1
         bias1 = 1.0 - beta1 ** self.t
         bias2 = 1.0 - beta2 ** self.t
         step_size = lr / bias1
+        rows = rows or {}
         for name, p in self.params.items():
             decay = 1.0 - lr * self.weight_decay if self.weight_decay and not no_decay(name) else None
-            flat = [a.reshape(-1) for a in (p, grads[name], self.m[name], self.v[name])]   # views, (n,) each
+            g, m, v = grads[name], self.m[name], self.v[name]
+            if name in rows:
+                self._lazy(p, g, m, v, rows[name], step_size, bias2, decay)
+                continue
+            flat = [a.reshape(-1) for a in (p, g, m, v)]                                  # views, (n,) each
+            parallel.for_blocks(p.size, parallel.BLOCK, lambda s, flat=flat, decay=decay: self._update(
+                *(a[s] for a in flat), step_size, bias2, decay))
 
-            def block(s, p=flat[0], g=flat[1], m=flat[2], v=flat[3], decay=decay):
-                # The update above, in place on one block of every array (a few passes while it is
-                # in cache) with one scratch buffer: a dozen passes over the whole (V, C) table and
-                # eight temporaries as big as it made the update a fifth of the training step.
-                g, m, v, p = g[s], m[s], v[s], p[s]
-                scratch = xp.multiply(g, 1.0 - beta1)
-                m *= beta1
-                m += scratch                                    # m = beta1 m + (1 - beta1) g
-                xp.multiply(g, g, out=scratch)
-                scratch *= 1.0 - beta2
-                v *= beta2
-                v += scratch                                    # v = beta2 v + (1 - beta2) g^2
-                if decay is not None:
-                    p *= decay                                  # p -= lr * weight_decay * p
-                xp.divide(v, bias2, out=scratch)
-                xp.sqrt(scratch, out=scratch)
-                scratch += self.eps                             # sqrt(v_hat) + eps
-                xp.divide(m, scratch, out=scratch)
-                scratch *= step_size
-                p -= scratch                                    # p -= lr * m_hat / (sqrt(v_hat) + eps)
+    def _update(self, p, g, m, v, step_size: float, bias2: float, decay: float | None) -> None:
+        """The update above, in place on p, m, v (one block of each, or gathered rows), with one scratch
+        buffer: a dozen passes over the whole (V, C) table and eight temporaries as big as it made the
+        update a fifth of the training step; by blocks, each block's passes run while it is in cache."""
+        beta1, beta2 = self.betas
+        scratch = xp.multiply(g, 1.0 - beta1)
+        m *= beta1
+        m += scratch                                    # m = beta1 m + (1 - beta1) g
+        xp.multiply(g, g, out=scratch)
+        scratch *= 1.0 - beta2
+        v *= beta2
+        v += scratch                                    # v = beta2 v + (1 - beta2) g^2
+        if decay is not None:
+            p *= decay                                  # p -= lr * weight_decay * p
+        xp.divide(v, bias2, out=scratch)
+        xp.sqrt(scratch, out=scratch)
+        scratch += self.eps                             # sqrt(v_hat) + eps
+        xp.divide(m, scratch, out=scratch)
+        scratch *= step_size
+        p -= scratch                                    # p -= lr * m_hat / (sqrt(v_hat) + eps)
 
-            parallel.for_blocks(p.size, parallel.BLOCK, block)
+    def _lazy(self, p, g, m, v, rows, step_size: float, bias2: float, decay: float | None) -> None:
+        """Lazy Adam for an embedding table (PyTorch's SparseAdam, TensorFlow's LazyAdam): the rows a
+        batch used get the update above, with the run's step count t; every other row, whose gradient
+        is zero, keeps its value and moments, where dense AdamW would move each of the 49,000 rows
+        every step by its stale momentum and its decay. A batch uses about a thousand rows, so the
+        update is 3% of the table's."""
+        p_rows, m_rows, v_rows = p[rows], m[rows], v[rows]            # (U, C) copies
+        self._update(p_rows, g[rows], m_rows, v_rows, step_size, bias2, decay)
+        p[rows], m[rows], v[rows] = p_rows, m_rows, v_rows
+
     def state_dict(self) -> dict:
         """Arrays to checkpoint: ``m.<name>``, ``v.<name>`` and the step count."""
         state = {f"m.{k}": a for k, a in self.m.items()}

@@ -197,7 +197,7 @@ class Trainer:
             raise TrainingDiverged(f"the gradient norm is {grad_norm} at step {step}; stopping. The last good "
                                    f"checkpoint (step {self._last_checkpoint}) is kept in {self.run_dir}.")
         lr = learning_rate(step, c.steps, c.lr, max(1, int(c.warmup * c.steps)))
-        self.optimizer.step(grads, lr)
+        self.optimizer.step(grads, lr, rows=self.model.embedding_rows() if c.lazy_embeddings else None)
         return {"loss": loss, "mse_en": loss_en, "mse_xx": loss_xx, "retrieval": loss_retrieval, "lr": lr,
                 "grad_norm": grad_norm, "tokens": int(mask.sum()), "pairs": len(english_of)}
 

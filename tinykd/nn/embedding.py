@@ -16,6 +16,7 @@ class Embedding(Module):
         super().__init__()
         self.num_embeddings = num_embeddings
         self.add_param("weight", backend.normal((num_embeddings, width), init_std))   # (V, C)
+        self.rows_used = None                              # rows with a gradient since zero_grad (U,)
 
     def forward(self, ids):
         self.cache = ids                                   # (...,) ints
@@ -26,7 +27,13 @@ class Embedding(Module):
         C = dy.shape[-1]
         # forward: out[i] = weight[ids[i]]  =>  dweight[v] = sum of dy[i] over i with ids[i] == v
         backend.scatter_add_rows(self.grads["weight"], ids.reshape(-1), dy.reshape(-1, C))
+        used = xp.unique(ids.reshape(-1))                  # every other row's gradient is zero
+        self.rows_used = used if self.rows_used is None else xp.union1d(self.rows_used, used)
         return None                                        # ids are not differentiable
+
+    def zero_grad(self) -> None:
+        super().zero_grad()
+        self.rows_used = None
 
 
 class BertEmbeddings(Module):

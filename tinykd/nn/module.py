@@ -96,6 +96,12 @@ class Module:
         """dotted name -> gradient array (the arrays themselves, not copies)."""
         return {name: m.grads[k] for name, m, k in self.named_parameters()}
 
+    def embedding_rows(self) -> dict:
+        """dotted name -> the rows of each embedding table that a backward since ``zero_grad`` used (the
+        only rows with a gradient), for the optimiser's lazy update (``tinykd.optim.AdamW.step``)."""
+        return {name: m.rows_used for name, m, k in self.named_parameters()
+                if getattr(m, "rows_used", None) is not None}
+
     def num_parameters(self) -> int:
         return sum(int(p.size) for p in self.parameters().values())
 
