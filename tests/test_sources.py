@@ -176,6 +176,7 @@ def test_the_tokenizer_learns_from_the_shipped_folders_only(tmp_path):
                  tmp_path / "gimp")
     write_corpus({"train": [Pair("de", "In the beginning.", "Am Anfang.")]}, tmp_path / "bible")   # built locally
     write_corpus({"train": [Pair("de", "Mine.", "Meins.")]}, tmp_path / "mine")                     # a user's own
+    write_corpus({"train": [Pair("de", "A zombie.", "Ein Zombie.")]}, tmp_path / "cataclysm")       # came after it
     english, translations = tokenizer_texts(tmp_path, per_lang=1)
     assert english == ["A manual.", "A page.", "Help."]
     assert sorted(translations) == sorted(["Hilfe.", min(["Ein Handbuch.", "Eine Seite."], key=mix.rank)])

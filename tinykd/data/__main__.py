@@ -9,7 +9,7 @@
                               [--dev-fraction 0.05] [--skip-teacher]
     python -m tinykd.data SOURCE [--out build/full/SOURCE] [--work-dir build] [--langs ...] [--teacher]
     python -m tinykd.data mix [--full build/full] [--sources ...] [--train-per-lang 4000] [--skip-teacher]
-    python -m tinykd.data tokenizer [--out data/tokenizer.json] [--vocab-size 40000] [--per-lang 20000]
+    python -m tinykd.data tokenizer [--out data/tokenizer.json] [--vocab-size 49000] [--per-lang 20000]
     python -m tinykd.data tokenizer-coverage [--tokenizer PATH] [--split dev]
 
 ``build`` runs everything from ``apt-get download`` to ``data/corpus`` (the LibreOffice help in its
@@ -143,14 +143,14 @@ def cmd_tokenizer_coverage(args) -> None:
 
 def tokenizer_texts(data_dir=None, per_lang: int = 20000) -> tuple[list[str], list[str]]:
     """What the shipped tokenizer learns from: the training English of the shipped folders (the help
-    corpus and the shipped mix's, not a locally built data/bible nor a folder of your own, whose text
-    must not shape what is shipped), and up to ``per_lang`` training translations per language and
-    folder (in hash order), so that a small language gets its pieces and a large one does not take
-    them all.  ->  (sorted English sentences, translations)"""
+    corpus and the shipped mix's ``mix.TOKENIZER_SOURCES``, not a locally built data/bible nor a folder
+    of your own, whose text must not shape what is shipped), and up to ``per_lang`` training
+    translations per language and folder (in hash order), so that a small language gets its pieces and
+    a large one does not take them all.  ->  (sorted English sentences, translations)"""
     root = Path(data_dir or corpus.default_data_dir())
     english, translations = set(), []
     for name, folder in corpus.domain_folders(data_dir).items():
-        if folder != root and name not in mix.SHIPPED_SOURCES:
+        if folder != root and name not in mix.TOKENIZER_SOURCES:
             continue
         train = corpus.load_corpus("train", folder)
         english |= {p.english for p in train}
