@@ -257,13 +257,13 @@ nothing where the data are plentiful. tinykd's default is ridge = 0.01 (TrainCon
 
 # %% 4. solving for thousands of rows: the Cholesky factor, block by block
 section("4. solving for thousands of rows: the Cholesky factor, block by block")
-K = 3000 if FAST else 6000                    # the default run's system is 18,000 x 18,000
+K = 3000 if FAST else 6000                    # the default run's system is 24,000 x 24,000
 rng = np.random.default_rng(0)
 G = rng.standard_normal((K, 256))
 M = G @ G.T / 256 + np.eye(K)                  # (K, K) symmetric positive definite, as A^T A + r I is
-print(f"""The default run fits 18,000 new tokens: (A^T A + r I) X = A^T Y + r X0 has 18,000 unknown rows
+print(f"""The default run fits 24,000 new tokens: (A^T A + r I) X = A^T Y + r X0 has 24,000 unknown rows
 (384 numbers each). The matrix is symmetric positive definite, so it factors as L L^T (Cholesky, about K^3/6
-multiply-adds: 9.7e11 at K = 18,000) and two triangular solves finish the job. How fast those
+multiply-adds: 2.3e12 at K = 24,000) and two triangular solves finish the job. How fast those
 multiply-adds run decides the start-up of every run.
 
 tinykd.align.cholesky_in_place works block column by block column. Cut M after b rows:
@@ -289,8 +289,8 @@ def work_of(K: int) -> dict:
     return counts
 
 
-here, default = work_of(K), work_of(18000)
-table(["work", f"K = {K}", "share", "K = 18,000", "share"],
+here, default = work_of(K), work_of(24000)
+table(["work", f"K = {K}", "share", "K = 24,000", "share"],
       [[name, f"{here[name]:.2e}", f"{100 * here[name] / sum(here.values()):.1f}%",
         f"{default[name]:.2e}", f"{100 * default[name] / sum(default.values()):.1f}%"] for name in here])
 exact = np.linalg.cholesky(M)                                 # float64, LAPACK: the reference
@@ -307,10 +307,10 @@ for name, dtype, factor in [("np.linalg.cholesky (LAPACK)", np.float64, np.linal
 table(["factor", "dtype", "seconds", "GFLOP/s (K^3/3 a factor)", "max |L - L_LAPACK,float64|"], rows)
 print("""The larger K, the more of the work is matrix products, which BLAS runs close to the machine's peak
 (and float32 products twice as fast as float64's); LAPACK's own Cholesky (potrf) ran at a fraction of
-that speed on the two cores these lessons were written on. At the default run's K = 18,000 the blocked
-float32 factor takes 12 s against LAPACK's 38 s in float64 and needs no copy of the 1.3 GB matrix; the
-fitted rows differ from float64's by about 1e-6 (benchmarks/README.md). How many tokens a run fits
-(--align_max_tokens, 18,000) was chosen with this speed.""")
+that speed on the two cores these lessons were written on. At K = 18,000 the blocked float32 factor
+took 12 s against LAPACK's 38 s in float64 and needs no copy of the 1.3 GB matrix; the fitted rows differ
+from float64's by about 1e-6 (benchmarks/README.md). How many tokens a run fits (--align_max_tokens,
+24,000 since the vocabulary grew to 49,000 pieces: about 29 s) was chosen with this speed.""")
 
 # %% 5. the real corpus: German, Japanese, Chinese and Russian
 section("5. the real corpus: German, Japanese, Chinese and Russian")

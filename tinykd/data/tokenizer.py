@@ -40,7 +40,7 @@ SPECIAL_TOKENS = {"pad_token": "[PAD]", "unk_token": "[UNK]", "cls_token": "[CLS
 SPECIAL_PIECES = list(SPECIAL_TOKENS.values())
 PAD_ID, UNK_ID, CLS_ID, SEP_ID, MASK_ID = range(len(SPECIAL_PIECES))
 MAX_SEQ_LENGTH = 256          # the longest input any tinykd model reads, [CLS] and [SEP] included
-DEFAULT_VOCAB_SIZE = 40000     # the shipped tokenizer: every domain, 52 languages (data/README.md)
+DEFAULT_VOCAB_SIZE = 49000     # the shipped tokenizer: 54 languages, near the most 22.7M parameters allow
 HELP_VOCAB_SIZE = 15000        # one trained on the help pages alone (python -m tinykd.data build --tokenizer)
 TOKENIZER_FILE = "tokenizer.json"
 
@@ -118,7 +118,7 @@ def teacher_piece_counts(english: Iterable[str], teacher: Tokenizer | None = Non
     return counts
 
 
-def train_new_pieces(translations: Iterable[str], vocab_size: int = 40000, split_cjk: bool = True,
+def train_new_pieces(translations: Iterable[str], vocab_size: int = DEFAULT_VOCAB_SIZE, split_cjk: bool = True,
                      min_frequency: int = 2, limit_alphabet: int | None = 6000) -> list[str]:
     """Pieces a WordPiece trainer learns on the translations, in the trainer's order
     (special tokens, then the alphabet, then merges by frequency)."""
