@@ -27,8 +27,8 @@ class Embedding(Module):
         C = dy.shape[-1]
         # forward: out[i] = weight[ids[i]]  =>  dweight[v] = sum of dy[i] over i with ids[i] == v
         backend.scatter_add_rows(self.grads["weight"], ids.reshape(-1), dy.reshape(-1, C))
-        used = xp.unique(ids.reshape(-1))                  # every other row's gradient is zero
-        self.rows_used = used if self.rows_used is None else xp.union1d(self.rows_used, used)
+        used = ids.reshape(-1) if self.rows_used is None else xp.concatenate([self.rows_used, ids.reshape(-1)])
+        self.rows_used = xp.unique(used)                   # (U,) sorted; every other row's gradient is zero
         return None                                        # ids are not differentiable
 
     def zero_grad(self) -> None:
