@@ -23,7 +23,8 @@ LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.py"))
 KEY_PATTERNS = {
     "00_overview.py": [r"student's cosine", r"16  using the student"],
     "08_optimizer.py": [r"max \|by hand - tinykd AdamW\|", r"global norm <= 1 \(tinykd\) +1\.0000 +1\.0000",
-                        r"AdamW, lr 0\.05 +[+-]0\.0000 +[+-]0\.0000 +[+-]0\.0000"],
+                        r"AdamW, lr 0\.05 +[+-]0\.0000 +[+-]0\.0000 +[+-]0\.0000",
+                        r"dense AdamW +\[0, 1, 2, 3, 4, 5, 6, 7\]", r"lazy \(--lazy_embeddings\) +\[1, 2, 5\]"],
     "09_tokens_and_positions.py": [r"position table set to 0 +\d\.\d\de-0[6-9]"],
     "11_data.py": [r"\n  de +[\d,]+ +[\d,]+ +[\d,]+\n", r"occur in train: 0\.0%"],
     "12_choosing_the_student.py": [r"ms per step", r"0,5 +1536 +\d+\.\d\dM"],
