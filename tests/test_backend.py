@@ -77,5 +77,6 @@ def test_scatter_add_rows_matches_add_at(on_backend):
     expected = np.zeros((6, 4))
     np.add.at(expected, rows, values)
     table = backend.asarray(np.zeros((6, 4)))
-    backend.scatter_add_rows(table, backend.asarray(rows), backend.asarray(values))
+    distinct = backend.scatter_add_rows(table, backend.asarray(rows), backend.asarray(values))
     np.testing.assert_allclose(backend.to_numpy(table), expected, atol=1e-12)
+    np.testing.assert_array_equal(backend.to_numpy(distinct), np.unique(rows))     # the rows it added to

@@ -265,8 +265,9 @@ def _erf_rational(x, out):
     np.divide(p, q, out=out)
 
 
-def scatter_add_rows(table, rows, values) -> None:
-    """``table[rows[i]] += values[i]`` for every i, repeated rows accumulating.
+def scatter_add_rows(table, rows, values):
+    """``table[rows[i]] += values[i]`` for every i, repeated rows accumulating; returns the distinct
+    rows it added to, sorted (U,).
 
     This is the backward of an embedding lookup. ``np.add.at`` does it but is
     slow; on NumPy we sort the row indices and sum each run of equal indices
@@ -277,12 +278,14 @@ def scatter_add_rows(table, rows, values) -> None:
     """
     if is_cupy():
         _module.add.at(table, rows, values)
-        return
+        return _module.unique(rows)
     order = np.argsort(rows, kind="stable")
     sorted_rows = rows[order]                                      # (N,)
     starts = np.flatnonzero(np.r_[True, sorted_rows[1:] != sorted_rows[:-1]])
     sums = np.add.reduceat(values[order], starts, axis=0)          # (U, C)
-    table[sorted_rows[starts]] += sums                             # unique rows: no collisions
+    distinct = sorted_rows[starts]                                 # (U,)
+    table[distinct] += sums                                        # unique rows: no collisions
+    return distinct
 
 
 def keep_freed_memory() -> bool:

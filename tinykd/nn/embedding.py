@@ -26,9 +26,9 @@ class Embedding(Module):
         ids = self.cache
         C = dy.shape[-1]
         # forward: out[i] = weight[ids[i]]  =>  dweight[v] = sum of dy[i] over i with ids[i] == v
-        backend.scatter_add_rows(self.grads["weight"], ids.reshape(-1), dy.reshape(-1, C))
-        used = ids.reshape(-1) if self.rows_used is None else xp.concatenate([self.rows_used, ids.reshape(-1)])
-        self.rows_used = xp.unique(used)                   # (U,) sorted; every other row's gradient is zero
+        used = backend.scatter_add_rows(self.grads["weight"], ids.reshape(-1), dy.reshape(-1, C))   # (U,) sorted
+        # every other row's gradient is zero; a second backward before zero_grad adds its rows
+        self.rows_used = used if self.rows_used is None else xp.unique(xp.concatenate([self.rows_used, used]))
         return None                                        # ids are not differentiable
 
     def zero_grad(self) -> None:
