@@ -95,22 +95,85 @@ def test_pairs_within_and_across_groups():
     assert len(i) == 2 * 2 + 1 + 3 * 3
 
 
-def test_a_cap_fits_the_most_used_new_tokens_and_keeps_the_rest_at_their_start():
-    """max_tokens: the K most used new tokens are fitted; the rarer keep X0 (and count as fixed)."""
-    rng = np.random.default_rng(3)
+def capped_corpus(rng, pairs=300):
     V, C = 40, 6
     table = rng.normal(size=(V, C)).astype(np.float32)
-    english = [rng.integers(5, 20, size=6) for _ in range(300)]                    # English uses 5..19
-    translations = [np.r_[rng.integers(20, 30, size=4), rng.integers(30, 40, size=1)] for _ in range(300)]
+    english = [rng.integers(5, 20, size=6) for _ in range(pairs)]                  # English uses 5..19
+    translations = [np.r_[rng.integers(20, 30, size=4), rng.integers(30, 40, size=1)] for _ in range(pairs)]
     translations[0] = np.r_[translations[0], [20] * 50]                            # 20 is used most
-    full, stats = align_new_embeddings(table, english, translations, strip_special=False)
+    return table, english, translations
+
+
+def test_a_cap_fits_the_most_used_new_tokens_first_with_the_rarer_at_their_start():
+    """max_tokens: the first block is the K most used new tokens, fitted exactly as if the rarer were
+    constants at X0 (what a fit of those K alone gives)."""
+    from tinykd.align import choose_free_tokens, solve_ridge
+    rng = np.random.default_rng(3)
+    table, english, translations = capped_corpus(rng)
+    fixed, blocks, stats = choose_free_tokens(len(table), english, translations, max_tokens=5)
+    assert stats == {"fixed": 15, "fitted": 20, "blocks": 4, "unseen": 5}
+    assert [len(b) for b in blocks] == [5, 5, 5, 5] and 20 in blocks[0]
+    uses = np.bincount(np.concatenate(translations), minlength=len(table))
+    assert uses[blocks[0]].min() >= np.sort(uses[20:])[-5]                         # the five most used first
+    assert all(uses[a].min() >= uses[b].max() for a, b in zip(blocks, blocks[1:]))
+    free = np.zeros(len(table), bool)
+    free[blocks[0]] = True
+    AtA, AtY, ids = normal_equations(english, translations, table, free)
+    first_alone, _ = solve_ridge(AtA, AtY, table[ids], 0.01)
     capped, capped_stats = align_new_embeddings(table, english, translations, strip_special=False, max_tokens=5)
-    assert stats["fitted"] == 20 and capped_stats["fitted"] == 5 and capped_stats["kept_at_start"] == 15
-    uses = np.bincount(np.concatenate(translations), minlength=V)
-    moved = np.flatnonzero(np.abs(capped - table).max(axis=1) > 0)
-    assert len(moved) == 5 and 20 in moved and set(moved) <= set(range(20, 40))
-    assert uses[moved].min() >= np.sort(uses[20:])[-5]                              # the five most used
-    np.testing.assert_array_equal(capped[:20], table[:20])
+    np.testing.assert_allclose(capped[blocks[0]], first_alone, rtol=1e-6)
+    np.testing.assert_array_equal(capped[:20], table[:20])                         # English rows untouched
+    assert np.abs(capped[20:40] - table[20:40]).max(axis=1).min() > 0             # every new token moved
+
+
+def test_each_later_block_is_the_fit_of_its_tokens_given_the_blocks_before():
+    """Block b's rows solve the ridge problem whose constants are the rows the earlier blocks fitted
+    (and the later blocks' starts), with the first block's r; summing over only the pairs that use
+    block b changes nothing."""
+    rng = np.random.default_rng(4)
+    table, english, translations = capped_corpus(rng)
+    capped, stats = align_new_embeddings(table, english, translations, strip_special=False, max_tokens=5,
+                                         ridge=0.05)
+    from tinykd.align import choose_free_tokens
+    _, blocks, _ = choose_free_tokens(len(table), english, translations, max_tokens=5)
+    for b in (1, 3):
+        constants = table.copy()
+        for earlier in blocks[:b]:
+            constants[earlier] = capped[earlier]
+        free = np.zeros(len(table), bool)
+        free[blocks[b]] = True
+        AtA, AtY, ids = normal_equations(english, translations, constants, free)   # every pair
+        want = np.linalg.solve(AtA.astype(np.float64) + stats["ridge"] * np.eye(len(ids)),
+                               AtY + stats["ridge"] * table[ids])
+        np.testing.assert_allclose(capped[blocks[b]], want, atol=1e-5)
+
+
+def test_later_blocks_fit_the_pairs_better_than_leaving_the_rarer_tokens_at_their_start():
+    rng = np.random.default_rng(5)
+    table, english, translations = capped_corpus(rng)
+
+    def residual(E):   # sum over pairs of |mean E[translation] - mean E[English]|^2
+        return sum(float(((E[x].mean(0) - E[e].mean(0)) ** 2).sum()) for e, x in zip(english, translations))
+
+    from tinykd.align import choose_free_tokens, solve_ridge
+    _, blocks, _ = choose_free_tokens(len(table), english, translations, max_tokens=5)
+    first_only = table.copy()
+    free = np.zeros(len(table), bool)
+    free[blocks[0]] = True
+    AtA, AtY, ids = normal_equations(english, translations, table, free)
+    first_only[ids], _ = solve_ridge(AtA, AtY, table[ids], 0.01)
+    staged, _ = align_new_embeddings(table, english, translations, strip_special=False, max_tokens=5)
+    joint, _ = align_new_embeddings(table, english, translations, strip_special=False)
+    assert residual(joint) <= residual(staged) < 0.9 * residual(first_only)
+
+
+def test_uses_any_finds_the_sentences_with_a_token_of_the_set():
+    from tinykd.align import uses_any
+    tokens = np.zeros(10, bool)
+    tokens[[3, 7]] = True
+    ids = [np.array([1, 2]), np.array([], dtype=np.int64), np.array([7]), np.array([0, 3, 3]), np.array([9])]
+    assert uses_any(ids, tokens).tolist() == [2, 3]
+    assert uses_any([np.array([], dtype=np.int64)], tokens).tolist() == []
 
 
 def test_spread_sample_takes_evenly_spaced_rows_or_all():
@@ -130,7 +193,9 @@ def test_a_fit_on_a_sample_of_pairs_is_the_fit_of_those_pairs_with_tokens_chosen
     table, english, translations = random_corpus(rng, pairs=90)
     translations[1] = np.r_[translations[1], 39]                     # token 39: only in pair 1, not in the sample
     translations = [x[x != 39] if i != 1 else x for i, x in enumerate(translations)]
-    fixed, free, _ = choose_free_tokens(len(table), english, translations, max_tokens=0)
+    fixed, blocks, _ = choose_free_tokens(len(table), english, translations, max_tokens=0)
+    free = np.zeros(len(table), bool)
+    free[blocks[0]] = True
     assert free[39]
     sample = spread_sample(90, 30)
     assert 1 not in sample

@@ -31,9 +31,9 @@ class TrainConfig:
     embed_init: str = "aligned"      # init=teacher: "aligned" fits new tokens by least squares (tinykd.align);
                                      # "transfer": the mean of the teacher's pieces only
     align_ridge: float = 0.01        # pull of a rarely seen new token towards its transferred vector
-    align_max_tokens: int = 24000    # fit at most this many new tokens, the most used (0: all); the rarer keep
-                                     # their transferred vector (the solve's time grows as the cube of this;
-                                     # with 49,000 pieces the drawn pairs use ~27,700 new ones)
+    align_max_tokens: int = 24000    # fit the new tokens this many at a time, the most used first, each block
+                                     # given those before it (0: all at once; the solve's time grows as the cube
+                                     # of this; with 49,000 pieces the drawn pairs use ~29,000 new ones)
     align_max_pairs: int = 0         # sum the fit's normal equations over at most this many of the drawn pairs,
                                      # evenly spaced (0: all); their time grows with this (100k of 200k: 2 points
                                      # less dev accuracy untrained, benchmarks/README.md)
@@ -123,9 +123,8 @@ PRESETS = {
     # the README's default run: about 20 minutes on 2 CPU cores, every shipped domain
     "default": dict(),
     # best quality: every shipped domain and the Bible for general text (build it first: python -m tinykd.data
-    # bible); 4.4x the default's pairs: 64 minutes on 2 CPU cores, 8.4 points above the default on the
-    # domains other than the help pages (docs/experiments.md#the-long-preset; measured before data/everyday,
-    # data/freedroid and the 49,000 pieces)
+    # bible); 4x the default's pairs: 84 minutes on 2 CPU cores, 8.2 points above the default on the
+    # domains other than the help pages, 7.0 on Freeciv's unseen prose (docs/experiments.md#the-long-preset)
     "long": dict(steps=8000, batch_size=64, extra_data="shipped,bible", max_pairs=500_000, eval_every=500,
                  checkpoint_every=250),
 }
