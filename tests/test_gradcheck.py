@@ -31,6 +31,7 @@ from tinykd.nn import (
     Linear,
     MeanPooling,
     MultiHeadSelfAttention,
+    RealTokens,
 )
 
 LAYER_TOL = 1e-7
@@ -216,6 +217,78 @@ def test_l2_normalize(on_backend, float64, n, width, seed):
     layer = L2Normalize()
     errors = check_gradients(layer, lambda x: layer(x), {"x": randn(n, width, seed=seed)}, wrt=("x",), seed=seed)
     assert_all_small(errors, LAYER_TOL)
+
+
+# -- the real tokens only (tinykd.nn.packing): what the encoder passes between layers --------
+
+
+@given(batch_shapes(), st.integers(0, 10_000))
+def test_attention_on_real_tokens(on_backend, float64, shape, seed):
+    B, T, H, C, lengths = shape
+    layer = MultiHeadSelfAttention(C, H, dropout=0.0)
+    randomize_parameters(layer, seed)
+    tokens = RealTokens(padding_mask(lengths, T))
+    x = randn(tokens.count, C, seed=seed)                                    # (N, C)
+    errors = check_gradients(layer, lambda x: layer(x, tokens), {"x": x}, wrt=("x",), seed=seed)
+    assert len(errors) == 7
+    assert_all_small(errors, LAYER_TOL, zero_gradient=("key.bias",))
+
+
+@given(batch_shapes(), st.integers(0, 10_000))
+def test_bert_embeddings_of_real_tokens(on_backend, float64, shape, seed):
+    B, T, _, C, lengths = shape
+    layer = BertEmbeddings(vocab_size=11, width=C, max_position=6, type_vocab_size=2, dropout=0.0)
+    randomize_parameters(layer, seed)
+    rng = np.random.default_rng(seed)
+    ids, types = backend.asarray(rng.integers(0, 11, (B, T))), backend.asarray(rng.integers(0, 2, (B, T)))
+    tokens = RealTokens(padding_mask(lengths, T))
+    errors = check_gradients(layer, lambda: layer(ids, types, tokens), {}, seed=seed)
+    assert len(errors) == 5
+    assert_all_small(errors, LAYER_TOL)
+
+
+@given(batch_shapes(), st.integers(0, 10_000))
+def test_mean_pooling_of_real_tokens(on_backend, float64, shape, seed):
+    B, T, _, C, lengths = shape
+    layer = MeanPooling()
+    tokens = RealTokens(padding_mask(lengths, T))
+    errors = check_gradients(layer, lambda h: layer(h, tokens), {"h": randn(tokens.count, C, seed=seed)},
+                             wrt=("h",), seed=seed)
+    assert_all_small(errors, LAYER_TOL)
+
+
+@given(batch_shapes(), st.integers(0, 10_000))
+def test_real_tokens_carry_the_padded_batch_s_values_and_gradients(on_backend, float64, shape, seed):
+    """An encoder block on the real tokens alone gives what it gives them in the padded grid: the
+    same outputs, the same parameter gradients, the same input gradient (padding never reaches a token)."""
+    B, T, H, C, lengths = shape
+    padded, packed = EncoderBlock(C, H, 2 * C, dropout=0.0), EncoderBlock(C, H, 2 * C, dropout=0.0)
+    randomize_parameters(padded, seed)
+    packed.load_state_dict(padded.state_dict())
+    mask = padding_mask(lengths, T)
+    tokens = RealTokens(mask)
+    x = randn(B, T, C, seed=seed)
+    dy = randn(B, T, C, seed=seed + 1) * mask[:, :, None]      # padding's outputs feed nothing: no gradient
+    padded.zero_grad()
+    packed.zero_grad()
+    y_grid, y = padded(x, mask), packed(tokens.gather(x), tokens)
+    dx_grid, dx = padded.backward(dy), packed.backward(tokens.gather(dy))
+    assert rel_error(backend.to_numpy(y), backend.to_numpy(tokens.gather(y_grid))) < 1e-12
+    assert rel_error(backend.to_numpy(dx), backend.to_numpy(tokens.gather(dx_grid))) < 1e-12
+    for name, grad in padded.gradients().items():
+        assert rel_error(backend.to_numpy(packed.gradients()[name]), backend.to_numpy(grad)) < 1e-12, name
+
+
+def test_real_tokens_gather_and_scatter(on_backend):
+    mask = padding_mask([3, 1, 2], 4)                          # (3, 4)
+    tokens = RealTokens(mask)
+    assert tokens.count == 6
+    assert backend.to_numpy(tokens.positions).tolist() == [0, 1, 2, 0, 0, 1]
+    grid = backend.asarray(np.arange(24, dtype=np.float64).reshape(3, 4, 2))
+    real = tokens.gather(grid)                                 # (6, 2)
+    assert backend.to_numpy(real[:, 0]).tolist() == [0, 2, 4, 8, 16, 18]
+    back = backend.to_numpy(tokens.scatter(real))              # the grid, zero at the padding
+    assert (back == backend.to_numpy(grid) * backend.to_numpy(mask)[:, :, None]).all()
 
 
 # -- the whole encoder -----------------------------------------------------------

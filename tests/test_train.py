@@ -254,9 +254,12 @@ def test_an_embedding_reports_the_rows_its_backwards_used_until_zero_grad():
     rows = model.embedding_rows()
     assert set(rows) == {"embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight",
                          "embeddings.token_type_embeddings.weight"}
-    np.testing.assert_array_equal(rows["embeddings.word_embeddings.weight"], [0, 2, 3, 7, 9])
-    model.zero_grad()
+    # the second sentence's padding (id 0) is not embedded: the encoder carries the real tokens only
+    np.testing.assert_array_equal(rows["embeddings.word_embeddings.weight"], [2, 3, 7, 9])
+    assert model.embeddings.word_embeddings.grads["weight"][[2, 3, 7, 9]].any()
+    model.zero_grad()                                          # zeroes only the rows used, which is all of it
     assert model.embedding_rows() == {}
+    assert not any(g.any() for g in model.gradients().values())
 
 
 def test_no_decay_on_biases_and_layernorm():

@@ -1,11 +1,15 @@
 """The sentence encoder: one class for both the teacher's and the student's sizes.
 
     input_ids (B, T), attention_mask (B, T)
-      -> embeddings        word + position + token type, LayerNorm          (B, T, C)
-      -> encoder           num_layers x [attention, feed-forward]            (B, T, C)
-      -> mean pooling      average over real tokens                          (B, C)
+      -> embeddings        word + position + token type, LayerNorm          (N, C)
+      -> encoder           num_layers x [attention, feed-forward]            (N, C)
+      -> mean pooling      average over each sentence's tokens               (B, C)
       -> projection        optional dense C -> output_size                   (B, D)
       -> L2 normalisation  optional, unit-length sentence vectors            (B, D)
+
+N is the number of real tokens: from the embeddings to the pooling the encoder carries
+only those, not the padding (tinykd.nn.packing), so that a quarter less work goes into
+every layer that acts on each token alone.
 
 Parameter names are BERT's (``embeddings.word_embeddings.weight``,
 ``encoder.layer.0.attention.self.query.weight``, ...) so that a BERT checkpoint
@@ -24,7 +28,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.numpy import load_file
 
 from tinykd.files import atomic_save_safetensors
-from tinykd.nn import BertEmbeddings, EncoderStack, L2Normalize, Linear, MeanPooling, Module
+from tinykd.nn import BertEmbeddings, EncoderStack, L2Normalize, Linear, MeanPooling, Module, RealTokens
 
 
 @dataclass
@@ -89,9 +93,10 @@ class Encoder(Module):
         ``keep_cache=False`` for inference: the blocks drop their backward caches as
         they go (see ``EncoderStack.forward``); no ``backward`` may follow.
         """
-        x = self.embeddings(input_ids, token_type_ids)           # (B, T, C)
-        x = self.encoder(x, attention_mask, keep_cache)          # (B, T, C)
-        y = self.pooling(x, attention_mask)                      # (B, C)
+        tokens = RealTokens(attention_mask)                      # where the N real tokens are
+        x = self.embeddings(input_ids, token_type_ids, tokens)   # (N, C)
+        x = self.encoder(x, tokens, keep_cache)                  # (N, C)
+        y = self.pooling(x, tokens)                              # (B, C)
         if self.projection is not None:
             y = self.projection(y)                               # (B, D)
         if self.normalize is not None:
@@ -104,7 +109,7 @@ class Encoder(Module):
             dy = self.normalize.backward(dy)
         if self.projection is not None:
             dy = self.projection.backward(dy)
-        dx = self.pooling.backward(dy)                           # (B, T, C)
+        dx = self.pooling.backward(dy)                           # (N, C)
         dx = self.encoder.backward(dx)
         self.embeddings.backward(dx)
         return None

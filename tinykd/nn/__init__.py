@@ -11,10 +11,11 @@ from tinykd.nn.embedding import BertEmbeddings, Embedding
 from tinykd.nn.layernorm import LayerNorm
 from tinykd.nn.linear import Linear
 from tinykd.nn.module import Module
+from tinykd.nn.packing import RealTokens
 from tinykd.nn.pooling import L2Normalize, MeanPooling
 
 __all__ = [
     "Module", "Linear", "LayerNorm", "GELU", "Dropout", "Embedding", "BertEmbeddings",
     "MultiHeadSelfAttention", "padding_bias", "softmax", "DenseAddNorm", "Intermediate",
-    "AttentionBlock", "EncoderBlock", "EncoderStack", "MeanPooling", "L2Normalize",
+    "AttentionBlock", "EncoderBlock", "EncoderStack", "MeanPooling", "L2Normalize", "RealTokens",
 ]

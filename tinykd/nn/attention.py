@@ -9,6 +9,7 @@ from tinykd.backend import xp
 from tinykd.nn.dropout import Dropout
 from tinykd.nn.linear import Linear
 from tinykd.nn.module import Module
+from tinykd.nn.packing import RealTokens
 
 
 def padding_bias(attention_mask, dtype):
@@ -36,6 +37,11 @@ class MultiHeadSelfAttention(Module):
     The width C is split into H heads of d_k = C / H. All heads and all
     sentences of the batch go through one batched matmul each: no Python loop.
     Names follow BERT: ``query``, ``key``, ``value``.
+
+    ``forward(x, mask)`` takes a padded batch, x (B, T, C) with its (B, T) mask, or only its
+    real tokens, x (N, C) with a :class:`~tinykd.nn.packing.RealTokens` for the mask (what
+    the encoder passes): then the three products run on the N tokens, and q, k and v are put
+    into the (B, T) grid for the scores, the context taken out of it again.
     """
 
     def __init__(self, width: int, num_heads: int, dropout: float = 0.1, init_std: float = 0.02):
@@ -63,11 +69,15 @@ class MultiHeadSelfAttention(Module):
         return x.transpose(0, 2, 1, 3).reshape(B, T, H * D)                           # (B, T, C)
 
     def forward(self, x, attention_mask):
-        """x: (B, T, C); attention_mask: (B, T), 1 for tokens, 0 for padding."""
-        q = self._split_heads(self.query(x))                      # (B, H, T, D)
-        k = self._split_heads(self.key(x))                        # (B, H, T, D)
-        v = self._split_heads(self.value(x))                      # (B, H, T, D)
-        bias = padding_bias(attention_mask, x.dtype)              # (B, 1, 1, T) padded keys -> -inf-ish
+        """x: (B, T, C) and attention_mask: (B, T), 1 for tokens, 0 for padding; or
+        x: (N, C), the real tokens only, and attention_mask: their RealTokens."""
+        tokens = attention_mask if isinstance(attention_mask, RealTokens) else None
+        to_grid = tokens.scatter if tokens else (lambda a: a)    # (N, C) -> (B, T, C), zero padding
+        q = self._split_heads(to_grid(self.query(x)))             # (B, H, T, D)
+        k = self._split_heads(to_grid(self.key(x)))               # (B, H, T, D)
+        v = self._split_heads(to_grid(self.value(x)))             # (B, H, T, D)
+        mask = tokens.mask if tokens else attention_mask          # (B, T)
+        bias = padding_bias(mask, x.dtype)                        # (B, 1, 1, T) padded keys -> -inf-ish
         B, H, T, D = q.shape
         weights = xp.empty((B, H, T, T), dtype=x.dtype)
         sentences = parallel.rows_per_block(H * T * T)            # a block: a few sentences' scores
@@ -88,12 +98,14 @@ class MultiHeadSelfAttention(Module):
             context[s] = (dropped[s] @ v[s]).transpose(0, 2, 1, 3)   # (b, H, T, D) -> (b, T, H, D)
 
         parallel.for_blocks(B, sentences, mix)
-        self.cache = (q, k, v, weights, dropped)
-        return context.reshape(B, T, H * D)                       # (B, T, C)
+        self.cache = (q, k, v, weights, dropped, tokens)
+        context = context.reshape(B, T, H * D)                    # (B, T, C)
+        return tokens.gather(context) if tokens else context     # (N, C) or (B, T, C)
 
     def backward(self, dy):
-        q, k, v, weights, dropped = self.cache
-        dcontext = self._split_heads(dy)                          # (B, H, T, D)
+        q, k, v, weights, dropped, tokens = self.cache
+        # forward (real tokens only): out = gather(context)  =>  dcontext = scatter(dy), zero at the padding
+        dcontext = self._split_heads(tokens.scatter(dy) if tokens else dy)   # (B, H, T, D)
         B, H, T, D = q.shape
         ddropped = xp.empty_like(weights)                         # (B, H, T, T)
         sentences = parallel.rows_per_block(H * T * T)
@@ -120,8 +132,10 @@ class MultiHeadSelfAttention(Module):
             dk[s] = (dscores.transpose(0, 1, 3, 2) @ q[s]).transpose(0, 2, 1, 3)
 
         parallel.for_blocks(B, sentences, through_softmax)
+        # forward (real tokens only): q = scatter(query(x)), ...  =>  dquery = gather(dq), ...
+        from_grid = tokens.gather if tokens else (lambda a: a)   # (B, T, C) -> (N, C)
         # forward: q, k, v = query(x), key(x), value(x): x feeds all three
-        dx = self.query.backward(dq.reshape(B, T, H * D))
-        dx += self.key.backward(dk.reshape(B, T, H * D))
-        dx += self.value.backward(dv.reshape(B, T, H * D))
-        return dx                                                 # (B, T, C)
+        dx = self.query.backward(from_grid(dq.reshape(B, T, H * D)))
+        dx += self.key.backward(from_grid(dk.reshape(B, T, H * D)))
+        dx += self.value.backward(from_grid(dv.reshape(B, T, H * D)))
+        return dx                                                 # (N, C) or (B, T, C)

@@ -9,6 +9,9 @@ One block, with BERT's parameter names::
 
 "Post-LN": the LayerNorm comes after each residual sum, as in the original
 Transformer and BERT, so that a BERT checkpoint runs on it unchanged.
+
+x is a padded batch (B, T, C) with its (B, T) mask, or only its real tokens (N, C) with a
+RealTokens for the mask (tinykd.nn.packing): only the attention tells the two apart.
 """
 
 from __future__ import annotations
@@ -86,9 +89,9 @@ class EncoderBlock(Module):
         self.output = self.add("output", DenseAddNorm(ffn_width, width, eps, dropout, init_std))
 
     def forward(self, x, attention_mask):
-        x1 = self.attention(x, attention_mask)              # (B, T, C)
-        h = self.intermediate(x1)                           # (B, T, 4C)
-        return self.output(h, x1)                           # (B, T, C)
+        x1 = self.attention(x, attention_mask)              # (B, T, C) or (N, C)
+        h = self.intermediate(x1)                           # (B, T, 4C) or (N, 4C)
+        return self.output(h, x1)                           # (B, T, C) or (N, C)
 
     def backward(self, dy):
         dh, dx1 = self.output.backward(dy)

@@ -32,12 +32,22 @@ class Embedding(Module):
         return None                                        # ids are not differentiable
 
     def zero_grad(self) -> None:
-        super().zero_grad()
+        # Only the rows a backward added to can be nonzero: zeroing those is zeroing the table's
+        # gradient (the student's is 49,000 x 384, 75 MB, of which a batch touches ~1,300 rows).
+        if self.rows_used is None:
+            super().zero_grad()
+        else:
+            self.grads["weight"][self.rows_used] = 0
         self.rows_used = None
 
 
 class BertEmbeddings(Module):
-    """``LayerNorm(word[ids] + position[0..T-1] + token_type[types])``, then dropout."""
+    """``LayerNorm(word[ids] + position[0..T-1] + token_type[types])``, then dropout.
+
+    ``forward(ids)`` embeds the whole (B, T) grid, padding included, into (B, T, C);
+    ``forward(ids, types, tokens)`` with the batch's :class:`~tinykd.nn.packing.RealTokens`
+    embeds only its real tokens, into (N, C), each at its own position (what the encoder does).
+    """
 
     def __init__(self, vocab_size: int, width: int, max_position: int, type_vocab_size: int = 2,
                  eps: float = 1e-12, dropout: float = 0.1):
@@ -49,21 +59,30 @@ class BertEmbeddings(Module):
         self.LayerNorm = self.add("LayerNorm", LayerNorm(width, eps))
         self.dropout = self.add("dropout", Dropout(dropout))
 
-    def forward(self, input_ids, token_type_ids=None):
+    def forward(self, input_ids, token_type_ids=None, tokens=None):
         B, T = input_ids.shape
         if T > self.max_position:
             raise ValueError(f"sequence of {T} tokens is longer than the model's {self.max_position} "
                              "positions: truncate it when tokenising")
         if token_type_ids is None:
             token_type_ids = xp.zeros((B, T), dtype=input_ids.dtype)
-        x = self.word_embeddings(input_ids)                          # (B, T, C)
-        x += self.position_embeddings(xp.arange(T))                  # (T, C) broadcast over B
-        x += self.token_type_embeddings(token_type_ids)              # (B, T, C)
+        if tokens is not None:                                       # the real tokens only: (N,) each
+            input_ids = input_ids.reshape(-1)[tokens.index]
+            token_type_ids = token_type_ids.reshape(-1)[tokens.index]
+            positions = tokens.positions
+        else:
+            positions = xp.arange(T)                                 # (T,) the same for every sentence
+        self.cache = tokens is not None
+        x = self.word_embeddings(input_ids)                          # (B, T, C) or (N, C)
+        x += self.position_embeddings(positions)                     # (T, C) broadcast over B, or (N, C)
+        x += self.token_type_embeddings(token_type_ids)              # (B, T, C) or (N, C)
         return self.dropout(self.LayerNorm(x))
 
     def backward(self, dy):
-        dx = self.LayerNorm.backward(self.dropout.backward(dy))      # (B, T, C)
+        dx = self.LayerNorm.backward(self.dropout.backward(dy))      # (B, T, C) or (N, C)
         self.word_embeddings.backward(dx)
-        self.position_embeddings.backward(dx.sum(axis=0))            # broadcast over B undone: sum
+        real_tokens_only = self.cache
+        # padded grid: position t's row was broadcast over the B sentences, so its gradient is their sum
+        self.position_embeddings.backward(dx if real_tokens_only else dx.sum(axis=0))
         self.token_type_embeddings.backward(dx)
         return None

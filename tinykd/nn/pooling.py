@@ -4,25 +4,32 @@ from __future__ import annotations
 
 from tinykd.backend import xp
 from tinykd.nn.module import Module
+from tinykd.nn.packing import RealTokens
 
 
 class MeanPooling(Module):
     """Average of the token vectors of each sentence, padding excluded.
 
     ``pooled[b] = sum_t mask[b, t] * h[b, t] / sum_t mask[b, t]``, as
-    sentence-transformers' mean pooling (counts clamped at 1e-9).
+    sentence-transformers' mean pooling (counts clamped at 1e-9). ``h`` is the padded
+    (B, T, C) with its (B, T) mask, or the real tokens (N, C) with their RealTokens, which
+    are first put back into the grid.
     """
 
     def forward(self, h, attention_mask):
+        tokens = attention_mask if isinstance(attention_mask, RealTokens) else None
+        if tokens:
+            h, attention_mask = tokens.scatter(h), tokens.mask          # (B, T, C), zero padding
         m = attention_mask.astype(h.dtype)[:, :, None]                  # (B, T, 1)
         count = xp.maximum(m.sum(axis=1), 1e-9)                         # (B, 1)
-        self.cache = (m, count)
+        self.cache = (m, count, tokens)
         return (h * m).sum(axis=1) / count                              # (B, C)
 
     def backward(self, dy):
-        m, count = self.cache
+        m, count, tokens = self.cache
         # forward: pooled = sum_t(m * h) / count  =>  dh[b, t] = m[b, t] * dy[b] / count[b]
-        return (dy / count)[:, None, :] * m                             # (B, T, C)
+        dh = (dy / count)[:, None, :] * m                               # (B, T, C)
+        return tokens.gather(dh) if tokens else dh                      # (N, C) or (B, T, C)
 
 
 class L2Normalize(Module):
