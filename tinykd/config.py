@@ -66,9 +66,10 @@ class TrainConfig:
     lazy_embeddings: bool = True     # update only the embedding rows a batch used (lazy Adam: tinykd.optim);
                                      # false: every row every step, as dense AdamW (the default until 2026-12-06)
     clip: float = 1.0                # global gradient-norm clip (0: off)
-    steps: int = 4000                # optimisation steps: what 20 minutes hold with thirteen domains evaluated and the
-                                     # Bible's long verses among the pairs, FreeDict's short words not, lazy Adam
-                                     # (docs/experiments.md)
+    steps: int = 4800                # optimisation steps: what 20 minutes hold on the EPYC machines (19-28 min on
+                                     # 2 cores) with thirteen domains evaluated, the Bible's long verses among the
+                                     # pairs, FreeDict's short words not, lazy Adam, the layers on the real tokens
+                                     # only (tinykd.nn.packing; 4000 before): docs/experiments.md
     # -- bookkeeping -------------------------------------------------------------------------
     eval_every: int = 1000           # steps between dev evaluations, and one before the first (0: only at the end)
     eval_pairs: int = 30             # dev pairs per language in those evaluations (each of the thirteen domains'
