@@ -119,15 +119,17 @@ def test_embedding(on_backend, float64):
     assert_all_small(errors, LAYER_TOL)
 
 
+@pytest.mark.parametrize("real_tokens_only", [False, True])     # the (B, T) grid, or its real tokens (N,)
 @given(batch_shapes(), st.integers(0, 10_000))
-def test_bert_embeddings(on_backend, float64, shape, seed):
-    B, T, _, C, _ = shape
+def test_bert_embeddings(on_backend, float64, real_tokens_only, shape, seed):
+    B, T, _, C, lengths = shape
     layer = BertEmbeddings(vocab_size=11, width=C, max_position=6, type_vocab_size=2, dropout=0.0)
     randomize_parameters(layer, seed)
     rng = np.random.default_rng(seed)
     ids = backend.asarray(rng.integers(0, 11, (B, T)))
     types = backend.asarray(rng.integers(0, 2, (B, T)))
-    errors = check_gradients(layer, lambda: layer(ids, types), {}, seed=seed)
+    tokens = RealTokens(padding_mask(lengths, T)) if real_tokens_only else None
+    errors = check_gradients(layer, lambda: layer(ids, types, tokens), {}, seed=seed)
     assert set(errors) == {f"{n}.weight" for n in ("word_embeddings", "position_embeddings",
                                                    "token_type_embeddings", "LayerNorm")} | {"LayerNorm.bias"}
     assert_all_small(errors, LAYER_TOL)
@@ -203,12 +205,16 @@ def test_encoder_stack(on_backend, float64):
     assert_all_small(errors, LAYER_TOL, zero_gradient=("key.bias",))
 
 
+@pytest.mark.parametrize("real_tokens_only", [False, True])     # h: (B, T, C) with its mask, or (N, C)
 @given(batch_shapes(), st.integers(0, 10_000))
-def test_mean_pooling(on_backend, float64, shape, seed):
+def test_mean_pooling(on_backend, float64, real_tokens_only, shape, seed):
     B, T, _, C, lengths = shape
     layer = MeanPooling()
     mask = padding_mask(lengths, T)
-    errors = check_gradients(layer, lambda h: layer(h, mask), {"h": randn(B, T, C, seed=seed)}, wrt=("h",), seed=seed)
+    if real_tokens_only:
+        mask = RealTokens(mask)
+    h = randn(mask.count, C, seed=seed) if real_tokens_only else randn(B, T, C, seed=seed)
+    errors = check_gradients(layer, lambda h: layer(h, mask), {"h": h}, wrt=("h",), seed=seed)
     assert_all_small(errors, LAYER_TOL)
 
 
@@ -232,29 +238,6 @@ def test_attention_on_real_tokens(on_backend, float64, shape, seed):
     errors = check_gradients(layer, lambda x: layer(x, tokens), {"x": x}, wrt=("x",), seed=seed)
     assert len(errors) == 7
     assert_all_small(errors, LAYER_TOL, zero_gradient=("key.bias",))
-
-
-@given(batch_shapes(), st.integers(0, 10_000))
-def test_bert_embeddings_of_real_tokens(on_backend, float64, shape, seed):
-    B, T, _, C, lengths = shape
-    layer = BertEmbeddings(vocab_size=11, width=C, max_position=6, type_vocab_size=2, dropout=0.0)
-    randomize_parameters(layer, seed)
-    rng = np.random.default_rng(seed)
-    ids, types = backend.asarray(rng.integers(0, 11, (B, T))), backend.asarray(rng.integers(0, 2, (B, T)))
-    tokens = RealTokens(padding_mask(lengths, T))
-    errors = check_gradients(layer, lambda: layer(ids, types, tokens), {}, seed=seed)
-    assert len(errors) == 5
-    assert_all_small(errors, LAYER_TOL)
-
-
-@given(batch_shapes(), st.integers(0, 10_000))
-def test_mean_pooling_of_real_tokens(on_backend, float64, shape, seed):
-    B, T, _, C, lengths = shape
-    layer = MeanPooling()
-    tokens = RealTokens(padding_mask(lengths, T))
-    errors = check_gradients(layer, lambda h: layer(h, tokens), {"h": randn(tokens.count, C, seed=seed)},
-                             wrt=("h",), seed=seed)
-    assert_all_small(errors, LAYER_TOL)
 
 
 @given(batch_shapes(), st.integers(0, 10_000))
