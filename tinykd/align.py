@@ -277,9 +277,12 @@ def align_new_embeddings(table: np.ndarray, english_ids: Sequence[np.ndarray],
     for block in blocks:
         free = np.zeros(len(table), dtype=bool)
         free[block] = True
-        pairs = np.arange(len(translation_ids)) if r is None else uses_any(translation_ids, free)
-        AtA, AtY, new_ids = normal_equations([english_ids[i] for i in pairs], [translation_ids[i] for i in pairs],
-                                             out, free)
+        if r is None:                                                             # the first block: every pair
+            block_english, block_translations = english_ids, translation_ids
+        else:                                                                     # a later one: the pairs using it
+            pairs = uses_any(translation_ids, free)
+            block_english, block_translations = [english_ids[i] for i in pairs], [translation_ids[i] for i in pairs]
+        AtA, AtY, new_ids = normal_equations(block_english, block_translations, out, free)
         X, r = solve_ridge(AtA, AtY, table[new_ids], ridge, r)                    # (K, C)
         out[new_ids] = X.astype(np.float32)
     return out, stats | {"ridge": r}

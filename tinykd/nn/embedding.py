@@ -72,7 +72,6 @@ class BertEmbeddings(Module):
             positions = tokens.positions
         else:
             positions = xp.arange(T)                                 # (T,) the same for every sentence
-        self.cache = tokens is not None
         x = self.word_embeddings(input_ids)                          # (B, T, C) or (N, C)
         x += self.position_embeddings(positions)                     # (T, C) broadcast over B, or (N, C)
         x += self.token_type_embeddings(token_type_ids)              # (B, T, C) or (N, C)
@@ -81,8 +80,8 @@ class BertEmbeddings(Module):
     def backward(self, dy):
         dx = self.LayerNorm.backward(self.dropout.backward(dy))      # (B, T, C) or (N, C)
         self.word_embeddings.backward(dx)
-        real_tokens_only = self.cache
-        # padded grid: position t's row was broadcast over the B sentences, so its gradient is their sum
-        self.position_embeddings.backward(dx if real_tokens_only else dx.sum(axis=0))
+        # padded grid (B, T, C): position t's row was broadcast over the B sentences, so its gradient is
+        # their sum; real tokens (N, C): each token looked its position's row up itself
+        self.position_embeddings.backward(dx.sum(axis=0) if dx.ndim == 3 else dx)
         self.token_type_embeddings.backward(dx)
         return None

@@ -2,10 +2,10 @@
 
 A batch of sentences is padded to its longest, a (B, T) grid whose mask is 1 for a token and
 0 for padding. In a training batch of the default run a quarter of the grid is padding. Every
-layer but two acts on each token alone (the products, LayerNorm, GELU, dropout, the residual
-sums), so the encoder hands them only the N real tokens, an (N, C) array, and their work falls
-by that quarter. Attention is the one layer in which tokens meet: it puts its queries, keys and
-values back into the (B, T) grid for its (T, T) scores and takes the real tokens out again
+layer inside the encoder but attention acts on each token alone (the products, LayerNorm, GELU,
+dropout, the residual sums), so the encoder hands them only the N real tokens, an (N, C) array,
+and their work falls by that quarter. Attention is where tokens meet: it puts its queries, keys
+and values back into the (B, T) grid for its (T, T) scores and takes the real tokens out again
 (``MultiHeadSelfAttention``). Mean pooling (a sentence's tokens averaged) and the position
 embeddings (each token's place in its sentence) read the grid's layout from here too.
 
