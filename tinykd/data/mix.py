@@ -61,7 +61,7 @@ SHIPPED_LANGS = (
     "pl", "pt", "pt-BR", "ro", "ru", "sk", "sl", "sr", "sv", "tr", "uk", "vi", "zh-CN", "zh-TW", "fa", "tl",
 )
 SHIPPED_CAPS = {"freedict": 1500,                     # words: shorter than sentences, many more English texts
-                "biblepd": 15000,                     # the only long prose: more of it (one verse, ten languages)
+                "biblepd": 15000,                     # the only long prose: more of it (one verse, twelve languages)
                 "cataclysm": 6000,                    # 31,000 pairs in each of five languages: 6.8% of the draws
                 "freeciv": 5000,                      # at most 4,400 a language: every training pair kept
                 "everyday": 10000,                    # German only, 8,600: every training pair kept
