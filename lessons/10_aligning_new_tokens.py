@@ -257,13 +257,13 @@ nothing where the data are plentiful. tinykd's default is ridge = 0.01 (TrainCon
 
 # %% 4. solving for thousands of rows: the Cholesky factor, block by block
 section("4. solving for thousands of rows: the Cholesky factor, block by block")
-K = 3000 if FAST else 6000                    # the default run's system is 24,000 x 24,000
+K = 3000 if FAST else 6000                    # the default run's first system is 16,000 x 16,000
 rng = np.random.default_rng(0)
 G = rng.standard_normal((K, 256))
 M = G @ G.T / 256 + np.eye(K)                  # (K, K) symmetric positive definite, as A^T A + r I is
-print(f"""The default run fits 24,000 new tokens: (A^T A + r I) X = A^T Y + r X0 has 24,000 unknown rows
-(384 numbers each). The matrix is symmetric positive definite, so it factors as L L^T (Cholesky, about K^3/6
-multiply-adds: 2.3e12 at K = 24,000) and two triangular solves finish the job. How fast those
+print(f"""The default run fits its new tokens 16,000 at a time: (A^T A + r I) X = A^T Y + r X0 has 16,000
+unknown rows (384 numbers each). The matrix is symmetric positive definite, so it factors as L L^T
+(Cholesky, about K^3/6 multiply-adds: 6.8e11 at K = 16,000) and two triangular solves finish the job. How fast those
 multiply-adds run decides the start-up of every run.
 
 tinykd.align.cholesky_in_place works block column by block column. Cut M after b rows:
@@ -289,8 +289,8 @@ def work_of(K: int) -> dict:
     return counts
 
 
-here, default = work_of(K), work_of(24000)
-table(["work", f"K = {K}", "share", "K = 24,000", "share"],
+here, default = work_of(K), work_of(16000)
+table(["work", f"K = {K}", "share", "K = 16,000", "share"],
       [[name, f"{here[name]:.2e}", f"{100 * here[name] / sum(here.values()):.1f}%",
         f"{default[name]:.2e}", f"{100 * default[name] / sum(default.values()):.1f}%"] for name in here])
 exact = np.linalg.cholesky(M)                                 # float64, LAPACK: the reference
@@ -310,8 +310,8 @@ print("""The larger K, the more of the work is matrix products, which BLAS runs 
 that speed on the two cores these lessons were written on. At K = 18,000 the blocked float32 factor
 took 12 s against LAPACK's 38 s in float64 and needs no copy of the 1.3 GB matrix; the fitted rows differ
 from float64's by about 1e-6 (benchmarks/README.md). How many tokens a run solves for at once
-(--align_max_tokens, 24,000 since the vocabulary grew to 49,000 pieces: about 29 s) was chosen with this
-speed. The rarer new tokens are then fitted in blocks of that size, each with the rows fitted before it
+(--align_max_tokens: 24,000, about 29 s, when the vocabulary grew to 49,000 pieces; 16,000 since
+2026-12-06, for the same accuracy) was chosen with this speed. The rarer new tokens are then fitted in blocks of that size, each with the rows fitted before it
 held as constants, on only the pairs that use it (tinykd.align.align_new_embeddings): one sweep of
 block Gauss-Seidel, at a fraction of a joint solve's K^3. With the 5,051 rarer tokens fitted so, the
 default student's help pages rose 0.7 and its Khmer, Greek, Chinese, Japanese and Korean 1-2.7

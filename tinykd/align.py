@@ -24,12 +24,13 @@ summed through Y, a chunk of pairs at a time (never a K x V matrix). The matrix 
 symmetric positive definite, so a Cholesky factor and two triangular solves give X
 (:func:`solve_ridge`). Its cost grows as K^3 (and its memory as K^2), so with a
 large vocabulary the new tokens are fitted in blocks (``max_tokens``; the trainer's
-``--align_max_tokens``, 24000: 2.3 GB in float32): the K most used together, with the rarer
+``--align_max_tokens``, 16000: 1.0 GB in float32): the K most used together, with the rarer
 held at X0, then the rarer, K at a time, each block given the rows fitted before it (its
-equations summed over the few pairs that use it). On the default run's 200k pairs and 49k
-pieces, the first block of 24,000 covers 98.8% of the new tokens' uses, and the 5,051 rarer
+equations summed over the pairs that use it). On the default run's 200k pairs and 49k
+pieces a first block of 24,000 covered 98.8% of the new tokens' uses, and the 5,051 rarer
 (Korean, Chinese, Japanese, Greek and Khmer pieces most; in 8.5% of the pairs) cost a second
-or two more. The fit is most of the start-up (benchmarks/README.md, the start-up's phases),
+or two more; blocks of 16,000 (the default since 2026-12-06) give the same test accuracy for
+a shorter start-up. The fit is most of the start-up (benchmarks/README.md, the start-up's phases),
 which is why a run keeps its result in the start-up cache (tinykd.cache); what it does for
 the untrained student is measured in docs/experiments.md, and lesson 10 steps through it.
 

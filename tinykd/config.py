@@ -31,9 +31,10 @@ class TrainConfig:
     embed_init: str = "aligned"      # init=teacher: "aligned" fits new tokens by least squares (tinykd.align);
                                      # "transfer": the mean of the teacher's pieces only
     align_ridge: float = 0.01        # pull of a rarely seen new token towards its transferred vector
-    align_max_tokens: int = 24000    # fit the new tokens this many at a time, the most used first, each block
+    align_max_tokens: int = 16000    # fit the new tokens this many at a time, the most used first, each block
                                      # given those before it (0: all at once; the solve's time grows as the cube
-                                     # of this; with 49,000 pieces the drawn pairs use ~29,000 new ones)
+                                     # of this; with 49,000 pieces the drawn pairs use ~29,000 new ones; 24000
+                                     # until 2026-12-06: the same accuracy, 15 s more start-up, 0.6 GB more)
     align_max_pairs: int = 0         # sum the fit's normal equations over at most this many of the drawn pairs,
                                      # evenly spaced (0: all); their time grows with this (100k of 200k: 2 points
                                      # less dev accuracy untrained, benchmarks/README.md)
