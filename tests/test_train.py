@@ -378,14 +378,75 @@ def test_lazy_embeddings_leave_the_rows_no_batch_used(tiny_data, tmp_path, lazy)
         assert changed.all()                               # dense AdamW decays every row
 
 
-@pytest.mark.parametrize("pairs_per_english, retrieval_weight", [(1, 0.0), (2, 0.0), (2, 0.01)])
+def _retrieval_trainer(in_domain: bool):
+    """What Trainer.retrieval_term reads: 40 unit teacher rows in three folders (rows 0-9 the help pages,
+    10-14 a second folder, 15-39 a third) and the term's settings."""
+    from types import MethodType, SimpleNamespace
+
+    from tinykd.train import Trainer
+    rng = np.random.default_rng(6)
+    teacher = rng.standard_normal((40, 6))
+    trainer = SimpleNamespace(folder_bounds=np.array([0, 10, 15, 40]), unit_teacher=teacher / np.linalg.norm(
+        teacher, axis=1, keepdims=True), config=TrainConfig(seed=0, retrieval_negatives=8, retrieval_scale=5.0,
+                                                          retrieval_in_domain=in_domain))
+    for name in ("retrieval_term", "_retrieval", "folder_of"):
+        setattr(trainer, name, MethodType(getattr(Trainer, name), trainer))
+    return trainer
+
+
+def test_in_domain_negatives_come_from_each_translations_own_folder(float64):
+    """--retrieval_in_domain: the translations of one folder are scored among the batch's English and
+    K rows drawn from that folder only; the term is the mean over all the batch's translations, and its
+    gradient is checked numerically."""
+    trainer = _retrieval_trainer(in_domain=True)
+    english_index = np.array([3, 12, 30])                 # the batch's U = 3 English sentences (three folders)
+    english_of = np.array([0, 0, 1, 2, 2, 2])             # P = 6 translations
+    translations = np.random.default_rng(7).standard_normal((6, 6))
+    seen = []
+    plain = trainer._retrieval
+
+    def recording(rows, index, of, drawn):
+        seen.append((index[of], drawn))
+        return plain(rows, index, of, drawn)
+
+    trainer._retrieval = recording
+    loss, d = trainer.retrieval_term(5, translations, english_index, english_of)
+    assert len(seen) == 3                                 # one call per folder in the batch
+    for own, drawn in seen:
+        folder = trainer.folder_of(own)
+        assert len(set(folder)) == 1 and len(drawn) == 8
+        low, high = trainer.folder_bounds[folder[0]], trainer.folder_bounds[folder[0] + 1]
+        assert ((drawn >= low) & (drawn < high)).all()
+    trainer._retrieval = plain
+    parts = [plain(translations[rows], english_index, english_of[rows], drawn)[0] * len(rows) / 6
+             for rows, (_, drawn) in zip([[0, 1], [2], [3, 4, 5]], seen)]
+    assert np.isclose(loss, sum(parts))
+    numeric = numerical_gradient(lambda: trainer.retrieval_term(5, translations, english_index, english_of)[0],
+                                 translations)
+    assert rel_error(d, numeric) < 1e-8
+    again = trainer.retrieval_term(5, translations, english_index, english_of)
+    assert again[0] == loss                                # the same step draws the same (a resumed run)
+
+
+def test_negatives_from_the_whole_training_set_by_default(float64):
+    trainer = _retrieval_trainer(in_domain=False)
+    seen = []
+    plain = trainer._retrieval
+    trainer._retrieval = lambda rows, index, of, drawn: seen.append(drawn) or plain(rows, index, of, drawn)
+    trainer.retrieval_term(5, np.ones((2, 6)), np.array([3, 12]), np.array([0, 1]))
+    assert len(seen) == 1 and len(seen[0]) == 8
+    assert np.array_equal(seen[0], np.random.default_rng((0, 5)).integers(0, 40, 8))   # as before the option
+
+
+@pytest.mark.parametrize("pairs_per_english, retrieval_weight, in_domain",
+                         [(1, 0.0, False), (2, 0.0, False), (2, 0.01, False), (2, 0.01, True)])
 def test_resume_gives_exactly_the_weights_of_an_uninterrupted_run(tiny_data, tmp_path, pairs_per_english,
-                                                                  retrieval_weight):
+                                                                  retrieval_weight, in_domain):
     """With the retrieval term too: its negatives are drawn again, the same, after a resume."""
     from tinykd.model import Encoder
     from tinykd.train import Trainer
     kw = dict(test_eval=False, dropout=0.1, pairs_per_english=pairs_per_english, retrieval_weight=retrieval_weight,
-              retrieval_negatives=16)
+              retrieval_negatives=16, retrieval_in_domain=in_domain)
     straight = tmp_path / "straight"
     straight.mkdir()
     Trainer(_config(tiny_data, **kw), straight, progress=False).run()

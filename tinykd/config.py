@@ -60,6 +60,8 @@ class TrainConfig:
                                      # (tinykd.loss.retrieval_loss): each must pick its own teacher vector
                                      # among retrieval_negatives others (0: the MSE alone)
     retrieval_negatives: int = 4096  # teacher vectors drawn at random from the training set, per step
+    retrieval_in_domain: bool = False  # true: draw each translation's negatives from its own folder's English
+                                     # (a Bible verse's among Bible verses, as in a test set); false: from all
     retrieval_scale: float = 20.0    # cosine logits' scale (1 / temperature)
     lr: float = 1e-3                 # peak learning rate
     warmup: float = 0.05             # fraction of the steps spent warming up

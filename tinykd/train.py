@@ -94,10 +94,13 @@ class Trainer:
         self.test_pairs = in_languages(load_corpus("test", data_dir), langs) if config.test_eval else []
         self.domains = [Domain(domain_name(data_dir), self.dev_pairs, self.test_pairs, self.teacher_vectors)]
         offset = len(english_sentences(data_dir))     # each --extra_data folder is evaluated as a domain of its own,
-        for folder in extra:                          # with its rows of the teacher vectors training_vectors joined
+        self.folder_bounds = [0, offset]              # with its rows of the teacher vectors training_vectors joined
+        for folder in extra:
             rows = len(english_sentences(folder))
             self._add_domain(folder, self.teacher_vectors[offset:offset + rows])
             offset += rows
+            self.folder_bounds.append(offset)
+        self.folder_bounds = np.array(self.folder_bounds)   # (F + 1,) folder f's rows: bounds[f] .. bounds[f + 1] - 1
         self.scored_only = {folder.name for folder in evaluated}
         for folder in evaluated:                      # evaluated only: their vectors stay out of the training set's
             self._add_domain(folder, teacher_vectors_for(folder))
@@ -205,16 +208,42 @@ class Trainer:
         """``tinykd.loss.retrieval_loss`` for the P translations of a batch: candidates are the
         batch's U teacher vectors and K drawn from the whole training set (from a generator seeded
         by (seed, step), so a resumed run draws the same); a drawn copy of a row's own
-        sentence is left out of its softmax."""
+        sentence is left out of its softmax.
+
+        ``--retrieval_in_domain``: each translation's K are drawn from its own folder's English
+        instead. A test set asks a sentence to beat its neighbours of the same kind of text (a Bible
+        verse among Bible verses); drawn from the whole training set, a Bible verse's negatives are
+        mostly help pages and interface strings, and easy (its own folder's: 557 of 4096). The
+        translations of one folder share their K; the term is the mean over all P rows as before."""
         c = self.config
-        drawn = np.random.default_rng((c.seed, step)).integers(0, len(self.unit_teacher), c.retrieval_negatives)
+        generator = np.random.default_rng((c.seed, step))
+        if not c.retrieval_in_domain:
+            drawn = generator.integers(0, len(self.unit_teacher), c.retrieval_negatives)
+            return self._retrieval(translations, english_index, english_of, drawn)
+        folder = self.folder_of(english_index[english_of])                             # (P,)
+        loss, d_translations = 0.0, backend.xp.zeros_like(translations)
+        for f in np.unique(folder):
+            rows = np.flatnonzero(folder == f)                                         # (R,) of the P
+            drawn = generator.integers(self.folder_bounds[f], self.folder_bounds[f + 1], c.retrieval_negatives)
+            part, d_rows = self._retrieval(translations[backend.asarray(rows)], english_index, english_of[rows],
+                                           drawn)
+            loss += part * len(rows) / len(folder)                                     # the mean over the P
+            d_translations[backend.asarray(rows)] = d_rows * (len(rows) / len(folder))
+        return loss, d_translations
+
+    def _retrieval(self, translations, english_index: np.ndarray, english_of: np.ndarray, drawn: np.ndarray):
+        """retrieval_loss of R translations among the batch's U teacher vectors and the K ``drawn`` rows."""
         candidate_index = np.concatenate([english_index, drawn])                       # (U + K,)
         candidates = backend.asarray(self.unit_teacher[candidate_index])               # (U + K, D)
-        own = english_index[english_of]                                                # (P,)
+        own = english_index[english_of]                                                # (R,)
         exclude = np.zeros((len(own), len(candidate_index)), dtype=bool)
         exclude[:, len(english_index):] = drawn[None, :] == own[:, None]
         return retrieval_loss(translations, candidates, backend.asarray(english_of),
-                              c.retrieval_scale, backend.asarray(exclude))
+                              self.config.retrieval_scale, backend.asarray(exclude))
+
+    def folder_of(self, rows: np.ndarray) -> np.ndarray:
+        """The trained folder (0: the data dir's own, then --extra_data's) of teacher rows.  (n,) -> (n,)"""
+        return np.searchsorted(self.folder_bounds, rows, side="right") - 1
 
     # -- evaluation ------------------------------------------------------------------------
     def encoder(self) -> SentenceEncoder:
