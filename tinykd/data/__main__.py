@@ -65,12 +65,14 @@ from . import (
     tuxpaint,
     wesnoth,
     wordnet,
+    zeroad,
 )
 
 # Sources of translated text with a builder of the tinykd.data.assemble kind: name -> module with
 # SOURCE, KIND, LICENCE, packages(langs) and build(out_dir, work_dir, langs, log).
 SOURCES: dict = {module.SOURCE: module for module in (cataclysm, cldr, debref, everyday, firefox, freeciv, freedict,
-                                                    freedroid, games, gimp, manpages, tuxpaint, wesnoth, wordnet)}
+                                                    freedroid, games, gimp, manpages, tuxpaint, wesnoth, wordnet,
+                                                    zeroad)}
 FULL_BUILDS = Path("build") / "full"
 
 

@@ -190,7 +190,7 @@ def _pairs(lang: str, doc: str, english: str, translation: str) -> Iterator[Sour
     return plain_pairs(lang, doc, strip_markup(english), strip_markup(translation))
 
 
-# --- gettext catalogues (.mo) ---------------------------------------------------------------
+# --- gettext catalogues (.mo, .po) ----------------------------------------------------------
 
 class MoEntry(NamedTuple):
     context: str | None
@@ -230,6 +230,94 @@ def read_mo(path) -> list[MoEntry]:
         context, _, msgid = msgid.rpartition("\x04")
         msgid, _, plural = msgid.partition("\x00")
         entries.append(MoEntry(context or None, msgid, plural or None, tuple(msgstr.split("\x00"))))
+    return entries
+
+
+class PoEntry(NamedTuple):
+    context: str | None
+    msgid: str
+    plural: str | None          # msgid_plural, for a plural entry
+    msgstrs: tuple[str, ...]    # one translation, or one per plural form (msgstr[0], msgstr[1], ...)
+    references: tuple[str, ...]  # the ``#:`` comments' places (``gui/text/quotes.txt:109``), in order
+    fuzzy: bool                 # ``#, fuzzy``: a guess the translator has not checked
+    line: int                   # where the entry starts in its file (1-based), for messages
+
+
+_PO_KEYWORD = re.compile(r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[(\d+)\])?)\s+(".*)$')
+_PO_STRING = re.compile(r'^"((?:[^"\\]|\\.)*)"\s*$')
+_PO_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
+
+
+def _po_string(quoted: str, where: str) -> str:
+    """The text of one quoted .po string (``"a \\"b\\"\\n"``), escapes resolved."""
+    match = _PO_STRING.match(quoted.strip())
+    if not match:
+        raise ValueError(f"{where}: not a quoted string: {quoted.strip()[:60]!r}")
+
+    def escape(m: re.Match) -> str:
+        if m.group(1) not in _PO_ESCAPES:
+            raise ValueError(f"{where}: unknown escape \\{m.group(1)} in {quoted.strip()[:60]!r}")
+        return _PO_ESCAPES[m.group(1)]
+    return re.sub(r"\\(.)", escape, match.group(1))
+
+
+def parse_po(text: str, name: str = "<po>") -> list[PoEntry]:
+    """The entries of a gettext .po (or .pot) file, the header (msgid "") and obsolete ``#~`` entries
+    left out. An entry is its comments (``#:`` references, ``#,`` flags; others ignored), then
+    ``msgctxt``, ``msgid``, ``msgid_plural`` and ``msgstr`` (or ``msgstr[N]``), each a quoted string
+    continued by quoted lines; entries are separated by blank lines or the next comment. Malformed
+    input raises a ValueError naming ``name`` and the line."""
+    entries: list[PoEntry] = []
+    fields: dict[str, str] = {}
+    refs: list[str] = []
+    flags: set[str] = set()
+    start, last = 0, None                 # the entry's first line; the keyword a quoted line continues
+
+    def finish() -> None:
+        nonlocal fields, refs, flags, start, last
+        if fields:
+            if "msgid" not in fields:
+                raise ValueError(f"{name}:{start}: an entry without msgid")
+            forms = sorted((int(k[7:-1]), v) for k, v in fields.items() if k.startswith("msgstr["))
+            if "msgstr" not in fields and not forms:
+                raise ValueError(f"{name}:{start}: msgid {fields['msgid'][:40]!r} has no msgstr")
+            if fields["msgid"]:
+                msgstrs = (fields["msgstr"],) if "msgstr" in fields else tuple(v for _, v in forms)
+                entries.append(PoEntry(fields.get("msgctxt"), fields["msgid"], fields.get("msgid_plural"),
+                                       msgstrs, tuple(refs), "fuzzy" in flags, start))
+        fields, refs, flags, start, last = {}, [], set(), 0, None
+
+    for number, raw in enumerate(text.lstrip("\ufeff").splitlines(), 1):
+        line = raw.strip()
+        where = f"{name}:{number}"
+        if not line:
+            finish()
+        elif line.startswith("#"):
+            if fields and last is not None:        # a comment after an entry's strings begins the next entry
+                finish()
+            start = start or number
+            if line.startswith("#~"):
+                continue
+            if line.startswith("#:"):
+                refs += line[2:].split()
+            elif line.startswith("#,"):
+                flags |= {f.strip() for f in line[2:].split(",")}
+        elif line.startswith('"'):
+            if last is None:
+                raise ValueError(f"{where}: a quoted line that continues no msgid or msgstr")
+            fields[last] += _po_string(line, where)
+        elif match := _PO_KEYWORD.match(line):
+            keyword = match.group(1)
+            if keyword in fields or (keyword == "msgctxt" and "msgid" in fields):
+                finish()                            # the next entry starts without a blank line
+            if keyword.startswith("msgstr") and "msgid" not in fields:
+                raise ValueError(f"{where}: {keyword} without a msgid before it")
+            start = start or number
+            fields[keyword] = _po_string(match.group(3), where)
+            last = keyword
+        else:
+            raise ValueError(f"{where}: not a line of a .po file: {line[:60]!r}")
+    finish()
     return entries
 
 
