@@ -321,6 +321,21 @@ def test_resume_refuses_out_and_a_config_json_out_of_range(tiny_data, tmp_path, 
     assert str(run / "config.json") in capsys.readouterr().err
 
 
+def test_a_config_json_from_before_a_setting_existed_resumes_without_it(tmp_path):
+    """A run saved before --retrieval_in_domain or lazy Adam existed trained without them: resumed, it
+    goes on as it was trained, not with today's defaults; a setting it has is kept as written."""
+    from tinykd.config import BEFORE_IT_EXISTED, TrainConfig
+    from tinykd.runs import load_config
+    saved = TrainConfig().to_dict()
+    for name in ("retrieval_in_domain", "lazy_embeddings", "separate_length"):
+        del saved[name]
+    (tmp_path / "config.json").write_text(json.dumps(saved), encoding="utf-8")
+    config = load_config(tmp_path)
+    assert not config.retrieval_in_domain and not config.lazy_embeddings and not config.separate_length
+    assert config.retrieval_weight == TrainConfig().retrieval_weight        # present in the file: as written
+    assert set(BEFORE_IT_EXISTED) <= set(saved) | {"retrieval_in_domain", "lazy_embeddings", "separate_length"}
+
+
 @pytest.mark.parametrize("option", ["--chunk", "--batch-size"])
 def test_teacher_chunk_and_batch_size_must_be_at_least_one(option, tmp_path, monkeypatch, capsys):
     import tinykd.teacher

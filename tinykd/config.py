@@ -296,16 +296,23 @@ def validate(c: TrainConfig) -> None:
                           "with --init random: each head gets hidden_size / num_heads dimensions")
 
 
+# A config.json written before one of these settings existed ran without it: when it is absent, the run is
+# resumed as it was trained (the trainer's code then), not with today's default.
+BEFORE_IT_EXISTED = {"retrieval_weight": 0.0, "pairs_per_english": 1, "separate_length": False,
+                     "sample_weights": "", "lazy_embeddings": False, "retrieval_in_domain": False}
+
+
 def config_from_file(values, where) -> TrainConfig:
     """The TrainConfig a run saved (its config.json, read as ``values``), checked as a new one is;
-    ``where`` (the file) starts every message."""
+    ``where`` (the file) starts every message. A setting the file lacks gets its default, or the value
+    of the code before it existed (:data:`BEFORE_IT_EXISTED`)."""
     if not isinstance(values, dict):
         raise ConfigError(f"{where} does not hold a training configuration (a JSON object)")
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(values) - known)
     if unknown:
         raise ConfigError(f"{where} has settings this tinykd does not know: {unknown}")
-    config = TrainConfig(**values)
+    config = TrainConfig(**{**BEFORE_IT_EXISTED, **values})
     try:
         validate(config)
     except ConfigError as err:
