@@ -48,14 +48,14 @@ overrides = dict(langs=LANGS, extra_data="", sample_alpha=1.0, retrieval_negativ
 config = make_config(["--preset", "tiny"], **overrides)  # the preset, then our overrides, type-checked
 print("make_config(['--preset', 'tiny'], ...) resolves to:")
 for key in ("teacher_layers", "langs", "extra_data", "steps", "batch_size", "pairs_per_english", "translation_weight",
-            "retrieval_weight", "retrieval_negatives", "normalize", "separate_length", "max_length", "lr", "warmup",
+            "retrieval_weight", "retrieval_negatives", "retrieval_in_domain", "normalize", "separate_length", "max_length", "lr", "warmup",
             "weight_decay", "clip", "eval_pairs", "seed"):
     print(f"  {key:19} = {getattr(config, key)!r}")
 print(f"""Each step: up to {config.batch_size} pairs (English sentence, translation), one forward pass over their
 English sentences and translations, L = MSE(S(en), T(en)) + w MSE(S(xx), T(en)) + lambda L_r (lesson 07's
 loss, the translated side weighted w = {config.translation_weight:g}, and lesson 07's retrieval term with
-lambda = {config.retrieval_weight:g} against {config.retrieval_negatives} teacher vectors drawn each step; both bought
-accuracy: README), the backward, a clipped AdamW step. Up to {config.pairs_per_english} pairs of one English sentence share a batch, which encodes that
+lambda = {config.retrieval_weight:g} against {config.retrieval_negatives} teacher vectors drawn each step from the
+translation's own folder, here the help pages; both bought accuracy: README), the backward, a clipped AdamW step. Up to {config.pairs_per_english} pairs of one English sentence share a batch, which encodes that
 sentence once and counts its MSE once per pair (tinykd.loss.distillation_loss_grouped): the same loss
 for fewer rows. The student's vectors have no final normalisation: their direction is learned as a
 unit vector's and their length apart, by its own MSE (lesson 07, section 7), so an unsure student
