@@ -125,8 +125,6 @@ def normal_equations(english_ids: Sequence[np.ndarray], translation_ids: Sequenc
         a_pair, a_col, a_weight = x_pair[is_new], column[x_token[is_new]], x_weight[is_new]   # A's nonzeros
 
         i, j = _pairs(a_pair, a_pair)                                                # new tokens sharing a pair
-        upper = a_col[i] <= a_col[j]                    # A^T A is symmetric: each cell summed once, on and above
-        i, j = i[upper], j[upper]                       # the diagonal (mirrored below it at the end)
         cell, where = np.unique(a_col[i] * K + a_col[j], return_inverse=True)      # the chunk's entries of A^T A
         cell_sums = np.bincount(where, weights=a_weight[i] * a_weight[j])            # summed in float64
         order = np.argsort(a_col, kind="stable")                                     # A's nonzeros by column
@@ -142,21 +140,7 @@ def normal_equations(english_ids: Sequence[np.ndarray], translation_ids: Sequenc
     for cell, cell_sums, rows, row_sums in parallel.in_order(terms, range(0, len(english_ids), chunk)):
         AtA[cell] += cell_sums
         AtY[rows] += row_sums
-    return mirror_upper(AtA.reshape(K, K)), AtY, new_ids
-
-
-def mirror_upper(M: np.ndarray, block: int = 1024) -> np.ndarray:
-    """M's upper triangle copied onto its lower one, in place, a block column at a time (no K x K copy).
-    A cell (p, q) below the diagonal gets the same sum as (q, p): the same products, added in the same order.
-    M: (K, K)  ->  M, symmetric"""
-    K = len(M)
-    for s in range(0, K, block):
-        e = min(s + block, K)
-        M[e:, s:e] = M[s:e, e:].T                                                   # below the diagonal block
-        square = M[s:e, s:e]
-        below = np.tril_indices(e - s, -1)
-        square[below] = square.T[below]
-    return M
+    return AtA.reshape(K, K), AtY, new_ids
 
 
 def solve_ridge(AtA: np.ndarray, AtY: np.ndarray, start: np.ndarray, ridge: float,
