@@ -93,14 +93,10 @@ class Trainer:
         self.dev_pairs = in_languages(load_corpus("dev", data_dir), langs)
         self.test_pairs = in_languages(load_corpus("test", data_dir), langs) if config.test_eval else []
         self.domains = [Domain(domain_name(data_dir), self.dev_pairs, self.test_pairs, self.teacher_vectors)]
-        offset = len(english_sentences(data_dir))     # each --extra_data folder is evaluated as a domain of its own,
-        self.folder_bounds = [0, offset]              # with its rows of the teacher vectors training_vectors joined
-        for folder in extra:
-            rows = len(english_sentences(folder))
-            self._add_domain(folder, self.teacher_vectors[offset:offset + rows])
-            offset += rows
-            self.folder_bounds.append(offset)
-        self.folder_bounds = np.array(self.folder_bounds)   # (F + 1,) folder f's rows: bounds[f] .. bounds[f + 1] - 1
+        sizes = [len(english_sentences(folder)) for folder in [data_dir, *extra]]     # training_vectors' rows,
+        self.folder_bounds = np.cumsum([0, *sizes])   # (F + 1,) folder f's: bounds[f] .. bounds[f + 1] - 1
+        for folder, start, stop in zip(extra, self.folder_bounds[1:], self.folder_bounds[2:]):
+            self._add_domain(folder, self.teacher_vectors[start:stop])   # each --extra_data folder a domain too
         self.scored_only = {folder.name for folder in evaluated}
         for folder in evaluated:                      # evaluated only: their vectors stay out of the training set's
             self._add_domain(folder, teacher_vectors_for(folder))
