@@ -102,7 +102,7 @@ def packages(langs: list[str] | None = None) -> list[str]:
 
 def language_of(locale: str) -> str | None:
     """The project's language code of a locale folder; None for English and :data:`LEFT_OUT_LOCALES`."""
-    return None if locale in LEFT_OUT_LOCALES else games.language_of(locale)
+    return games.language_of(locale, LEFT_OUT_LOCALES)
 
 
 def without_style(text: str) -> str:

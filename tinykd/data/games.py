@@ -99,8 +99,11 @@ def packages(langs: list[str] | None = None) -> list[str]:
     return list(GAMES.values())
 
 
-def language_of(name: str) -> str | None:
-    """The canonical language of a locale name (``pt_BR`` -> ``pt-BR``, ``cz`` -> ``cs``); None for English."""
+def language_of(name: str, left_out=()) -> str | None:
+    """The canonical language of a locale name (``pt_BR`` -> ``pt-BR``, ``cz`` -> ``cs``); None for English
+    and for a name in ``left_out`` (a source's LEFT_OUT_LOCALES: a second catalogue of one language, ...)."""
+    if name in left_out:
+        return None
     code = languages.canonical(LOCALE_ALIASES.get(name, name))
     return None if languages.is_english(code) else code
 

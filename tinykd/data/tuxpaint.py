@@ -78,9 +78,7 @@ def packages(langs: list[str] | None = None) -> list[str]:
 
 def language_of(locale: str) -> str | None:
     """The project's language code of a caption's locale; None for English and :data:`LEFT_OUT_LOCALES`."""
-    if locale in LEFT_OUT_LOCALES:
-        return None
-    return games.language_of(locale)
+    return games.language_of(locale, LEFT_OUT_LOCALES)
 
 
 def unescape(text: str) -> str:

@@ -89,7 +89,7 @@ def packages(langs: list[str] | None = None) -> list[str]:
 
 def language_of(locale: str) -> str | None:
     """The project's code of a catalogue's locale (``pt_BR`` -> ``pt-BR``); None for English."""
-    return None if locale in LEFT_OUT_LOCALES else games.language_of(locale)
+    return games.language_of(locale, LEFT_OUT_LOCALES)
 
 
 def plain_text(text: str) -> str:
@@ -104,7 +104,7 @@ def plain_text(text: str) -> str:
 
 def placeholders(text: str) -> list[str]:
     """The named placeholders and printf codes of a text, sorted (``%(civ)s``, ``%s``)."""
-    return sorted(_NAMED.findall(text) + cataclysm.FORMAT_CODE.findall(_NAMED.sub(" ", text)))
+    return sorted(_NAMED.findall(text) + cataclysm.format_codes(_NAMED.sub(" ", text)))
 
 
 def word_count(text: str) -> int:
