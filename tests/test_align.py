@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tinykd.align import _pairs, align_new_embeddings, normal_equations
+from tinykd.align import _pairs, _sums, align_new_embeddings, normal_equations
 
 
 def random_corpus(rng, pairs=60, vocab=40, english_vocab=15, width=6):
@@ -50,6 +50,18 @@ def test_matches_dense_least_squares(seed):
     np.testing.assert_allclose(out[new_ids], X_ref, atol=1e-5)
     np.testing.assert_array_equal(out[fixed], table[fixed])          # English rows stay the teacher's
     assert stats["fixed"] == fixed.sum()
+
+
+@pytest.mark.parametrize("block", [1, 3, 256])
+def test_sentence_sums_are_the_plain_sums_of_their_rows(block):
+    """_sums stacks sentences of like length into padded blocks; the padding row is zero, so every
+    sum is the token-by-token float64 sum, whatever the block and the order the lengths come in."""
+    rng = np.random.default_rng(block)
+    rows = np.vstack([rng.standard_normal((30, 5)), np.zeros((1, 5))]).astype(np.float32)     # row 30: zeros
+    ids = [rng.integers(0, 30, rng.integers(0, 12)) for _ in range(40)] + [np.zeros(0, np.int64)]
+    expected = np.array([rows[x].astype(np.float64).sum(axis=0) if len(x) else np.zeros(5) for x in ids])
+    np.testing.assert_allclose(_sums(ids, rows, zero_row=30, block=block), expected, rtol=1e-12, atol=1e-12)
+    assert not _sums([np.zeros(0, np.int64)] * 3, rows, zero_row=30).any()         # only empty sentences
 
 
 def test_word_for_word_translation_recovers_the_dictionary():
