@@ -159,3 +159,42 @@ def retrieval_loss(student_rows, candidates, positive, scale=20.0, exclude=None)
     dz /= R
     dq = scale * (dz @ candidates)                                                   # (R, D)
     return loss, normalize.backward(dq)                                              # (R, D)
+
+
+def reverse_retrieval_loss(student_rows, candidates, positive, scale=20.0, exclude=None):
+    """The English -> translation direction of ``retrieval_loss``, with teacher vectors standing in
+    for the other translations.
+
+    A test set also asks each English sentence to find its translation among the others'
+    translations. Those are not encoded in a step, but a good student puts each near its English
+    sentence's teacher vector; standing in for them, the candidates themselves. Row r's query is its
+    English sentence's teacher vector c_r = candidates[positive_r]; its answers are the row itself
+    and the other candidates::
+
+        z_r0 = scale * q_r . c_r                the row (the only logit the student moves)      (R,)
+        z_rj = scale * c_r . c_j                the others, j != positive_r, not excluded      (R, K)
+        L = 1/R sum_r [ logsumexp(z_r0, z_r1..z_rK) - z_r0 ]
+
+    A translation must be nearer its teacher vector than that vector's nearest neighbours among the
+    candidates are: the pull is strongest where the teacher's space is crowded (a verse among
+    verses alike), where ``retrieval_loss``, which only asks the row to prefer c_r to the others,
+    may already be met. Backward, with p_r0 the softmax's share of z_r0::
+
+        dz_r0 = (p_r0 - 1) / R,   dq_r = scale * dz_r0 c_r,   dx through the normalisation
+
+    student_rows: (R, D); candidates: (K, D), unit length; positive: (R,) ints in [0, K);
+    exclude: optional (R, K) bool, candidates left out of row r's softmax. Returns ``(loss, d_rows)``.
+    """
+    R = student_rows.shape[0]
+    normalize = L2Normalize()
+    q = normalize(student_rows)                                                      # (R, D)
+    query = candidates[positive]                                                     # (R, D): c_r
+    own = scale * (q * query).sum(axis=1)                                            # (R,): z_r0
+    others = scale * (query @ candidates.T)                                          # (R, K): z_rj
+    left_out = xp.zeros(others.shape, dtype=bool) if exclude is None else exclude.copy()
+    left_out[xp.arange(R), positive] = True                                          # c_r is the query
+    others = xp.where(left_out, -xp.inf, others)
+    probs = softmax(xp.concatenate([own[:, None], others], axis=1))                  # (R, 1 + K)
+    loss = float(-xp.log(probs[:, 0]).mean())
+    d_own = (probs[:, 0] - 1.0) / R                                                  # (R,)
+    return loss, normalize.backward(scale * d_own[:, None] * query)                  # (R, D)
