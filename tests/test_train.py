@@ -19,7 +19,6 @@ from tinykd.loss import (
     distillation_loss_stacked,
     mse,
     retrieval_loss,
-    reverse_retrieval_loss,
 )
 from tinykd.optim import AdamW, clip_grad_norm, learning_rate, no_decay
 
@@ -162,33 +161,6 @@ def test_retrieval_loss_is_small_when_each_row_is_its_own_candidate(float64):
     right = retrieval_loss(3.0 * candidates, candidates, np.arange(5), scale=20.0)[0]
     wrong = retrieval_loss(3.0 * candidates, candidates, np.roll(np.arange(5), 1), scale=20.0)[0]
     assert right < 0.1 < 5.0 < wrong
-
-
-def test_reverse_retrieval_loss_asks_the_row_to_beat_its_teacher_vector_s_neighbours(float64):
-    """English -> translation with teacher vectors standing in for the other translations: row r's
-    query is c_r = candidates[positive_r]; the row competes with the other candidates' cosines to c_r."""
-    rng = np.random.default_rng(8)
-    rows = rng.standard_normal((4, 6)) * rng.uniform(0.5, 3.0, (4, 1))
-    candidates = rng.standard_normal((7, 6))
-    candidates /= np.linalg.norm(candidates, axis=1, keepdims=True)
-    positive = np.array([0, 3, 3, 6])
-    exclude = np.zeros((4, 7), dtype=bool)
-    exclude[1, 5] = exclude[3, 0] = True
-    loss, drows = reverse_retrieval_loss(rows, candidates, positive, scale=5.0, exclude=exclude)
-
-    unit_rows = rows / np.linalg.norm(rows, axis=1, keepdims=True)
-    expected = 0.0
-    for r in range(4):
-        query = candidates[positive[r]]
-        others = [5.0 * query @ candidates[j] for j in range(7) if j != positive[r] and not exclude[r, j]]
-        own = 5.0 * query @ unit_rows[r]
-        expected += np.log(np.exp(own) + np.exp(others).sum()) - own
-    assert np.isclose(loss, expected / 4)
-    numeric = numerical_gradient(lambda: reverse_retrieval_loss(rows, candidates, positive, 5.0, exclude)[0], rows)
-    assert rel_error(drows, numeric) < 1e-8
-    assert np.allclose((drows * rows).sum(axis=1), 0.0)
-    on_target = reverse_retrieval_loss(candidates[positive] * 2.0, candidates, positive, 5.0, exclude)
-    assert on_target[0] < loss                          # a row on its teacher vector beats any neighbour
 
 
 def test_whole_student_with_the_loss_is_gradient_checked(float64):
@@ -455,21 +427,6 @@ def test_in_domain_negatives_come_from_each_translations_own_folder(float64):
     assert rel_error(d, numeric) < 1e-8
     again = trainer.retrieval_term(5, translations, english_index, english_of)
     assert again[0] == loss                                # the same step draws the same (a resumed run)
-
-
-def test_the_reverse_direction_adds_its_term_over_the_same_candidates(float64):
-    """--retrieval_reverse: the term is retrieval_loss plus reverse_retrieval_loss over the same draw,
-    per folder, and its gradient is checked numerically through the trainer's term."""
-    both, plain = _retrieval_trainer(in_domain=True), _retrieval_trainer(in_domain=True)
-    both.config = TrainConfig(**{**both.config.to_dict(), "retrieval_reverse": True})
-    english_index, english_of = np.array([3, 12, 30]), np.array([0, 0, 1, 2, 2, 2])
-    translations = np.random.default_rng(9).standard_normal((6, 6))
-    loss, d = both.retrieval_term(5, translations, english_index, english_of)
-    loss_plain = plain.retrieval_term(5, translations, english_index, english_of)[0]
-    assert loss > loss_plain
-    numeric = numerical_gradient(lambda: both.retrieval_term(5, translations, english_index, english_of)[0],
-                                 translations)
-    assert rel_error(d, numeric) < 1e-8
 
 
 def test_negatives_from_the_whole_training_set_by_default(float64):

@@ -63,8 +63,6 @@ class TrainConfig:
     retrieval_in_domain: bool = True  # draw each translation's negatives from its own folder's English (a Bible
                                      # verse's among Bible verses, as in a test set); false: from the whole
                                      # training set (until 2026-12-06: 1 point less on the twelve domains)
-    retrieval_reverse: bool = False  # add the English -> translation direction (tinykd.loss.reverse_retrieval_loss):
-                                     # each translation nearer its teacher vector than that vector's neighbours
     retrieval_scale: float = 20.0    # cosine logits' scale (1 / temperature)
     lr: float = 1e-3                 # peak learning rate
     warmup: float = 0.05             # fraction of the steps spent warming up
@@ -302,8 +300,7 @@ def validate(c: TrainConfig) -> None:
 # A config.json written before one of these settings existed ran without it: when it is absent, the run is
 # resumed as it was trained (the trainer's code then), not with today's default.
 BEFORE_IT_EXISTED = {"retrieval_weight": 0.0, "pairs_per_english": 1, "separate_length": False,
-                     "sample_weights": "", "lazy_embeddings": False, "retrieval_in_domain": False,
-                     "retrieval_reverse": False}
+                     "sample_weights": "", "lazy_embeddings": False, "retrieval_in_domain": False}
 
 
 def config_from_file(values, where) -> TrainConfig:

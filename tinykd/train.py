@@ -6,8 +6,7 @@ in which the U distinct English sentences are encoded once each (up to
 
     vectors = student([s_1..s_U; t_1..t_P])               one forward pass, (U + P, D)
     L = MSE(S(s), T(s)) + w MSE(S(t), T(s))                tinykd.loss, per pair (w: --translation_weight)
-        + lambda L_r(S(t); T(s) among K drawn T's)         the retrieval term (lambda: --retrieval_weight;
-                                                           --retrieval_reverse adds the other direction)
+        + lambda L_r(S(t); T(s) among K drawn T's)         the retrieval term (lambda: --retrieval_weight)
       (each MSE split into a direction and a length part: --separate_length, the default)
     student.backward(dL/dvectors)                          every gradient, by hand
     clip the global gradient norm; AdamW step with a warm-up/decay schedule
@@ -51,12 +50,7 @@ from tinykd.data.pairs import epoch_batches, in_languages, stack_batch
 from tinykd.data.tokenizer import MAX_SEQ_LENGTH, default_tokenizer_path, load_tokenizer
 from tinykd.evaluate import evaluate, evaluate_many, format_domains, model_output, save_results, tfidf_reference
 from tinykd.inference import SentenceEncoder, unit
-from tinykd.loss import (
-    distillation_loss_direction_length,
-    distillation_loss_grouped,
-    retrieval_loss,
-    reverse_retrieval_loss,
-)
+from tinykd.loss import distillation_loss_direction_length, distillation_loss_grouped, retrieval_loss
 from tinykd.optim import AdamW, clip_grad_norm, learning_rate
 from tinykd.plot import save_pictures
 from tinykd.student import build_student
@@ -234,20 +228,14 @@ class Trainer:
         return loss, d_translations
 
     def _retrieval(self, translations, english_index: np.ndarray, english_of: np.ndarray, drawn: np.ndarray):
-        """retrieval_loss of R translations among the batch's U teacher vectors and the K ``drawn`` rows
-        (with ``--retrieval_reverse``, plus reverse_retrieval_loss among the same candidates)."""
+        """retrieval_loss of R translations among the batch's U teacher vectors and the K ``drawn`` rows."""
         candidate_index = np.concatenate([english_index, drawn])                       # (U + K,)
         candidates = backend.asarray(self.unit_teacher[candidate_index])               # (U + K, D)
         own = english_index[english_of]                                                # (R,)
         exclude = np.zeros((len(own), len(candidate_index)), dtype=bool)
         exclude[:, len(english_index):] = drawn[None, :] == own[:, None]
-        positive, exclude = backend.asarray(english_of), backend.asarray(exclude)
-        loss, d_rows = retrieval_loss(translations, candidates, positive, self.config.retrieval_scale, exclude)
-        if self.config.retrieval_reverse:                                              # English -> translation too
-            loss_reverse, d_reverse = reverse_retrieval_loss(translations, candidates, positive,
-                                                             self.config.retrieval_scale, exclude)
-            loss, d_rows = loss + loss_reverse, d_rows + d_reverse
-        return loss, d_rows
+        return retrieval_loss(translations, candidates, backend.asarray(english_of),
+                              self.config.retrieval_scale, backend.asarray(exclude))
 
     def folder_of(self, rows: np.ndarray) -> np.ndarray:
         """The trained folder (0: the data dir's own, then --extra_data's) of teacher rows.  (n,) -> (n,)"""
