@@ -100,11 +100,12 @@ class TrainConfig:
     sample_alpha: float = 0.5        # temperature sampling over the (corpus folder, language) groups of training
                                      # pairs: a group of n pairs gets a share of the epoch proportional to
                                      # n^alpha (1: every pair once; 0.3: small groups seen far more often)
-    sample_weights: str = "everyday=10"   # "folder=factor,...": a folder's groups get factor times their share
-                                     # above (a name of --extra_data's folders, or libreoffice for the help pages).
-                                     # data/everyday's 8,600 German sentences at ten times their share: 6% of the
-                                     # draw (docs/experiments.md, "Everyday sentences"); a run without the folder
-                                     # skips the factor; a value of your own replaces it ("everyday=10,gimp=2")
+    sample_weights: str = "everyday=10,biblepd=2"   # "folder=factor,...": a folder's groups get factor times
+                                     # their share above (a name of --extra_data's folders, or libreoffice for the
+                                     # help pages). data/everyday's 8,600 German sentences at ten times their share:
+                                     # 6% of the draw; the Bible's verses at twice theirs (docs/experiments.md,
+                                     # "Everyday sentences", "The Bible at twice its share"); a run without a folder
+                                     # skips its factor; a value of your own replaces it ("everyday=10,gimp=2")
     max_pairs: int = 200_000         # the run draws at most this many training pairs (by the sampling above)
                                      # before tokenising them; the alignment fit and every epoch use them
                                      # (0: all), so the start-up does not grow with the data
