@@ -38,7 +38,7 @@ print(__doc__)
 section("1. the run: the tiny preset, three languages, a temporary folder")
 LANGS = "de,fr,ja" if not FAST else "de,fr"
 # Every setting that sets the run's size is given here, not taken from the defaults (which train the
-# shipped student on every domain for about 19 minutes): three languages of the help pages, nothing else.
+# shipped student on every domain for 19-28 minutes): three languages of the help pages, nothing else.
 overrides = dict(langs=LANGS, extra_data="", sample_alpha=1.0, retrieval_negatives=1024,
                  teacher_layers="0",                     # one teacher layer: about 7.6M parameters
                  steps=12 if FAST else 48, batch_size=4 if FAST else 8, max_length=24 if FAST else 32,
@@ -259,7 +259,7 @@ Own-minus-others gap: {np.mean([b[0] - b[1] for b in before_gap.values()]):.3f} 
 teacher's vector of its English sentence; MSE x 100 measures that: {before['mean_mse_xx']:.3f} -> {after['mean_mse_xx']:.3f} for the
 translations. Telling the pairs apart is a different thing: {apart} retrieval, which counts only the order, measures it: {before['mean_acc']:.1f}% -> {after['mean_acc']:.1f}%.
 {config.steps} steps of {config.batch_size} pairs is {config.steps * config.batch_size:,} pairs, a sliver of one epoch{verdict} The full run (python -m tinykd.train,
-about 19 minutes on 2 cores) takes the same path much further; lesson 14 reads its numbers.""")
+19-28 minutes on 2 cores) takes the same path much further; lesson 14 reads its numbers.""")
 
 (run_dir / "checkpoint.safetensors").unlink()            # weights + AdamW moments (~120 MB): only for --resume
 if FAST:                                                  # the tests' runs leave nothing behind
