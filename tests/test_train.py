@@ -283,6 +283,21 @@ def test_clipping_scales_to_the_max_norm():
     assert math.isnan(clip_grad_norm({"a": np.array([np.nan])}, 1.0))
 
 
+def test_clipping_a_table_by_its_used_rows_is_clipping_all_of_it():
+    """An embedding table's gradient is zero but on the rows a batch used: the norm and the clipped
+    gradients read from those rows alone are those of the whole table."""
+    rng = np.random.default_rng(0)
+    table = np.zeros((50, 4), dtype=np.float32)
+    used = np.array([3, 17, 42])
+    table[used] = rng.normal(size=(3, 4)).astype(np.float32)
+    dense = {"w": table.copy(), "b": rng.normal(size=6).astype(np.float32)}
+    lazy = {k: v.copy() for k, v in dense.items()}
+    assert clip_grad_norm(lazy, 0.5, rows={"w": used}) == pytest.approx(clip_grad_norm(dense, 0.5), rel=1e-6)
+    np.testing.assert_allclose(lazy["w"], dense["w"], rtol=1e-6)
+    np.testing.assert_array_equal(lazy["b"], dense["b"])
+    assert np.count_nonzero(lazy["w"].any(axis=1)) == 3
+
+
 # -- the config ---------------------------------------------------------------------------
 
 def test_overrides_are_type_checked_and_unknown_keys_refused():

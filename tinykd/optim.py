@@ -111,20 +111,34 @@ def learning_rate(step: int, total_steps: int, peak: float, warmup_steps: int) -
     return peak * max(0.0, (total_steps - step) / remaining)
 
 
-def clip_grad_norm(grads: dict, max_norm: float) -> float:
+def clip_grad_norm(grads: dict, max_norm: float, rows: dict | None = None) -> float:
     """Scale all gradients together so their global L2 norm is at most ``max_norm``.
+
+    ``rows``: ``{name: row indices}`` of tables whose other rows' gradients are zero (the embedding
+    rows a batch used, ``Module.embedding_rows``): only those rows are read and scaled. The
+    student's word table is 49,000 x 384 and a batch uses about 1,300 of its rows, so reading the
+    whole 75 MB gradient to add its zeros was 9 ms of a 280 ms step; the norm is the same sum
+    without the zeros (its last digits may differ: the sum is grouped otherwise).
 
     Returns the norm before clipping (inf or nan if a gradient is not finite).
     """
     # each gradient's sum of squares by blocks on all cores, the partial sums added in block order
     # in float64; one host sync for the whole sum (on CuPy each float() would wait for the GPU)
+    rows = rows or {}
     parts = []
-    for g in grads.values():
+    for name, g in grads.items():
+        if name in rows:
+            used = g[rows[name]].reshape(-1)                                   # (U C,) a copy
+            parts.append(xp.vdot(used, used))
+            continue
         flat = g.reshape(-1)
         parts += parallel.for_blocks(flat.size, parallel.BLOCK, lambda s, flat=flat: xp.vdot(flat[s], flat[s]))
     total = float(xp.sqrt(sum(part.astype(xp.float64) for part in parts)))
     if max_norm > 0 and math.isfinite(total) and total > max_norm:
         scale = max_norm / (total + 1e-6)
-        for g in grads.values():
-            g *= scale
+        for name, g in grads.items():
+            if name in rows:
+                g[rows[name]] *= scale                                         # the zeros stay zero
+            else:
+                g *= scale
     return total

@@ -191,12 +191,13 @@ class Trainer:
         self.model.zero_grad()
         self.model.backward(dvectors)
         grads = self.model.gradients()
-        grad_norm = clip_grad_norm(grads, c.clip)
+        rows = self.model.embedding_rows()                  # the embedding rows with a gradient: the others are 0
+        grad_norm = clip_grad_norm(grads, c.clip, rows)
         if not math.isfinite(grad_norm):
             raise TrainingDiverged(f"the gradient norm is {grad_norm} at step {step}; stopping. The last good "
                                    f"checkpoint (step {self._last_checkpoint}) is kept in {self.run_dir}.")
         lr = learning_rate(step, c.steps, c.lr, max(1, int(c.warmup * c.steps)))
-        self.optimizer.step(grads, lr, rows=self.model.embedding_rows() if c.lazy_embeddings else None)
+        self.optimizer.step(grads, lr, rows=rows if c.lazy_embeddings else None)
         return {"loss": loss, "mse_en": loss_en, "mse_xx": loss_xx, "retrieval": loss_retrieval, "lr": lr,
                 "grad_norm": grad_norm, "tokens": int(mask.sum()), "pairs": len(english_of)}
 
