@@ -55,8 +55,9 @@ def step(model, optimizer, batch, targets, padded: bool) -> float:
     model.zero_grad()
     padded_backward(model, dvectors) if padded else model.backward(dvectors)
     grads = model.gradients()
-    clip_grad_norm(grads, 1.0)
-    optimizer.step(grads, 1e-5, rows=model.embedding_rows())
+    rows = model.embedding_rows()                               # as tinykd.train: clip and AdamW read only these
+    clip_grad_norm(grads, 1.0, rows)
+    optimizer.step(grads, 1e-5, rows=rows)
     return loss
 
 
