@@ -8,7 +8,7 @@ that process), so nothing measured earlier inflates a later figure.
 
   * baseline: python + numpy + tinykd imported, nothing else;
   * training: ``python -m tinykd.train --steps 30 --eval_every 0 --test_eval false``
-    (default student, batch 32 pairs), i.e. the real loop with its data, the
+    (the default student and batch: 64 pairs since 2026-12-07), i.e. the real loop with its data, the
     teacher vectors, the teacher loaded for the initialisation, the AdamW moments,
     checkpoint and final dev evaluation (on 20 pairs a language, to be short);
   * encoding: ``SentenceEncoder.encode`` of ``--encode-n`` sentences (the corpus's

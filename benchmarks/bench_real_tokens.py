@@ -6,9 +6,10 @@ Since 2026-12-06 ``Encoder.forward`` carries only a batch's real tokens from the
 to the pooling (tinykd.nn.packing); the layers themselves still take a padded (B, T, C) grid
 with its mask, which is how the encoder ran before. This script runs both on the same
 weights and the same run of real batches (the default run's first ``--batches`` of its
-first epoch, from the shipped data: the length-bucketed batches of 32 pairs the trainer
-draws), each step the trainer's without its retrieval term (forward, the direction-and-length
-loss on random targets, zero_grad, backward, clip, lazy AdamW), the two paths taking turns
+first epoch, from the shipped data: the length-bucketed batches of the default's
+``batch_size`` pairs, 64 since 2026-12-07, that the trainer draws), each step the
+trainer's without its retrieval term (forward, the direction-and-length loss on random
+targets, zero_grad, backward, clip, lazy AdamW), the two paths taking turns
 over all the batches, ``--rounds`` times each, after one untimed round. It prints the padding's
 share of the grid, the largest difference between the two paths' sentence vectors on the
 first batch (the same weights), each path's seconds, and their ratio.

@@ -69,7 +69,7 @@ for block in model.encoder.blocks:
     timed("feed-forward (dense 4C, GELU, dense, LayerNorm)", block.intermediate)
     timed("feed-forward (dense 4C, GELU, dense, LayerNorm)", block.output)
 timed("mean pooling", model.pooling)
-B, T = (16, 32) if FAST else (64, 40)            # 64 sentences (32 pairs) of up to 40 pieces: the default's scale
+B, T = (16, 32) if FAST else (64, 40)            # 64 sentences of up to 40 pieces: half a default batch (64 pairs)
 ids = rng.integers(5, config.vocab_size, (B, T))
 mask = np.ones((B, T), dtype=np.int64)
 repeats = 1 if FAST else 3

@@ -52,7 +52,9 @@ class TrainConfig:
                                      # student does and its length by its own MSE, instead of both from the
                                      # plain MSE (tinykd.loss; with --normalize true it changes nothing)
     # -- optimisation ---------------------------------------------------------------------
-    batch_size: int = 32             # pairs per step (English sentence + translation)
+    batch_size: int = 64             # pairs per step (English sentence + translation); 32 until 2026-12-07: a
+                                     # step's fixed part (AdamW over the layers, the retrieval term's gathers)
+                                     # is shared by twice the pairs, 1.18x the pairs a second (docs/experiments.md)
     pairs_per_english: int = 4       # up to this many pairs of one English sentence share a batch, which
                                      # encodes that sentence once for all of them (1: pairs drawn apart)
     translation_weight: float = 2.0  # w in L = MSE(S(en), T) + w MSE(S(xx), T); 1 = the paper's loss
@@ -70,15 +72,16 @@ class TrainConfig:
     lazy_embeddings: bool = True     # update only the embedding rows a batch used (lazy Adam: tinykd.optim);
                                      # false: every row every step, as dense AdamW (the default until 2026-12-06)
     clip: float = 1.0                # global gradient-norm clip (0: off)
-    steps: int = 4800                # optimisation steps: what 20 minutes hold on the EPYC machines (19-28 min on
-                                     # 2 cores) with thirteen domains evaluated, the Bible's long verses among the
+    steps: int = 2820                # optimisation steps: the time of the 4800 steps of 32 pairs before (what 20
+                                     # minutes held on the EPYC machines, 19-28 min on 2 cores) at 1.18x the pairs
+                                     # a second, with thirteen domains evaluated, the Bible's long verses among the
                                      # pairs, FreeDict's short words not, lazy Adam, the layers on the real tokens
-                                     # only (tinykd.nn.packing; 4000 before): docs/experiments.md
+                                     # only (tinykd.nn.packing): docs/experiments.md
     # -- bookkeeping -------------------------------------------------------------------------
-    eval_every: int = 1000           # steps between dev evaluations, and one before the first (0: only at the end)
+    eval_every: int = 500            # steps between dev evaluations, and one before the first (0: only at the end)
     eval_pairs: int = 30             # dev pairs per language in those evaluations (each of the thirteen domains'
                                      # evaluations takes about 13 s with 30 pairs a language, 20 s with 50)
-    checkpoint_every: int = 500      # steps between checkpoints (each writes 230 MB: about 1.6 s)
+    checkpoint_every: int = 250      # steps between checkpoints (each writes 230 MB: about 1.6 s)
     log_every: int = 10
     test_eval: bool = True           # evaluate on the test split at the end
     seed: int = 0
@@ -129,9 +132,9 @@ PRESETS = {
     # the README's default run: about 20 minutes on 2 CPU cores, every shipped domain
     "default": dict(),
     # best quality: every shipped domain and the Bible for general text (build it first: python -m tinykd.data
-    # bible); 3.3x the default's pairs: 84 minutes on 2 CPU cores (measured before the layers ran on the real
-    # tokens only), 7.1 points above the default on the domains other than the help pages, 6.5 on Freeciv's
-    # unseen prose (docs/experiments.md#the-long-preset)
+    # bible); 2.8x the default's pairs: 84 minutes on 2 CPU cores (measured before the layers ran on the real
+    # tokens only), 7.1 points above the default of its day (32 pairs a step) on the domains other than the
+    # help pages, 6.5 on Freeciv's unseen prose (docs/experiments.md#the-long-preset)
     "long": dict(steps=8000, batch_size=64, extra_data="shipped,bible", max_pairs=500_000, eval_every=500,
                  checkpoint_every=250),
 }
