@@ -132,9 +132,8 @@ PRESETS = {
     # the README's default run: about 20 minutes on 2 CPU cores, every shipped domain
     "default": dict(),
     # best quality: every shipped domain and the Bible for general text (build it first: python -m tinykd.data
-    # bible); 2.8x the default's pairs: 84 minutes on 2 CPU cores (measured before the layers ran on the real
-    # tokens only), 7.1 points above the default of its day (32 pairs a step) on the domains other than the
-    # help pages, 6.5 on Freeciv's unseen prose (docs/experiments.md#the-long-preset)
+    # bible); 2.8x the default's pairs: 70 minutes on 2 CPU cores (2026-12-07), 6.5 points above the default
+    # on the domains other than the help pages, 5.2 on Freeciv's unseen prose (docs/experiments.md#the-long-preset)
     "long": dict(steps=8000, batch_size=64, extra_data="shipped,bible", max_pairs=500_000, eval_every=500,
                  checkpoint_every=250),
 }
