@@ -235,6 +235,33 @@ def test_lazy_adamw_moves_only_the_rows_used_and_those_as_dense_adamw():
     assert not opt_lazy.m["word.weight"][unused].any() and not opt_lazy.v["word.weight"][unused].any()
 
 
+@pytest.mark.parametrize("lazy", [True, False])
+def test_a_step_scale_multiplies_that_parameters_adam_step_and_not_its_decay(lazy):
+    rng = np.random.default_rng(1)
+    start = {"word.weight": rng.standard_normal((5, 3)), "dense.weight": rng.standard_normal((2, 3))}
+    plain = {k: v.copy() for k, v in start.items()}
+    scaled = {k: v.copy() for k, v in start.items()}
+    opt_plain = AdamW(plain, lr=0.01, weight_decay=0.5)
+    opt_scaled = AdamW(scaled, lr=0.01, weight_decay=0.5, step_scales={"word.weight": 3.0})
+    used = np.array([0, 3])
+    rows = {"word.weight": used} if lazy else None
+    for _ in range(4):
+        g = {"word.weight": np.zeros((5, 3)), "dense.weight": rng.standard_normal((2, 3))}
+        g["word.weight"][used] = rng.standard_normal((2, 3))
+        decayed = {k: v * (1 - 0.01 * 0.5) for k, v in plain.items()}        # the decay alone, before the step
+        opt_plain.step(g, rows=rows)
+        adam_step = {k: decayed[k] - plain[k] for k in plain}                # what the Adam term moved
+        if not lazy:
+            adam_step["word.weight"][[1, 2, 4]] = 0.0                          # dense: unused rows only decay
+        expected = {k: v * (1 - 0.01 * 0.5) for k, v in scaled.items()}
+        opt_scaled.step(g, rows=rows)
+        np.testing.assert_array_equal(scaled["dense.weight"], plain["dense.weight"])    # unscaled: the same
+        moved = expected["word.weight"] - scaled["word.weight"]
+        np.testing.assert_allclose(moved[used], 3.0 * adam_step["word.weight"][used], rtol=1e-9, atol=1e-15)
+    with pytest.raises(ValueError, match="not optimised"):
+        AdamW(plain, lr=0.01, step_scales={"words.weight": 2.0})
+
+
 def test_an_embedding_reports_the_rows_its_backwards_used_until_zero_grad():
     from tinykd.model import Encoder, EncoderConfig
     from tinykd.nn.embedding import Embedding

@@ -24,16 +24,24 @@ class AdamW:
         p -= lr * (m_hat / (sqrt(v_hat) + eps) + weight_decay * p)
 
     The decay acts on p directly, not through g: that is the "W" in AdamW.
+
+    ``step_scales``: ``{name: factor}`` multiplies the Adam step of those parameters (their decay
+    stays ``lr * weight_decay``): the trainer's word-embedding table moves ``embedding_lr_scale``
+    times as far per step as the layers (docs/experiments.md, "The word table's step").
     """
 
     def __init__(self, params: dict, lr: float = 1e-4, betas=(0.9, 0.999), eps: float = 1e-6,
-                 weight_decay: float = 0.01):
+                 weight_decay: float = 0.01, step_scales: dict | None = None):
         not_contiguous = [name for name, p in params.items() if not p.flags.c_contiguous]
         if not_contiguous:
             raise ValueError(f"AdamW updates parameters in place through flat views: {not_contiguous} "
                              "are not contiguous arrays")
         self.params = params                         # name -> array, updated in place
         self.lr, self.betas, self.eps, self.weight_decay = lr, betas, eps, weight_decay
+        unknown = sorted(set(step_scales or {}) - set(params))
+        if unknown:
+            raise ValueError(f"step_scales names parameters that are not optimised: {unknown}")
+        self.step_scales = dict(step_scales or {})
         self.m = {name: xp.zeros_like(p) for name, p in params.items()}
         self.v = {name: xp.zeros_like(p) for name, p in params.items()}
         self.t = 0
@@ -51,12 +59,13 @@ class AdamW:
         for name, p in self.params.items():
             decay = 1.0 - lr * self.weight_decay if self.weight_decay and not no_decay(name) else None
             g, m, v = grads[name], self.m[name], self.v[name]
+            size = step_size * self.step_scales.get(name, 1.0)
             if name in rows:
-                self._lazy(p, g, m, v, rows[name], step_size, bias2, decay)
+                self._lazy(p, g, m, v, rows[name], size, bias2, decay)
                 continue
             flat = [a.reshape(-1) for a in (p, g, m, v)]                                  # views, (n,) each
-            parallel.for_blocks(p.size, parallel.BLOCK, lambda s, flat=flat, decay=decay: self._update(
-                *(a[s] for a in flat), step_size, bias2, decay))
+            parallel.for_blocks(p.size, parallel.BLOCK, lambda s, flat=flat, decay=decay, size=size: self._update(
+                *(a[s] for a in flat), size, bias2, decay))
 
     def _update(self, p, g, m, v, step_size: float, bias2: float, decay: float | None) -> None:
         """The update above, in place on p, m, v (one block of each, or gathered rows), with one scratch
