@@ -13,7 +13,8 @@ What you will see:
      the first steps need it.
   5. Clipping the global gradient norm: one scale for all gradients keeps the step's direction.
   6. Plain gradient descent against AdamW on a badly scaled problem.
-  7. An embedding table updated lazily: only the rows a batch used move (--lazy_embeddings).
+  7. An embedding table updated lazily: only the rows a batch used move (--lazy_embeddings); a rare
+     row's small gradient against eps, and the table's larger step (--embedding_lr_scale).
   Exercises: the schedule, the clipping and one AdamW step, graded against tinykd.optim.
 
 Needs nothing but NumPy; a few seconds.
@@ -204,6 +205,24 @@ each of them every step: by the decay, and by the momentum m of the steps when i
 keep moving in steps 4 and 5). A batch of the default run uses about 1,300 of the 49,000 rows, so the
 lazy update (PyTorch's SparseAdam, TensorFlow's LazyAdam) touches 3% of the table: the used rows get
 exactly the AdamW step above, the others keep their values and moments until a batch uses them again.""")
+
+# A rare token's row: its gradient is small (the loss averages over the batch and 384 dimensions) and
+# comes once in many steps, so its second moment v stays near 0; eps, added to sqrt(v_hat), then
+# decides the step. One use late in a run (t = 1000), in units of lr:
+rare = []
+for label, eps_, scale in (("eps 1e-6", 1e-6, 1.0), ("eps 1e-8", 1e-8, 1.0),
+                           ("eps 1e-6, the step x3 (the trainer's word table)", 1e-6, 3.0)):
+    table_ = {"word.weight": np.zeros((2, 1))}
+    opt = AdamW(table_, lr=1e-3, eps=eps_, weight_decay=0.0, step_scales={"word.weight": scale})
+    opt.t = 999                                # 999 steps in which neither row was used
+    opt.step({"word.weight": np.array([[1e-6], [1e-4]])}, rows={"word.weight": np.array([0, 1])})
+    rare.append([label, *[f"{-x / 1e-3:.2f}" for x in table_["word.weight"][:, 0]]])
+table(["Adam", "step / lr: rare row (g = 1e-6)", "common row (g = 1e-4)"], rare)
+print("""At t = 1000 a row used for the first time has m_hat = g / 10 and sqrt(v_hat) = |g| / 25: without eps its
+step is 2.5 lr, whatever g. A gradient of 1e-4 keeps most of it; one of 1e-6 is smaller than eps = 1e-6
+(BERT's, and ours), and its step shrinks to a twentieth. In the default run half the entries of the rows it
+used end with sqrt(v_hat) below 1e-6 (--embedding_lr_scale). So the trainer lets the word table step three times as far as the layers
+(AdamW's step_scales; docs/experiments.md: +1.1 points on the twelve domains; eps 1e-8 gave about half).""")
 
 # %% Exercises
 section("Exercises: the schedule, the clipping and AdamW, by you")
