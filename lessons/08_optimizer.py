@@ -221,8 +221,9 @@ table(["Adam", "step / lr: rare row (g = 1e-6)", "common row (g = 1e-4)"], rare)
 print("""At t = 1000 a row used for the first time has m_hat = g / 10 and sqrt(v_hat) = |g| / 25: without eps its
 step is 2.5 lr, whatever g. A gradient of 1e-4 keeps most of it; one of 1e-6 is smaller than eps = 1e-6
 (BERT's, and ours), and its step shrinks to a twentieth. In the default run half the entries of the rows it
-used end with sqrt(v_hat) below 1e-6 (--embedding_lr_scale). So the trainer lets the word table step three times as far as the layers
-(AdamW's step_scales; docs/experiments.md: +1.1 points on the twelve domains; eps 1e-8 gave about half).""")
+used end with sqrt(v_hat) below 1e-6. So the trainer lets the word table step three times as far as the
+layers (--embedding_lr_scale, AdamW's step_scales; docs/experiments.md: +1.1 points on the twelve domains;
+eps 1e-8 gave about half).""")
 
 # %% Exercises
 section("Exercises: the schedule, the clipping and AdamW, by you")

@@ -57,8 +57,6 @@ from tinykd.student import build_student
 from tinykd.teacher import teacher_vectors_for
 from tinykd.trainingset import eval_folders, extra_folders, language_list, training_items, training_vectors
 
-WORD_TABLE = "embeddings.word_embeddings.weight"    # the student's (V, C) word-embedding table, BERT's name
-
 
 def warn(message: str) -> None:
     """A message beside the progress bar: on stderr."""
@@ -119,7 +117,7 @@ class Trainer:
                                                                       and config.init == "teacher" else ""))
         self.model = build_student(config, self.tokenizer, None if resuming else self.train_items)
         self.optimizer = AdamW(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay,
-                               step_scales={WORD_TABLE: config.embedding_lr_scale})
+                               step_scales={"embeddings.word_embeddings.weight": config.embedding_lr_scale})
         self.step = 0
         self.elapsed_before = 0.0                          # training seconds of the segments before a resume
         self._segment_start = None                         # time.time() when this process's run() began
