@@ -136,9 +136,9 @@ PRESETS = {
     # the README's default run: about 20 minutes on 2 CPU cores, every shipped domain
     "default": dict(),
     # best quality: every shipped domain and the Bible for general text (build it first: python -m tinykd.data
-    # bible); 2.8x the default's pairs: 70 minutes on 2 CPU cores (2026-12-07), 6.5 points above the default
-    # of its day on the domains other than the help pages, 5.2 on Freeciv's unseen prose; 5.4 and 4.3 above
-    # today's, whose word-table step (x3) it inherits unmeasured (docs/experiments.md#the-long-preset)
+    # bible); 2.8x the default's pairs: 70 minutes on 2 CPU cores (2026-12-07), 5.9 points above today's
+    # default on the domains other than the help pages, 4.3 on Freeciv's unseen prose (with the word table's
+    # step x3, measured the session after; docs/experiments.md#the-long-preset)
     "long": dict(steps=8000, batch_size=64, extra_data="shipped,bible", max_pairs=500_000, eval_every=500,
                  checkpoint_every=250),
 }
