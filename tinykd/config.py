@@ -41,8 +41,10 @@ class TrainConfig:
     num_layers: int = 3              # init=random only (with init=teacher: len(teacher_layers))
     hidden_size: int = 384           # init=random only (with init=teacher: the teacher's width)
     num_heads: int = 12              # init=random only
-    intermediate_size: int = 1536    # feed-forward width; with init=teacher, below the teacher's 1536 keeps
-                                     # each layer's neurons with the most weight (tinykd.student)
+    intermediate_size: int = 768     # feed-forward width; with init=teacher, below the teacher's 1536 keeps
+                                     # each layer's neurons with the most weight (tinykd.student); 1536 until
+                                     # 2026-12-07 (evening): half the neurons make a step of 96 pairs as fast as
+                                     # one of 64 was, 1.5x the pairs in the same time (docs/experiments.md)
     max_length: int = 128            # tokens per sentence in training (longer ones are truncated)
     dropout: float = 0.0             # dropout in training
     normalize: bool = False          # true: end the student in an L2 normalisation, as the teacher does; false:
@@ -52,9 +54,9 @@ class TrainConfig:
                                      # student does and its length by its own MSE, instead of both from the
                                      # plain MSE (tinykd.loss; with --normalize true it changes nothing)
     # -- optimisation ---------------------------------------------------------------------
-    batch_size: int = 64             # pairs per step (English sentence + translation); 32 until 2026-12-07: a
-                                     # step's fixed part (AdamW over the layers, the retrieval term's gathers)
-                                     # is shared by twice the pairs, 1.18x the pairs a second (docs/experiments.md)
+    batch_size: int = 96             # pairs per step (English sentence + translation); 32 until 2026-12-07, 64
+                                     # until that evening: a step's fixed part (AdamW over the layers, the
+                                     # retrieval term's gathers) is shared by more pairs (docs/experiments.md)
     pairs_per_english: int = 4       # up to this many pairs of one English sentence share a batch, which
                                      # encodes that sentence once for all of them (1: pairs drawn apart)
     translation_weight: float = 2.0  # w in L = MSE(S(en), T) + w MSE(S(xx), T); 1 = the paper's loss
@@ -76,11 +78,12 @@ class TrainConfig:
     lazy_embeddings: bool = True     # update only the embedding rows a batch used (lazy Adam: tinykd.optim);
                                      # false: every row every step, as dense AdamW (the default until 2026-12-06)
     clip: float = 1.0                # global gradient-norm clip (0: off)
-    steps: int = 2820                # optimisation steps: the time of the 4800 steps of 32 pairs before (what 20
-                                     # minutes held on the EPYC machines, 19-28 min on 2 cores) at 1.18x the pairs
-                                     # a second, with thirteen domains evaluated, the Bible's long verses among the
-                                     # pairs, FreeDict's short words not, lazy Adam, the layers on the real tokens
-                                     # only (tinykd.nn.packing): docs/experiments.md
+    steps: int = 2790                # optimisation steps: the time of 2820 steps of 64 pairs with the whole
+                                     # feed-forward width (378 against 374 ms a step, side by side), which held the
+                                     # time of the 4800 steps of 32 pairs before (what 20 minutes held on the EPYC
+                                     # machines, 19-28 min on 2 cores), with thirteen domains evaluated, the Bible's
+                                     # long verses among the pairs, FreeDict's short words not, lazy Adam, the
+                                     # layers on the real tokens only (tinykd.nn.packing): docs/experiments.md
     # -- bookkeeping -------------------------------------------------------------------------
     eval_every: int = 500            # steps between dev evaluations, and one before the first (0: only at the end)
     eval_pairs: int = 30             # dev pairs per language in those evaluations (each of the thirteen domains'
@@ -136,11 +139,12 @@ PRESETS = {
     # the README's default run: about 20 minutes on 2 CPU cores, every shipped domain
     "default": dict(),
     # best quality: every shipped domain and the Bible for general text (build it first: python -m tinykd.data
-    # bible); 2.8x the default's pairs: 70 minutes on 2 CPU cores (2026-12-07), 5.9 points above today's
-    # default on the domains other than the help pages, 4.3 on Freeciv's unseen prose (with the word table's
-    # step x3, measured the session after; docs/experiments.md#the-long-preset)
-    "long": dict(steps=8000, batch_size=64, extra_data="shipped,bible", max_pairs=500_000, eval_every=500,
-                 checkpoint_every=250),
+    # bible); 8000 steps of 64 pairs with the teacher's whole feed-forward width (as measured), 1.9x the
+    # default's pairs: 70 minutes on 2 CPU cores (2026-12-07), on the domains other than the help pages 5.9
+    # points above the default of then (64 pairs, 1536 wide) and 5.2 above today's, 4.7 on Freeciv's unseen
+    # prose (with the word table's step x3; docs/experiments.md#the-long-preset)
+    "long": dict(steps=8000, batch_size=64, intermediate_size=1536, extra_data="shipped,bible", max_pairs=500_000,
+                 eval_every=500, checkpoint_every=250),
 }
 
 
