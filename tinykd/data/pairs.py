@@ -140,8 +140,8 @@ def draw_pairs(pairs: list, folder_of: np.ndarray, langs, alpha: float, seed: in
 def tokenize_pairs(pairs, tokenizer, max_length: int, chunk: int = 10_000) -> PairItems:
     """Token ids of both sides of every pair, truncated at ``max_length``, tokenised in
     chunks (``tinykd.data.tokenizer.token_ids``). An English sentence (one teacher row) is
-    tokenised once, however many pairs share it (the default run's 200,000 pairs hold about
-    a third as many), and its pairs share the one array."""
+    tokenised once, however many pairs share it (the default run's 350,000 pairs hold about
+    a quarter as many), and its pairs share the one array."""
     configure(tokenizer, max_length, pad=False)
 
     def ids(texts):
