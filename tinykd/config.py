@@ -138,7 +138,7 @@ PRESETS = {
     "tiny": dict(teacher_layers="0", steps=40, batch_size=8, max_length=32, eval_every=20, eval_pairs=40,
                  checkpoint_every=20, log_every=5, test_eval=False, warmup=0.1, lr=2e-4,
                  extra_data="", eval_data="", max_pairs=20_000, align_max_tokens=4000),   # help pages, 20k pairs
-    # the README's default run: about 20 minutes on 2 CPU cores, every shipped domain
+    # the README's default run: 19-28 minutes on 2 CPU cores, every shipped domain
     "default": dict(),
     # best quality: every shipped domain and the Bible for general text (build it first: python -m tinykd.data
     # bible); 8000 steps of 64 pairs with the teacher's whole feed-forward width (as measured), 1.9x the
