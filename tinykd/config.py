@@ -141,13 +141,12 @@ PRESETS = {
     # the README's default run: 19-28 minutes on 2 CPU cores, every shipped domain
     "default": dict(),
     # best quality: every shipped domain and the Bible for general text (build it first: python -m tinykd.data
-    # bible); 8000 steps of 64 pairs with the teacher's whole feed-forward width (as measured), 1.9x the
-    # default's pairs: 70 minutes on 2 CPU cores (2026-12-07), on the domains other than the help pages 5.9
-    # points above the default of then (64 pairs, 1536 wide), 5.2 above the narrow layers' default and 3.1
-    # above today's (350,000 pairs drawn), 2.2 on Freeciv's unseen prose (with the word table's step x3;
-    # docs/experiments.md#the-long-preset): not yet measured with the narrow layers and 96 pairs a step
-    "long": dict(steps=8000, batch_size=64, intermediate_size=1536, extra_data="shipped,bible", max_pairs=500_000,
-                 eval_every=500, checkpoint_every=250),
+    # bible); the default's student (narrow layers, 96 pairs a step) for 10,000 steps, 3.6x the default's pair
+    # slots, from 1,000,000 drawn pairs: 1 h 36 min on 2 CPU cores (2026-12-07, measured alone), on the eleven
+    # domains other than the help pages 6.1 points above the default (72.5 against 66.3), Freeciv's unseen prose
+    # +4.6, the Bible's held-out books 80.1 (docs/experiments.md#the-long-preset)
+    "long": dict(steps=10_000, extra_data="shipped,bible", max_pairs=1_000_000, eval_every=1000,
+                 checkpoint_every=250),
 }
 
 
