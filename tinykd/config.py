@@ -145,8 +145,7 @@ PRESETS = {
     # slots, from 1,000,000 drawn pairs: 1 h 36 min on 2 CPU cores (2026-12-07, measured alone), on the eleven
     # domains other than the help pages 6.1 points above the default (72.5 against 66.3), Freeciv's unseen prose
     # +4.6, the Bible's held-out books 80.1 (docs/experiments.md#the-long-preset)
-    "long": dict(steps=10_000, extra_data="shipped,bible", max_pairs=1_000_000, eval_every=1000,
-                 checkpoint_every=250),
+    "long": dict(steps=10_000, extra_data="shipped,bible", max_pairs=1_000_000, eval_every=1000),
 }
 
 
