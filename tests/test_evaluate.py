@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from optional import missing
 
 from tinykd.data.corpus import Pair
@@ -252,3 +254,17 @@ def test_tfidf_reference_gives_the_dense_numbers_on_the_tiny_corpus(tmp_path):
     for lang, ps in evaluation_pairs(pairs).items():
         want = dense_tfidf_accuracy([p.english for p in ps], [p.translation for p in ps])
         assert (result[lang]["acc_en_xx"], result[lang]["acc_xx_en"]) == pytest.approx(want, abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(max_size=40), max_size=8))
+def test_trigram_bags_are_each_texts_trigram_counts(texts):
+    """The batched 3-grams of many texts at once: each text's own bag, its buckets in increasing order
+    (texts of any script, empty ones, a 3-gram never spanning two texts)."""
+    from tinykd.evaluate import trigram_bags, trigram_counts
+    bags = trigram_bags(texts)
+    assert len(bags) == len(texts)
+    for text, (buckets, counts) in zip(texts, bags):
+        want_buckets, want_counts = trigram_counts(text)
+        order = np.argsort(want_buckets)
+        assert np.array_equal(buckets, want_buckets[order]) and np.array_equal(counts, want_counts[order])

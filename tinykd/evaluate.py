@@ -119,6 +119,31 @@ def trigram_counts(text: str, dim: int = TRIGRAM_BUCKETS) -> tuple[np.ndarray, n
                                                                                  count=len(counts))
 
 
+def trigram_bags(texts: Sequence[str], dim: int = TRIGRAM_BUCKETS) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`trigram_counts` of every text at once, each bag's buckets in increasing order.
+
+    All texts (lower-cased, two spaces either side) are laid end to end as code points; a 3-gram
+    is the 63-bit number of its three code points (21 bits each), kept where all three lie in one
+    text. Each distinct 3-gram is hashed once, and the (text, bucket) counts come from one sort.
+    """
+    padded = [f"  {text.lower()}  " for text in texts]
+    lengths = np.fromiter(map(len, padded), dtype=np.int64, count=len(padded))            # (N,) each >= 4
+    chars = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)   # (L,)
+    grams = (chars[:-2] << 42) | (chars[1:-1] << 21) | chars[2:]                         # (L-2,) 3-gram codes
+    text_of = np.repeat(np.arange(len(padded)), lengths)[:-2]                            # (L-2,)
+    ends = np.cumsum(lengths)                                                            # (N,)
+    inside = np.arange(len(grams)) + 3 <= ends[text_of]              # the 3-gram ends inside its own text
+    grams, text_of = grams[inside], text_of[inside]
+    distinct, which = np.unique(grams, return_inverse=True)                              # (G,), (n,)
+    bucket_of = np.fromiter((zlib.crc32((chr(g >> 42) + chr(g >> 21 & 0x1FFFFF) + chr(g & 0x1FFFFF))
+                                        .encode("utf-8")) % dim for g in distinct.tolist()),
+                            dtype=np.int64, count=len(distinct))                         # (G,)
+    cells, counts = np.unique(text_of * dim + bucket_of[which.ravel()], return_counts=True)   # (text, bucket)
+    starts = np.searchsorted(cells // dim, np.arange(len(padded) + 1))                   # (N+1,) each text's cells
+    buckets, counts = cells % dim, counts.astype(np.float64)
+    return [(buckets[a:b], counts[a:b]) for a, b in zip(starts[:-1], starts[1:])]
+
+
 def tfidf_weights(bags: Sequence[tuple[np.ndarray, np.ndarray]], dim: int = TRIGRAM_BUCKETS) -> list[np.ndarray]:
     """Each bag's TF-IDF weights (float32, in the order of its buckets), the idf taken over these bags."""
     df = np.bincount(np.concatenate([keys for keys, _ in bags]), minlength=dim) if bags else np.zeros(dim)
@@ -144,26 +169,31 @@ def tfidf_hits(english_bags: Sequence[tuple], translation_bags: Sequence[tuple],
     """:func:`hits` of the TF-IDF bags of one set (bags: :func:`trigram_counts`; the idf from the set
     itself), the cosines of :func:`char_trigram_tfidf`'s vectors computed without their (N, dim) matrix.
 
-    A cosine sums over the buckets two texts share, so only the buckets found on both sides of the
-    set are kept as columns (of 32768, a few thousand where both sides share a script, a handful
-    where they do not); each row is normalised by its whole length first.
+    A cosine sums over the buckets two texts share, so only the products of shared buckets are
+    formed (in float64); each row is normalised by its whole length first.
     """
-    bags = list(english_bags) + list(translation_bags)
-    weights = tfidf_weights(bags, dim)
-    for w in weights:                                             # unit length, twice, as unit() then
-        w /= max(np.sqrt((w * w).sum(dtype=np.float32)), 1e-12)   # translation_accuracy's unit() do
-        w /= max(np.sqrt((w * w).sum(dtype=np.float32)), 1e-12)
-    m = len(english_bags)
-    side = [np.unique(np.concatenate([keys for keys, _ in bags[:m]] or [np.zeros(0, np.int64)])),
-            np.unique(np.concatenate([keys for keys, _ in bags[m:]] or [np.zeros(0, np.int64)]))]
-    shared = np.intersect1d(*side)                                # (K,) the buckets of both sides
-    dense = np.zeros((len(bags), len(shared)), dtype=np.float32)  # (2m, K)
-    for i, ((keys, _), w) in enumerate(zip(bags, weights)):
-        column = np.searchsorted(shared, keys)
-        found = column < len(shared)
-        found[found] = shared[column[found]] == keys[found]
-        dense[i, column[found]] = w[found]
-    return hits(dense[:m] @ dense[m:].T, english_texts, translation_texts)
+    bags, m = list(english_bags) + list(translation_bags), len(english_bags)
+    row = np.repeat(np.arange(len(bags)), [len(keys) for keys, _ in bags])      # (n,) each cell's text
+    keys = np.concatenate([keys for keys, _ in bags] or [np.zeros(0, np.int64)])           # (n,) its bucket
+    counts = np.concatenate([counts for _, counts in bags] or [np.zeros(0)])               # (n,) its count
+    idf = np.log((1 + len(bags)) / (1 + np.bincount(keys, minlength=dim))) + 1.0          # (dim,)
+    weights = (counts * idf[keys]).astype(np.float32).astype(np.float64)                   # (n,)
+    weights /= np.maximum(np.sqrt(np.bincount(row, weights ** 2, minlength=len(bags))), 1e-12)[row]  # unit rows
+    # The cosine of English i and translation j sums weight_i[b] * weight_j[b] over the buckets b
+    # both have: join each English cell with every translation cell of its bucket (a few million
+    # products, where the dense (m, K) @ (K, m) product would multiply billions of zeros).
+    english_cells, translation_cells = np.flatnonzero(row < m), np.flatnonzero(row >= m)
+    translation_cells = translation_cells[np.argsort(keys[translation_cells], kind="stable")]   # by bucket
+    sorted_keys = keys[translation_cells]
+    first = np.searchsorted(sorted_keys, keys[english_cells], side="left")      # (e,) the run of its bucket
+    matches = np.searchsorted(sorted_keys, keys[english_cells], side="right") - first          # (e,)
+    run_start = np.repeat(np.cumsum(matches) - matches, matches)                # (p,) p = matches.sum()
+    left = np.repeat(english_cells, matches)                                    # (p,) English cell
+    right = translation_cells[np.repeat(first, matches) + np.arange(len(left)) - run_start]   # (p,) its partner
+    t = len(bags) - m
+    sim = np.bincount(row[left] * t + row[right] - m, weights=weights[left] * weights[right],
+                      minlength=m * t).reshape(m, t)                            # (m, t) cosines
+    return hits(sim, english_texts, translation_texts)
 
 
 def evaluation_pairs(pairs, max_per_lang: int | None = None, seed: int = 0) -> dict:
@@ -277,19 +307,14 @@ def tfidf_reference(pairs, max_per_lang: int | None = None, seed: int = 0) -> di
     """The character 3-gram TF-IDF bag, evaluated like a model (accuracies only)."""
     groups = evaluation_pairs(pairs, max_per_lang, seed)
     result = {"name": "char-3gram TF-IDF", "languages": {}}
-    bags: dict[str, tuple] = {}            # text -> its 3-gram counts (the English side repeats in every language)
-
-    def bag(text: str) -> tuple:
-        if text not in bags:
-            bags[text] = trigram_counts(text)
-        return bags[text]
-
+    texts = evaluation_texts(groups)       # each text once (the English side repeats in every language)
+    bags = dict(zip(texts, trigram_bags(texts)))          # text -> its 3-gram counts
     for lang, ps in groups.items():
         correct = [0, 0]
         for start in range(0, len(ps), SET_SIZE):   # idf from each set itself
             english = [p.english for p in ps[start:start + SET_SIZE]]
             translations = [p.translation for p in ps[start:start + SET_SIZE]]
-            found = tfidf_hits([bag(t) for t in english], [bag(t) for t in translations], english, translations)
+            found = tfidf_hits([bags[t] for t in english], [bags[t] for t in translations], english, translations)
             correct = [correct[0] + found[0], correct[1] + found[1]]
         row = {"pairs": len(ps), "acc_en_xx": 100.0 * correct[0] / len(ps), "acc_xx_en": 100.0 * correct[1] / len(ps)}
         row["acc"] = 0.5 * (row["acc_en_xx"] + row["acc_xx_en"])
