@@ -786,7 +786,7 @@ def test_sample_weights_multiply_a_folders_share_of_the_draw(tiny_data, tmp_path
     with pytest.raises(ValueError, match="--sample_weights names gimp, which this run does not train on"):
         drawn_training_pairs(_config(data, extra_data="mine", sample_weights="gimp=2"), extra_folders(config))
     # the default's factors name data/everyday and data/biblepd, which this data directory lacks: skipped
-    assert TrainConfig().sample_weights == "everyday=10,biblepd=2" == config.sample_weights
+    assert TrainConfig().sample_weights == "everyday=10,biblepd=2.5" == config.sample_weights
     with pytest.raises(ValueError, match="--sample_weights names gimp,"):
         drawn_training_pairs(_config(data, extra_data="mine", sample_weights="everyday=10,gimp=2"),
                              extra_folders(config))

@@ -24,7 +24,7 @@ training pairs is refused; a damaged corpus file, teacher store, tokenizer, conf
 checkpoint is named in the message. ``--resume`` of a run that stopped before its first
 checkpoint is refused; ``--resume RUN_DIR --restart`` starts it again from step 0.
 
-    python -m tinykd.train                    # the default student, 19-28 min on 2 cores
+    python -m tinykd.train                    # the default student, 25-36 min on 2 cores
     python -m tinykd.train --preset tiny      # a minute
     python -m tinykd.train --resume runs/20261129-221500
     python -m tinykd.train --help             # every option
