@@ -28,7 +28,7 @@ from tinykd.evaluate import (  # noqa: E402
     char_trigram_tfidf,
     evaluation_pairs,
     tfidf_reference,
-    translation_accuracy,  # noqa: E402
+    translation_accuracy,
 )
 
 

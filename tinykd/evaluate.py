@@ -173,11 +173,9 @@ def tfidf_hits(english_bags: Sequence[tuple], translation_bags: Sequence[tuple],
     formed (in float64); each row is normalised by its whole length first.
     """
     bags, m = list(english_bags) + list(translation_bags), len(english_bags)
-    row = np.repeat(np.arange(len(bags)), [len(keys) for keys, _ in bags])      # (n,) each cell's text
-    keys = np.concatenate([keys for keys, _ in bags] or [np.zeros(0, np.int64)])           # (n,) its bucket
-    counts = np.concatenate([counts for _, counts in bags] or [np.zeros(0)])               # (n,) its count
-    idf = np.log((1 + len(bags)) / (1 + np.bincount(keys, minlength=dim))) + 1.0          # (dim,)
-    weights = (counts * idf[keys]).astype(np.float32).astype(np.float64)                   # (n,)
+    row = np.repeat(np.arange(len(bags)), [len(buckets) for buckets, _ in bags])   # (n,) each cell's text
+    keys = np.concatenate([buckets for buckets, _ in bags] or [np.zeros(0, np.int64)])     # (n,) its bucket
+    weights = np.concatenate(tfidf_weights(bags, dim) or [np.zeros(0)]).astype(np.float64)  # (n,) its weight
     weights /= np.maximum(np.sqrt(np.bincount(row, weights ** 2, minlength=len(bags))), 1e-12)[row]  # unit rows
     # The cosine of English i and translation j sums weight_i[b] * weight_j[b] over the buckets b
     # both have: join each English cell with every translation cell of its bucket (a few million
