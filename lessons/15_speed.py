@@ -157,10 +157,12 @@ difference = float(np.abs(vectors["on_the_grid"] - vectors["on_real_pieces"]).ma
 print(f"""
 {real.count} real pieces in a grid of {grid_mask.size} ({1 - real.count / grid_mask.size:.0%} padding): forward on the grid
 {1000 * best_seconds["on_the_grid"]:.0f} ms, on the real pieces only {1000 * best_seconds["on_real_pieces"]:.0f} ms; the sentence vectors differ by {difference:.1e}.
-Attention alone puts the pieces back into the grid (RealTokens.scatter) for its T x T scores and takes them
-out again (gather); a padded key gets zero weight, so the two paths give the same vectors. In the default
-run's batches, bucketed by length, a quarter of the grid is padding, and training steps run 1.2-1.3x as fast
-on the real pieces (benchmarks/README.md).""")
+Attention alone puts the pieces back into a grid for its scores and takes them out again; a padded key
+gets zero weight, so the two paths give the same vectors. In the default run's batches, bucketed by length,
+a quarter of the grid is padding, and training steps run 1.2-1.3x as fast on the real pieces
+(benchmarks/README.md). Attention itself sorts the sentences by length and scores them in blocks, each block
+(L, L) for its own longest L instead of the batch's (T, T) (tinykd.nn.attention.LengthBlocks): 60% of the
+(T, T) work in those batches, and steps 1.1x as fast again.""")
 
 # %% 4. what else
 section("4. what else makes a run fast or slow")

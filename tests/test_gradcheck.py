@@ -240,6 +240,53 @@ def test_attention_on_real_tokens(on_backend, float64, shape, seed):
     assert_all_small(errors, LAYER_TOL, zero_gradient=("key.bias",))
 
 
+@st.composite
+def uneven_batches(draw):
+    """Up to 7 sentences of 1-9 tokens, and a block budget from one sentence a block to all in one."""
+    lengths = draw(st.lists(st.integers(1, 9), min_size=1, max_size=7))
+    return lengths, draw(st.integers(1, 2000)), draw(st.booleans())
+
+
+@given(uneven_batches(), st.integers(0, 10_000))
+def test_attention_in_length_blocks(on_backend, float64, batch, seed):
+    """Attention scores blocks of sentences sorted by length, each block only as long as its longest
+    (LengthBlocks); with a small budget a batch makes many blocks of different lengths. Each real
+    token gets what attention over its own sentence alone gives it, and the gradients check."""
+    from tinykd import parallel
+    from tinykd.nn import softmax
+    from tinykd.nn.attention import LengthBlocks
+
+    lengths, budget, real_tokens_only = batch
+    B, T, H, C = len(lengths), max(lengths), 2, 6
+    layer = MultiHeadSelfAttention(C, H, dropout=0.0)
+    randomize_parameters(layer, seed)
+    mask = padding_mask(lengths, T)
+    tokens = RealTokens(mask) if real_tokens_only else None
+    x = randn(tokens.count, C, seed=seed) if tokens else randn(B, T, C, seed=seed)    # (N, C) or (B, T, C)
+    saved, parallel.BLOCK = parallel.BLOCK, budget
+    try:
+        plan = LengthBlocks(mask, H, np.float64, tokens)
+        assert sorted(int(i) for b in plan.blocks for i in plan.order[b.rows]) == list(range(B))  # each once
+        assert all(b.keys == max(lengths[i] for i in plan.order[b.rows]) for b in plan.blocks)
+        y = backend.to_numpy(layer(x, tokens or mask))
+        errors = check_gradients(layer, lambda x: layer(x, tokens or mask), {"x": x}, wrt=("x",), seed=seed)
+    finally:
+        parallel.BLOCK = saved
+    assert_all_small(errors, LAYER_TOL, zero_gradient=("key.bias",))
+    p = {name: backend.to_numpy(a) for name, a in layer.parameters().items()}
+    x, D = backend.to_numpy(x), C // H
+    start = 0
+    for b, n in enumerate(lengths):                          # each sentence alone, by the formula
+        xs = x[start:start + n] if tokens else x[b, :n]
+        q, k, v = (xs @ p[f"{m}.weight"].T + p[f"{m}.bias"] for m in ("query", "key", "value"))
+        q, k, v = (a.reshape(n, H, D).transpose(1, 0, 2) for a in (q, k, v))             # (H, n, D)
+        w = backend.to_numpy(softmax(backend.asarray(q @ k.transpose(0, 2, 1) / np.sqrt(D))))
+        alone = (w @ v).transpose(1, 0, 2).reshape(n, C)
+        got = y[start:start + n] if tokens else y[b, :n]
+        assert rel_error(got, alone) < 1e-12
+        start += n
+
+
 @given(batch_shapes(), st.integers(0, 10_000))
 def test_real_tokens_carry_the_padded_batch_s_values_and_gradients(on_backend, float64, shape, seed):
     """An encoder block on the real tokens alone gives what it gives them in the padded grid: the

@@ -5,9 +5,10 @@ A batch of sentences is padded to its longest, a (B, T) grid whose mask is 1 for
 layer inside the encoder but attention acts on each token alone (the products, LayerNorm, GELU,
 dropout, the residual sums), so the encoder hands them only the N real tokens, an (N, C) array,
 and their work falls by that quarter. Attention is where tokens meet: it puts its queries, keys
-and values back into the (B, T) grid for its (T, T) scores and takes the real tokens out again
-(``MultiHeadSelfAttention``). Mean pooling (a sentence's tokens averaged) and the position
-embeddings (each token's place in its sentence) read the grid's layout from here too.
+and values back into a grid, the sentences sorted by length, for each sentence's scores and takes
+the real tokens out again (``MultiHeadSelfAttention``, ``LengthBlocks``). Mean pooling (a sentence's
+tokens averaged) and the position embeddings (each token's place in its sentence) read the grid's
+layout from here too.
 
     mask (B, T)          1 1 1 0        grid rows, flattened: b * T + t
                          1 1 0 0
