@@ -55,7 +55,7 @@ def run_child(steps: int, threads: int, env: dict) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--before", metavar="REV", required=False, help="the older git revision to compare with")
+    parser.add_argument("--before", metavar="REV", help="the older git revision to compare with")
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=0, help="0: every core this process may use")
@@ -67,7 +67,7 @@ def main() -> None:
     if not args.before:
         parser.error("--before REV is required")
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from common import machine_line
+    from common import machine_line, revision_tree
 
     from tinykd.paths import default_data_dir
 
@@ -77,9 +77,7 @@ def main() -> None:
           f"threads {args.threads or 'all'}", flush=True)
     results = {"before": [], "now": []}
     with tempfile.TemporaryDirectory() as tmp:
-        tree = Path(tmp) / "before"
-        tree.mkdir()
-        subprocess.run(f"git archive {args.before} tinykd | tar -x -C {tree}", shell=True, cwd=repo, check=True)
+        tree = revision_tree(args.before, Path(tmp) / "before")
         env_now = dict(os.environ) | {"PYTHONPATH": str(repo), "TINYKD_DATA": str(default_data_dir())}
         env_before = env_now | {"PYTHONPATH": str(tree)}
         for round_ in range(args.rounds):

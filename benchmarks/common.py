@@ -1,13 +1,25 @@
-"""Helpers shared by the benchmark scripts: threads, machine description, timing, FLOPs, a real batch."""
+"""Helpers shared by the benchmark scripts: threads, machine description, timing, FLOPs, a real batch,
+an older revision's code."""
 
 from __future__ import annotations
 
 import os
 import platform
 import statistics
+import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
+
+
+def revision_tree(rev: str, into: Path) -> Path:
+    """Write git revision ``rev``'s ``tinykd/`` into a new folder ``into`` (``git archive``); returns ``into``,
+    the PYTHONPATH that makes a child process import that revision's package."""
+    into.mkdir()
+    repo = Path(__file__).resolve().parent.parent
+    subprocess.run(f"git archive {rev} tinykd | tar -x -C {into}", shell=True, cwd=repo, check=True)
+    return into
 
 
 def cores() -> int:

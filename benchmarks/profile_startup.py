@@ -223,7 +223,7 @@ def main() -> None:
         make_5x(Path(args.make_5x))
         return
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from common import machine_line
+    from common import machine_line, revision_tree
 
     print(machine_line())
     env = dict(os.environ)
@@ -232,10 +232,7 @@ def main() -> None:
     columns = {}
     with tempfile.TemporaryDirectory() as cache:
         if args.before:                                    # that revision's tinykd/, on this data
-            tree = Path(cache) / "before"
-            tree.mkdir()
-            repo = Path(__file__).resolve().parent.parent
-            subprocess.run(f"git archive {args.before} tinykd | tar -x -C {tree}", shell=True, cwd=repo, check=True)
+            tree = revision_tree(args.before, Path(cache) / "before")
             from tinykd.paths import default_data_dir
             before = env | {"PYTHONPATH": str(tree), "TINYKD_DATA": str(args.data or default_data_dir()),
                             "TINYKD_CACHE": "off"}

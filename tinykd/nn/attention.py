@@ -43,6 +43,10 @@ class Block(NamedTuple):
     keys: int
     offset: int
 
+    @property
+    def sentences(self) -> int:
+        return self.rows.stop - self.rows.start
+
 
 class LengthBlocks:
     """How one attention pass cuts its work: the sentences sorted by length, longest first, in
@@ -71,9 +75,9 @@ class LengthBlocks:
             keys = int(sorted_lengths[start]) or self.length      # a sentence of no tokens: every key
             queries = keys if tokens is not None else self.length
             per = max(1, int(min(self.batch, budget // (num_heads * queries * keys))))
-            rows = slice(start, min(start + per, self.batch))
-            self.blocks.append(Block(rows, queries, keys, offset))
-            start, offset = rows.stop, offset + (rows.stop - rows.start) * num_heads * queries * keys
+            block = Block(slice(start, min(start + per, self.batch)), queries, keys, offset)
+            self.blocks.append(block)
+            start, offset = block.rows.stop, offset + block.sentences * num_heads * queries * keys
         self.total = offset                                       # scores in all blocks together
         self.padded = sorted_lengths < self.length                # (B,) sorted: has padding to mask
         order = backend.asarray(self.order)
@@ -103,9 +107,8 @@ class LengthBlocks:
 
     def scores(self, flat, block: Block):
         """``block``'s (b, H, queries, keys) part of a flat buffer of :attr:`total` scores (a view)."""
-        b = block.rows.stop - block.rows.start
-        size = b * self.num_heads * block.queries * block.keys
-        return flat[block.offset:block.offset + size].reshape(b, self.num_heads, block.queries, block.keys)
+        shape = (block.sentences, self.num_heads, block.queries, block.keys)
+        return flat[block.offset:block.offset + math.prod(shape)].reshape(shape)
 
     def for_blocks(self, work) -> None:
         """``work(block)`` for every block, spread over all cores (tinykd.parallel)."""
@@ -179,7 +182,9 @@ class MultiHeadSelfAttention(Module):
 
         plan.for_blocks(attend)
         dropped = self.dropout(weights)                           # the same flat layout
-        context = xp.zeros((B, T, H, D), dtype=x.dtype)           # heads merged: (B, T, C)
+        # heads merged: (B, T, C); a block writes its first `queries` rows, which hold every row from_grid
+        # reads (every row on the padded grid, whose queries are all T)
+        context = xp.empty((B, T, H, D), dtype=x.dtype)
 
         def mix(block):
             s, nq, nk = block.rows, block.queries, block.keys
@@ -195,7 +200,10 @@ class MultiHeadSelfAttention(Module):
         dcontext = self._split_heads(plan.to_grid(dy))           # (B, H, T, D) sorted
         B, H, T, D = q.shape
         ddropped = xp.empty_like(weights)
-        dq, dk, dv = (xp.zeros((B, T, H, D), dtype=dy.dtype) for _ in range(3))   # merged: (B, T, C)
+        # merged: (B, T, C). dq as context above; the keys past a block's longest are padding, whose
+        # gradient is 0 (the padded grid returns those rows too)
+        dq = xp.empty((B, T, H, D), dtype=dy.dtype)
+        dk, dv = (xp.zeros((B, T, H, D), dtype=dy.dtype) for _ in range(2))
 
         def through_mix(block):
             s, nq, nk = block.rows, block.queries, block.keys
