@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tinykd.backend import xp
+import numpy as np
+
+from tinykd.backend import to_numpy, xp
 from tinykd.nn.module import Module
 from tinykd.nn.packing import RealTokens
 
@@ -12,24 +14,34 @@ class MeanPooling(Module):
 
     ``pooled[b] = sum_t mask[b, t] * h[b, t] / sum_t mask[b, t]``, as
     sentence-transformers' mean pooling (counts clamped at 1e-9). ``h`` is the padded
-    (B, T, C) with its (B, T) mask, or the real tokens (N, C) with their RealTokens, which
-    are first put back into the grid.
+    (B, T, C) with its (B, T) mask, or the real tokens (N, C) with their RealTokens, in
+    which each sentence's tokens are consecutive rows: their sum needs no grid.
     """
 
     def forward(self, h, attention_mask):
-        tokens = attention_mask if isinstance(attention_mask, RealTokens) else None
-        if tokens:
-            h, attention_mask = tokens.scatter(h), tokens.mask          # (B, T, C), zero padding
+        if isinstance(attention_mask, RealTokens):
+            return self._forward_real_tokens(h, attention_mask)
         m = attention_mask.astype(h.dtype)[:, :, None]                  # (B, T, 1)
         count = xp.maximum(m.sum(axis=1), 1e-9)                         # (B, 1)
-        self.cache = (m, count, tokens)
+        self.cache = (m, count, None)
         return (h * m).sum(axis=1) / count                              # (B, C)
+
+    def _forward_real_tokens(self, h, tokens: RealTokens):
+        lengths = to_numpy((tokens.mask > 0).sum(axis=1))              # (B,) on the host
+        starts = np.cumsum(lengths) - lengths                           # sentence b: rows starts[b]:+lengths[b]
+        total = xp.empty((tokens.batch, h.shape[1]), dtype=h.dtype)     # (B, C)
+        for b, (start, length) in enumerate(zip(starts.tolist(), lengths.tolist())):
+            h[start:start + length].sum(axis=0, out=total[b])          # an empty sentence sums to 0
+        count = xp.maximum(xp.asarray(lengths, dtype=h.dtype), 1e-9)[:, None]   # (B, 1)
+        self.cache = (None, count, tokens)
+        return total / count                                            # (B, C)
 
     def backward(self, dy):
         m, count, tokens = self.cache
         # forward: pooled = sum_t(m * h) / count  =>  dh[b, t] = m[b, t] * dy[b] / count[b]
-        dh = (dy / count)[:, None, :] * m                               # (B, T, C)
-        return tokens.gather(dh) if tokens else dh                      # (N, C) or (B, T, C)
+        if tokens:                                                      # each real token: its sentence's row
+            return (dy / count)[tokens.index // tokens.length]          # (N, C)
+        return (dy / count)[:, None, :] * m                             # (B, T, C)
 
 
 class L2Normalize(Module):
