@@ -285,6 +285,8 @@ def test_search_memory_is_bounded_by_the_block_not_by_queries_times_corpus():
     (["--retrieval_scale", "inf"], "--retrieval_scale must be positive"),
     (["--weight_decay", "-0.1"], "--weight_decay must be a finite number >= 0"),
     (["--clip", "nan"], "--clip must be a finite number >= 0"),
+    (["--adam_beta2", "1"], r"--adam_beta2 must be in \(0, 1\)"),
+    (["--adam_beta2", "nan"], r"--adam_beta2 must be in \(0, 1\)"),
     (["--dropout", "nan"], r"--dropout must be in \[0, 1\)"),
     (["--teacher_layers", "a,b"], "--teacher_layers must be a comma list of distinct integers 0..5"),
     (["--teacher_layers", "0,0"], "--teacher_layers must be a comma list"),

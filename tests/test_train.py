@@ -419,6 +419,13 @@ def test_lazy_embeddings_leave_the_rows_no_batch_used(tiny_data, tmp_path, lazy)
         assert changed.all()                               # dense AdamW decays every row
 
 
+def test_adam_beta2_reaches_the_optimizer(tiny_data, tmp_path):
+    from tinykd.train import Trainer
+    assert Trainer(_config(tiny_data, test_eval=False), tmp_path / "a", progress=False).optimizer.betas == (0.9, 0.999)
+    trainer = Trainer(_config(tiny_data, test_eval=False, adam_beta2=0.98), tmp_path / "b", progress=False)
+    assert trainer.optimizer.betas == (0.9, 0.98)
+
+
 def _retrieval_trainer(in_domain: bool):
     """What Trainer.retrieval_term reads: 40 unit teacher rows in three folders (rows 0-9 the help pages,
     10-14 a second folder, 15-39 a third) and the term's settings."""

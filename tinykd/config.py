@@ -75,6 +75,9 @@ class TrainConfig:
                                      # domains, the translations' MSE further from the English side's)
     warmup: float = 0.05             # fraction of the steps spent warming up
     weight_decay: float = 0.01
+    adam_beta2: float = 0.999        # Adam's second-moment decay (g^2 averaged over ~1 / (1 - beta2) steps); 0.98: 1.0
+                                     # point lower on the twelve domains, the held-out books -1.3: a rarely used
+                                     # word-table row's step shrinks 4x (docs/experiments.md, "Adam's beta2")
     lazy_embeddings: bool = True     # update only the embedding rows a batch used (lazy Adam: tinykd.optim);
                                      # false: every row every step, as dense AdamW (the default until 2026-12-06)
     clip: float = 1.0                # global gradient-norm clip (0: off)
@@ -293,6 +296,8 @@ def validate(c: TrainConfig) -> None:
     if c.max_pairs < 0 or c.align_max_tokens < 0 or c.align_max_pairs < 0:
         raise ConfigError(f"--max_pairs, --align_max_tokens and --align_max_pairs must be at least 0 (0: no limit), "
                           f"got {c.max_pairs}, {c.align_max_tokens} and {c.align_max_pairs}")
+    if not (math.isfinite(c.adam_beta2) and 0 < c.adam_beta2 < 1):
+        raise ConfigError(f"--adam_beta2 must be in (0, 1) (Adam's second-moment decay), got {c.adam_beta2!r}")
     if not (math.isfinite(c.sample_alpha) and 0 <= c.sample_alpha <= 1):
         raise ConfigError(f"--sample_alpha must be in [0, 1] (1: every pair once), got {c.sample_alpha!r}")
     sample_weight_factors(c.sample_weights)

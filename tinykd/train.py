@@ -117,6 +117,7 @@ class Trainer:
                                                                       and config.init == "teacher" else ""))
         self.model = build_student(config, self.tokenizer, None if resuming else self.train_items)
         self.optimizer = AdamW(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay,
+                               betas=(0.9, config.adam_beta2),
                                step_scales={"embeddings.word_embeddings.weight": config.embedding_lr_scale})
         self.step = 0
         self.elapsed_before = 0.0                          # training seconds of the segments before a resume
