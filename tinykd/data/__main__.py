@@ -10,6 +10,7 @@
     python -m tinykd.data SOURCE [--out build/full/SOURCE] [--work-dir build] [--langs ...] [--teacher]
     python -m tinykd.data mix [--full build/full] [--sources ...] [--train-per-lang 4000] [--skip-teacher]
     python -m tinykd.data tokenizer [--out data/tokenizer.json] [--vocab-size 49000] [--per-lang 20000]
+        [--english-ratio 0]
     python -m tinykd.data tokenizer-coverage [--tokenizer PATH] [--split dev]
 
 ``build`` runs everything from ``apt-get download`` to ``data/corpus`` (the LibreOffice help in its
@@ -168,7 +169,7 @@ def cmd_tokenizer(args) -> None:
     """A tokenizer for every language of every shipped domain (:func:`tokenizer_texts`)."""
     english, translations = tokenizer_texts(args.data_dir, args.per_lang)
     t0 = time.time()
-    tok = tokenizer.build_tokenizer(english, translations, args.vocab_size)
+    tok = tokenizer.build_tokenizer(english, translations, args.vocab_size, english_ratio=args.english_ratio)
     out = args.out or tokenizer.default_tokenizer_path(args.data_dir)
     tokenizer.save_tokenizer(tok, out)
     print(f"tokenizer: {out}, vocab {tok.get_vocab_size()} from {len(english)} English sentences and "
@@ -354,6 +355,10 @@ def main(argv=None) -> None:
     tk.add_argument("--out", default=None, help="where to write the tokenizer.json (default: data/tokenizer.json)")
     tk.add_argument("--vocab-size", type=int, default=tokenizer.DEFAULT_VOCAB_SIZE)
     tk.add_argument("--per-lang", type=int, default=20000, help="training translations per language and domain")
+    tk.add_argument("--english-ratio", type=float, default=0.0,
+                    help="keep a new piece that re-splits training English words if the translations use it at "
+                         "least this many times as often (default 0: leave out every such piece, as the shipped "
+                         "tokenizer does)")
     tk.set_defaults(func=cmd_tokenizer)
     mx = sub.add_parser("mix", help="sample every full build into data/SOURCE (the shipped mix) with teacher stores")
     mx.add_argument("--full", default=str(FULL_BUILDS), help=f"the full builds (default: {FULL_BUILDS})")
