@@ -152,23 +152,20 @@ def assemble_vocab(teacher_counts: Counter, new_pieces: Sequence[str], vocab_siz
     return {p: i for i, p in enumerate(ordered)}
 
 
+def piece_counts(student: Tokenizer, texts: Sequence[str], keep=lambda piece: True) -> Counter:
+    """How often the student uses each piece (those ``keep`` accepts) on ``texts``."""
+    student = configure(Tokenizer.from_str(student.to_str()), None, False)
+    used = Counter()
+    for enc in student.encode_batch(list(texts), add_special_tokens=False):
+        used.update(t for t in enc.tokens if keep(t))
+    return used
+
+
 def english_conflicts(student: Tokenizer, english: Sequence[str], teacher_vocab: dict[str, int]) -> Counter:
     """New (non-teacher) pieces that the student uses on ``english``, with how often: each one is a
     longer greedy match that splits an English word differently from the teacher."""
-    student = configure(Tokenizer.from_str(student.to_str()), None, False)
-    used = Counter()
-    for enc in student.encode_batch(list(english), add_special_tokens=False):
-        used.update(enc.tokens)
-    return Counter({p: n for p, n in used.items() if p not in teacher_vocab and strip_accents(p) not in teacher_vocab})
-
-
-def piece_counts(student: Tokenizer, texts: Sequence[str], pieces) -> Counter:
-    """How often the student uses each of ``pieces`` on ``texts``."""
-    student = configure(Tokenizer.from_str(student.to_str()), None, False)
-    wanted, used = set(pieces), Counter()
-    for enc in student.encode_batch(list(texts), add_special_tokens=False):
-        used.update(t for t in enc.tokens if t in wanted)
-    return used
+    return piece_counts(student, english,
+                        lambda p: p not in teacher_vocab and strip_accents(p) not in teacher_vocab)
 
 
 def build_tokenizer(train_english: Sequence[str], train_translations: Sequence[str],
@@ -197,7 +194,7 @@ def build_tokenizer(train_english: Sequence[str], train_translations: Sequence[s
         for _ in range(rounds):
             conflicts = english_conflicts(tok, train_english, teacher_vocab)
             if english_ratio > 0:
-                uses = piece_counts(tok, train_translations, conflicts)
+                uses = piece_counts(tok, train_translations, conflicts.__contains__)
                 conflicts = {p for p, n in conflicts.items() if uses[p] < english_ratio * n}
             conflicts = set(conflicts) - banned
             if not conflicts:
